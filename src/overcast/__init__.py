@@ -1,0 +1,1 @@
+"""Overcast: AWS serverless reference architectures, local and on AWS."""
