@@ -1,0 +1,1 @@
+"""Ports: what handler code reaches data through. One subpackage per port."""

@@ -1,0 +1,335 @@
+"""The table port: DynamoDB's data model, reached without DynamoDB types.
+
+Items are plain dicts of JSON-compatible values (str, int, float, bool, None, list,
+dict). Keys are declared by a :class:`overcast.spec.Table`: a partition key and an
+optional sort key, each a string (``S``) or a number (``N``). As in DynamoDB:
+
+- ``put`` replaces the whole item; ``update`` sets and removes attributes and
+  creates the item if it does not exist (an upsert); ``delete`` of a missing item
+  is not an error.
+- Every write can carry one condition, checked atomically with the write; when it
+  does not hold the write raises :class:`ConditionFailed` and changes nothing.
+- ``query`` reads one partition in sort-key order (strings by UTF-8 bytes, numbers
+  by value), optionally narrowed by one sort-key condition, on the table or on a
+  secondary index. Indexes are sparse: an item lacking an index's key attributes is
+  not in that index.
+- Pages carry an opaque cursor. Unlike DynamoDB, which may return a
+  ``LastEvaluatedKey`` for a page that happens to end the partition, a page's
+  cursor is ``None`` exactly when nothing follows.
+
+The base class implements this public API once — validation, conditions, cursors —
+and each adapter fills in the ``_get`` / ``_put`` / ``_update`` / ``_delete`` /
+``_query`` primitives.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from overcast import spec
+from overcast.ports.tables.exceptions import ConditionFailed, InvalidCursor, InvalidItem
+
+Item: TypeAlias = dict[str, Any]
+KeyValue: TypeAlias = str | int | float
+
+# DynamoDB: partition key values up to 2048 bytes, sort key values up to 1024 bytes.
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+# DynamoDB: an item is at most 400 KB (names and values, UTF-8).
+MAX_ITEM_BYTES = 400 * 1024
+
+
+# --- write conditions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemExists:
+    """The item must exist (DynamoDB: ``attribute_exists(pk)``)."""
+
+
+@dataclass(frozen=True)
+class ItemNotExists:
+    """The item must not exist (DynamoDB: ``attribute_not_exists(pk)``)."""
+
+
+@dataclass(frozen=True)
+class AttributeEquals:
+    """The item must exist and its attribute ``name`` must equal ``value``."""
+
+    name: str
+    value: Any
+
+
+Condition: TypeAlias = ItemExists | ItemNotExists | AttributeEquals
+
+
+def check_condition(condition: Condition | None, current: Item | None) -> None:
+    """Raise :class:`ConditionFailed` unless ``condition`` holds for ``current``.
+
+    Adapters that read-then-write call this inside their transaction.
+    """
+    if condition is None:
+        return
+    if isinstance(condition, ItemExists):
+        holds = current is not None
+    elif isinstance(condition, ItemNotExists):
+        holds = current is None
+    else:
+        holds = current is not None and _same(current.get(condition.name), condition.value)
+    if not holds:
+        raise ConditionFailed(f"The conditional request failed: {condition}.")
+
+
+def _same(left: Any, right: Any) -> bool:
+    # bool is an int in Python but a different type in DynamoDB: True != 1 there.
+    return (type(left) is type(right) and bool(left == right)) or (
+        _is_number(left) and _is_number(right) and left == right
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# --- sort-key conditions --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyCompare:
+    """``sk <op> value`` with op one of ``= < <= > >=``."""
+
+    op: Literal["=", "<", "<=", ">", ">="]
+    value: KeyValue
+
+
+@dataclass(frozen=True)
+class Between:
+    """``low <= sk <= high`` (inclusive, as DynamoDB's BETWEEN)."""
+
+    low: KeyValue
+    high: KeyValue
+
+
+@dataclass(frozen=True)
+class BeginsWith:
+    """``begins_with(sk, prefix)``; string sort keys only."""
+
+    prefix: str
+
+
+SortCondition: TypeAlias = KeyCompare | Between | BeginsWith
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query: items in order, and the cursor of the next page (if any)."""
+
+    items: list[Item]
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A validated query, handed to an adapter's ``_query``.
+
+    ``after`` is the decoded cursor of the previous page:
+    ``{"i": index name or None, "k": primary key of its last item,
+    "x": that item's index key values (indexes only)}``.
+    """
+
+    partition_value: KeyValue
+    sort: SortCondition | None
+    index: spec.Index | None
+    descending: bool
+    limit: int
+    after: dict[str, Any] | None = field(default=None)
+
+
+class Table(ABC):
+    """A table of items, declared by ``declaration``. See the module docstring."""
+
+    def __init__(self, declaration: spec.Table) -> None:
+        self.declaration = declaration
+
+    # --- public API ---------------------------------------------------------
+
+    def get(self, key: Mapping[str, Any]) -> Item | None:
+        """The item with this primary key, or ``None``."""
+        return self._get(self._primary_key(key))
+
+    def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
+        """Create or replace the whole item."""
+        stored = self._valid_item(item)
+        self._put(stored, self._primary_key(stored), condition)
+
+    def update(
+        self,
+        key: Mapping[str, Any],
+        set_attributes: Mapping[str, Any] | None = None,
+        remove_attributes: Iterable[str] = (),
+        condition: Condition | None = None,
+    ) -> Item:
+        """Set and remove attributes (creating the item if absent); return the new item."""
+        primary = self._primary_key(key)
+        changes = dict(set_attributes or {})
+        removals = tuple(remove_attributes)
+        for name in (*changes, *removals):
+            if name in primary:
+                raise InvalidItem(f"Cannot update key attribute {name!r}; put a new item instead.")
+        self._valid_values(changes)
+        return self._update(primary, changes, removals, condition)
+
+    def delete(self, key: Mapping[str, Any], condition: Condition | None = None) -> Item | None:
+        """Delete the item; return it as it was, or ``None`` if there was none."""
+        return self._delete(self._primary_key(key), condition)
+
+    def query(
+        self,
+        partition_value: KeyValue,
+        sort: SortCondition | None = None,
+        *,
+        index: str | None = None,
+        descending: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page:
+        """Items of one partition (of the table or of ``index``), in sort-key order."""
+        declared = self.declaration.index(index) if index else None
+        schema_pk = declared.partition_key if declared else self.declaration.partition_key
+        schema_sk = declared.sort_key if declared else self.declaration.sort_key
+        self._check_key_value(schema_pk, partition_value)
+        if sort is not None:
+            self._check_sort_condition(schema_sk, sort)
+        if not 1 <= limit <= 1000:
+            raise InvalidItem(f"Query limit must be 1-1000, not {limit}.")
+        plan = QueryPlan(
+            partition_value=partition_value,
+            sort=sort,
+            index=declared,
+            descending=descending,
+            limit=limit,
+            after=self._decode_cursor(cursor, index) if cursor else None,
+        )
+        items = self._query(plan)
+        if len(items) <= limit:
+            return Page(items=items)
+        page = items[:limit]
+        return Page(items=page, cursor=self._encode_cursor(page[-1], declared))
+
+    # --- primitives each adapter implements ---------------------------------
+
+    @abstractmethod
+    def _get(self, key: dict[str, Any]) -> Item | None: ...
+
+    @abstractmethod
+    def _put(self, item: Item, key: dict[str, Any], condition: Condition | None) -> None: ...
+
+    @abstractmethod
+    def _update(
+        self,
+        key: dict[str, Any],
+        changes: dict[str, Any],
+        removals: tuple[str, ...],
+        condition: Condition | None,
+    ) -> Item: ...
+
+    @abstractmethod
+    def _delete(self, key: dict[str, Any], condition: Condition | None) -> Item | None: ...
+
+    @abstractmethod
+    def _query(self, plan: QueryPlan) -> list[Item]:
+        """Up to ``plan.limit + 1`` items strictly after ``plan.after``, in order."""
+
+    # --- shared helpers ------------------------------------------------------
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        schema = self.declaration
+        return (schema.partition_key.name,) + ((schema.sort_key.name,) if schema.sort_key else ())
+
+    def _primary_key(self, key: Mapping[str, Any]) -> dict[str, Any]:
+        primary: dict[str, Any] = {}
+        for declared in filter(None, (self.declaration.partition_key, self.declaration.sort_key)):
+            if declared.name not in key:
+                raise InvalidItem(f"Key attribute {declared.name!r} is missing.")
+            self._check_key_value(declared, key[declared.name])
+            primary[declared.name] = key[declared.name]
+        return primary
+
+    @staticmethod
+    def _check_key_value(declared: spec.Key, value: Any) -> None:
+        if declared.type == "S":
+            if not isinstance(value, str) or not value:
+                raise InvalidItem(f"Key attribute {declared.name!r} must be a non-empty string.")
+            if len(value.encode()) > MAX_PARTITION_KEY_BYTES:
+                raise InvalidItem(f"Key attribute {declared.name!r} is longer than 2048 bytes.")
+        elif not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
+            raise InvalidItem(f"Key attribute {declared.name!r} must be a finite number.")
+
+    def _check_sort_condition(self, declared: spec.Key | None, sort: SortCondition) -> None:
+        if declared is None:
+            raise InvalidItem("This table or index has no sort key to put a condition on.")
+        if isinstance(sort, BeginsWith):
+            if declared.type != "S":
+                raise InvalidItem("begins_with needs a string sort key.")
+            if not isinstance(sort.prefix, str) or not sort.prefix:
+                raise InvalidItem("begins_with needs a non-empty string prefix.")
+            return
+        values = (sort.low, sort.high) if isinstance(sort, Between) else (sort.value,)
+        for value in values:
+            self._check_key_value(declared, value)
+        if isinstance(sort, Between) and sort.low > sort.high:  # type: ignore[operator]
+            raise InvalidItem("BETWEEN needs low <= high.")
+
+    def _valid_item(self, item: Mapping[str, Any]) -> Item:
+        stored = dict(item)
+        self._primary_key(stored)
+        self._valid_values(stored)
+        for index in self.declaration.indexes:
+            for declared in filter(None, (index.partition_key, index.sort_key)):
+                if declared.name in stored:
+                    self._check_key_value(declared, stored[declared.name])
+        return stored
+
+    @staticmethod
+    def _valid_values(values: Mapping[str, Any]) -> None:
+        try:
+            encoded = json.dumps(values, allow_nan=False, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:
+            raise InvalidItem(f"Item holds a value a table cannot store: {exc}.") from exc
+        if len(encoded.encode()) > MAX_ITEM_BYTES:
+            raise InvalidItem("Item is larger than 400 KB, the DynamoDB item size limit.")
+
+    def _encode_cursor(self, last: Item, index: spec.Index | None) -> str:
+        position: dict[str, Any] = {
+            "i": index.name if index else None,
+            "k": {name: last[name] for name in self.key_names},
+        }
+        if index is not None:
+            declared = filter(None, (index.partition_key, index.sort_key))
+            position["x"] = {key.name: last[key.name] for key in declared}
+        raw = json.dumps(position, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    def _decode_cursor(self, cursor: str, index: str | None) -> dict[str, Any]:
+        """``{"i": index name or None, "k": primary key, "x": index key (indexes only)}``."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            position = json.loads(raw)
+        except (ValueError, TypeError) as exc:
+            raise InvalidCursor("The pagination cursor is malformed.") from exc
+        if not isinstance(position, dict) or position.get("i") != index:
+            raise InvalidCursor("The pagination cursor belongs to another query.")
+        try:
+            self._primary_key(position["k"])
+            if index is not None and not isinstance(position["x"], dict):
+                raise InvalidItem("index position missing")
+        except (InvalidItem, KeyError, TypeError) as exc:
+            raise InvalidCursor("The pagination cursor is malformed.") from exc
+        return position

@@ -1,0 +1,92 @@
+"""A function's configuration, read from its environment — the one place that does.
+
+On Lambda the environment is the process's (set by the deployer). Locally many
+functions share one process, so the local cloud's invoker gives each function its
+own environment mapping through a context variable for the time of an invocation
+(:func:`using_environment`); :func:`function_environment` returns it, or the
+process environment when there is none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+_environment: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "overcast_function_environment", default=None
+)
+
+BACKEND = "OVERCAST_BACKEND"
+SERVICE = "OVERCAST_SERVICE"
+DATA_DIR = "OVERCAST_DATA_DIR"
+SMTP = "OVERCAST_SMTP"
+TABLE_PREFIX = "OVERCAST_TABLE_"
+REGION = "AWS_REGION"
+
+
+def function_environment() -> Mapping[str, str]:
+    """The current function's environment variables."""
+    return _environment.get() or os.environ
+
+
+@contextmanager
+def using_environment(environ: Mapping[str, str]) -> Iterator[None]:
+    """Run the enclosed code as a function whose environment is ``environ``."""
+    token = _environment.set(environ)
+    try:
+        yield
+    finally:
+        _environment.reset(token)
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """What a function's composition root needs to pick and build its adapters."""
+
+    service: str
+    backend: Literal["local", "aws"] = "local"
+    region: str = "us-east-1"
+    data_dir: Path | None = None
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    table_names: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> RuntimeConfig:
+        env = function_environment() if environ is None else environ
+        backend = env.get(BACKEND, "aws")
+        if backend not in ("local", "aws"):
+            raise ValueError(f"{BACKEND} must be 'local' or 'aws', not {backend!r}.")
+        smtp_host, _, smtp_port = env.get(SMTP, "127.0.0.1:1025").rpartition(":")
+        return cls(
+            service=env.get(SERVICE, ""),
+            backend="local" if backend == "local" else "aws",
+            region=env.get(REGION, "us-east-1"),
+            data_dir=Path(env[DATA_DIR]) if DATA_DIR in env else None,
+            smtp_host=smtp_host,
+            smtp_port=int(smtp_port),
+            table_names={
+                name.removeprefix(TABLE_PREFIX).lower().replace("_", "-"): value
+                for name, value in env.items()
+                if name.startswith(TABLE_PREFIX)
+            },
+        )
+
+    def to_environ(self) -> dict[str, str]:
+        """The environment variables that :meth:`from_environ` reads back as ``self``."""
+        environ = {
+            BACKEND: self.backend,
+            SERVICE: self.service,
+            REGION: self.region,
+            SMTP: f"{self.smtp_host}:{self.smtp_port}",
+        }
+        if self.data_dir is not None:
+            environ[DATA_DIR] = str(self.data_dir)
+        for name, physical in self.table_names.items():
+            environ[TABLE_PREFIX + name.upper().replace("-", "_")] = physical
+        return environ

@@ -1,0 +1,329 @@
+"""Declarations: what a service is made of, written once in typed Python.
+
+A service's ``service.py`` builds a :class:`Service` from these classes. The local
+cloud (``overcast up``) wires embedded backends from it; the AWS deployer emits CDK
+stacks from the very same objects. Nothing about a resource is written twice.
+
+Every declaration checks itself when built and raises :class:`DeclarationError`
+with a message that says what is wrong and how to fix it. The local cloud runs
+further checks of its own at start-up (see ``overcast.local.cloud``) and refuses
+to start a declaration it cannot honour.
+
+This module is imported by Lambda handlers (to know their table's key schema), so
+it stays light: standard library only, nothing at import time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+KeyType = Literal["S", "N"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"]
+AuthFlow = Literal[
+    "USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "USER_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH"
+]
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+# API Gateway resource path parts: literal segments, {param} and a final greedy {param+}.
+_PATH_PART = re.compile(r"^(?:[A-Za-z0-9._~:@!$&'()*,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\})$")
+_HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+class DeclarationError(ValueError):
+    """A declaration is invalid, or the local cloud cannot honour it."""
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not _NAME.match(name):
+        raise DeclarationError(
+            f"{kind} name {name!r} is invalid: use 1-63 lowercase letters, digits and "
+            "hyphens, starting with a letter (it becomes part of AWS resource names)."
+        )
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key attribute: its name and DynamoDB scalar type (``S`` string, ``N`` number)."""
+
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index (projection ALL). Items lacking its keys are not in it."""
+
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+    def __post_init__(self) -> None:
+        _check_name("Index", self.name)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB-style table: partition key, optional sort key, secondary indexes."""
+
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+    indexes: tuple[Index, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_name("Table", self.name)
+        names = [index.name for index in self.indexes]
+        if len(names) != len(set(names)):
+            raise DeclarationError(f"Table {self.name!r} declares an index name twice: {names}.")
+
+    def index(self, name: str) -> Index:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        raise DeclarationError(f"Table {self.name!r} has no index {name!r}.")
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """Cognito's default password policy unless told otherwise."""
+
+    minimum_length: int = 8
+    require_lowercase: bool = True
+    require_uppercase: bool = True
+    require_digits: bool = True
+    require_symbols: bool = True
+
+    def __post_init__(self) -> None:
+        if not 6 <= self.minimum_length <= 99:
+            raise DeclarationError("PasswordPolicy.minimum_length must be 6-99, as in Cognito.")
+
+
+@dataclass(frozen=True)
+class UserPoolClient:
+    """An app client of a user pool (public: no client secret)."""
+
+    name: str
+    auth_flows: tuple[AuthFlow, ...] = ("USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH")
+
+    def __post_init__(self) -> None:
+        _check_name("UserPoolClient", self.name)
+
+
+@dataclass(frozen=True)
+class UserPool:
+    """A Cognito user pool: users sign up with their email address as username."""
+
+    name: str
+    clients: tuple[UserPoolClient, ...] = (UserPoolClient("web"),)
+    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
+    verification_subject: str = "Your verification code"
+    verification_message: str = "Your verification code is {####}."
+    from_address: str = "no-reply@overcast.local"
+    id_token_minutes: int = 60
+    access_token_minutes: int = 60
+    refresh_token_days: int = 30
+
+    def __post_init__(self) -> None:
+        _check_name("UserPool", self.name)
+        if "{####}" not in self.verification_message:
+            raise DeclarationError(
+                f"UserPool {self.name!r}: verification_message must contain the "
+                "placeholder {####}, as Cognito requires."
+            )
+        # Cognito: ID and access tokens last 5 minutes to 1 day; refresh tokens 1 hour to 10 years.
+        for minutes in (self.id_token_minutes, self.access_token_minutes):
+            if not 5 <= minutes <= 24 * 60:
+                raise DeclarationError("Token validity must be 5 minutes to 1 day, as in Cognito.")
+        if not 1 <= self.refresh_token_days <= 3650:
+            raise DeclarationError("Refresh token validity must be 1 to 3650 days, as in Cognito.")
+        if not self.clients:
+            raise DeclarationError(f"UserPool {self.name!r} needs at least one client.")
+
+    def client(self, name: str) -> UserPoolClient:
+        for client in self.clients:
+            if client.name == name:
+                return client
+        raise DeclarationError(f"UserPool {self.name!r} has no client {name!r}.")
+
+
+@dataclass(frozen=True)
+class CognitoAuthorizer:
+    """API Gateway's Cognito user pool authorizer: requires a valid ID token.
+
+    The token comes from the ``Authorization`` header (``Bearer`` prefix optional).
+    Verified tokens are cached for ``ttl_seconds`` (API Gateway's default: 300).
+    """
+
+    user_pool: UserPool
+    ttl_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.ttl_seconds <= 3600:
+            raise DeclarationError("Authorizer TTL must be 0-3600 seconds, as in API Gateway.")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function: ``handler`` is ``"package.module:function"``."""
+
+    name: str
+    handler: str
+    tables: tuple[Table, ...] = ()
+    user_pools: tuple[UserPool, ...] = ()
+    timeout_seconds: int = 29
+    memory_mb: int = 256
+
+    def __post_init__(self) -> None:
+        _check_name("Function", self.name)
+        if not _HANDLER.match(self.handler):
+            raise DeclarationError(
+                f"Function {self.name!r}: handler {self.handler!r} must look like "
+                "'package.module:function'."
+            )
+        if not 1 <= self.timeout_seconds <= 900:
+            raise DeclarationError("Function timeout must be 1-900 seconds, as in Lambda.")
+
+
+@dataclass(frozen=True)
+class Route:
+    """``METHOD /path/{param}`` served by a function, optionally behind an authorizer."""
+
+    method: HttpMethod
+    path: str
+    function: Function
+    authorizer: CognitoAuthorizer | None = None
+
+    def __post_init__(self) -> None:
+        if self.path != "/" and (not self.path.startswith("/") or self.path.endswith("/")):
+            raise DeclarationError(
+                f"Route path {self.path!r} must start with '/' and not end with one."
+            )
+        parts = self.path.strip("/").split("/") if self.path != "/" else []
+        for position, part in enumerate(parts):
+            if not _PATH_PART.match(part):
+                raise DeclarationError(f"Route path {self.path!r}: segment {part!r} is invalid.")
+            if part.endswith("+}") and position != len(parts) - 1:
+                raise DeclarationError(
+                    f"Route path {self.path!r}: a greedy {part} must be the last segment."
+                )
+
+    @property
+    def key(self) -> str:
+        """API Gateway's route key, e.g. ``GET /todos/{id}``."""
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Cors:
+    """CORS as API Gateway's preflight (OPTIONS) configuration declares it."""
+
+    allow_origins: tuple[str, ...] = ("*",)
+    allow_methods: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    allow_headers: tuple[str, ...] = (
+        "Content-Type",
+        "X-Amz-Date",
+        "Authorization",
+        "X-Api-Key",
+        "X-Amz-Security-Token",
+        "If-Match",
+    )
+    expose_headers: tuple[str, ...] = ("ETag",)
+    max_age_seconds: int = 600
+    allow_credentials: bool = False
+
+    def __post_init__(self) -> None:
+        if self.allow_credentials and "*" in self.allow_origins:
+            raise DeclarationError(
+                "Cors: allow_credentials cannot be combined with allow_origins '*'; "
+                "browsers reject it. List the origins explicitly."
+            )
+
+
+@dataclass(frozen=True)
+class Api:
+    """A REST API (API Gateway REST API, Lambda proxy integration) and its one stage."""
+
+    name: str
+    routes: tuple[Route, ...]
+    stage: str = "v1"
+    cors: Cors | None = None
+    # API Gateway's default (and, without a quota raise, maximum) integration timeout.
+    integration_timeout_seconds: float = 29.0
+    binary_media_types: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_name("Api", self.name)
+        if not re.match(r"^[A-Za-z0-9_-]{1,128}$", self.stage):
+            raise DeclarationError(f"Api {self.name!r}: stage {self.stage!r} is invalid.")
+        keys = [route.key for route in self.routes]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise DeclarationError(f"Api {self.name!r} declares routes twice: {duplicates}.")
+        if not 0 < self.integration_timeout_seconds <= 29:
+            raise DeclarationError(
+                f"Api {self.name!r}: integration timeout must be within (0, 29] seconds."
+            )
+
+    @property
+    def functions(self) -> tuple[Function, ...]:
+        seen: dict[str, Function] = {}
+        for route in self.routes:
+            seen.setdefault(route.function.name, route.function)
+        return tuple(seen.values())
+
+
+@dataclass(frozen=True)
+class Service:
+    """A deployable unit: its API, functions, tables and user pools."""
+
+    name: str
+    api: Api | None = None
+    tables: tuple[Table, ...] = ()
+    user_pools: tuple[UserPool, ...] = ()
+    functions: tuple[Function, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        _check_name("Service", self.name)
+        for kind, names in (
+            ("table", [table.name for table in self.tables]),
+            ("user pool", [pool.name for pool in self.user_pools]),
+            ("function", [function.name for function in self.all_functions]),
+        ):
+            if len(names) != len(set(names)):
+                raise DeclarationError(f"Service {self.name!r} declares a {kind} name twice.")
+        self._check_references()
+
+    @property
+    def all_functions(self) -> tuple[Function, ...]:
+        """Functions declared directly and those reached through the API's routes."""
+        found: dict[str, Function] = {function.name: function for function in self.functions}
+        for function in self.api.functions if self.api else ():
+            if found.setdefault(function.name, function) != function:
+                raise DeclarationError(
+                    f"Service {self.name!r}: two different functions are named {function.name!r}."
+                )
+        return tuple(found.values())
+
+    def _check_references(self) -> None:
+        for function in self.all_functions:
+            for table in function.tables:
+                if table not in self.tables:
+                    raise DeclarationError(
+                        f"Service {self.name!r}: function {function.name!r} uses table "
+                        f"{table.name!r}, which the service does not declare in tables=."
+                    )
+            for pool in function.user_pools:
+                if pool not in self.user_pools:
+                    raise DeclarationError(
+                        f"Service {self.name!r}: function {function.name!r} uses user pool "
+                        f"{pool.name!r}, which the service does not declare in user_pools=."
+                    )
+        for route in self.api.routes if self.api else ():
+            if route.authorizer and route.authorizer.user_pool not in self.user_pools:
+                raise DeclarationError(
+                    f"Service {self.name!r}: route {route.key!r} is authorized by user pool "
+                    f"{route.authorizer.user_pool.name!r}, which the service does not declare."
+                )
