@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from overcast.ports.mail.exceptions import InvalidMessage
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Real validation is delivery.
-_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# \Z, not $: "$" also matches before a final newline, which would let "a@b.co\n" through.
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+\Z")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ class Mailer(ABC):
         for address in (email.sender, *email.to):
             if not _ADDRESS.match(address):
                 raise InvalidMessage(f"{address!r} is not an email address.")
-        if "\n" in email.subject or "\r" in email.subject:
+        # Any line break (str.splitlines: also \v, \f, \x1c-\x1e, \x85, \u2028, \u2029)
+        # could start a new header; the email package refuses them all when it serializes.
+        if "".join(email.subject.splitlines()) != email.subject:
             raise InvalidMessage("A subject cannot contain line breaks.")
         return self._send(email)
 
