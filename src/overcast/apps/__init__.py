@@ -1,0 +1,1 @@
+"""Overcast's own applications, each a package with a ``service.py`` declaration."""

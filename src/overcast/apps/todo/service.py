@@ -1,0 +1,64 @@
+"""MyToDoList's declaration: one table, one user pool, one function behind one REST API.
+
+Table layout (single-table style; the item shape is private to ``repository.py``):
+
+- primary key: ``pk = "USER#<sub>"``, ``sk = "TODO#<id>"``. A user's to-dos form one
+  partition, so listing them is a query, and another user's id is simply not found.
+- index ``by-completed``: ``owner_completed = "<sub>#true|false"``, sort key ``id``.
+  ``GET /todos?completed=...`` queries it; no request path filters or scans.
+
+Ids are ULIDs, so sort-key order is creation order and "newest first" is a
+descending query.
+"""
+
+from __future__ import annotations
+
+from overcast import spec
+
+COMPLETED_INDEX = "by-completed"
+
+todos_table = spec.Table(
+    name="todos",
+    partition_key=spec.Key("pk"),
+    sort_key=spec.Key("sk"),
+    indexes=(
+        spec.Index(
+            name=COMPLETED_INDEX,
+            partition_key=spec.Key("owner_completed"),
+            sort_key=spec.Key("id"),
+        ),
+    ),
+)
+
+users = spec.UserPool(name="users", clients=(spec.UserPoolClient("web"),))
+
+api_function = spec.Function(
+    name="api",
+    handler="overcast.apps.todo.handler:handler",
+    tables=(todos_table,),
+)
+
+_signed_in = spec.CognitoAuthorizer(users)
+
+todo_api = spec.Api(
+    name="todo",
+    stage="v1",
+    cors=spec.Cors(),
+    routes=(
+        spec.Route("POST", "/todos", api_function, _signed_in),
+        spec.Route("GET", "/todos", api_function, _signed_in),
+        spec.Route("GET", "/todos/{id}", api_function, _signed_in),
+        spec.Route("PUT", "/todos/{id}", api_function, _signed_in),
+        spec.Route("PATCH", "/todos/{id}", api_function, _signed_in),
+        spec.Route("DELETE", "/todos/{id}", api_function, _signed_in),
+        spec.Route("GET", "/openapi.json", api_function),
+    ),
+)
+
+service = spec.Service(
+    name="todo",
+    description="MyToDoList: each signed-in user keeps their own to-do list.",
+    api=todo_api,
+    tables=(todos_table,),
+    user_pools=(users,),
+)
