@@ -19,31 +19,28 @@ optional sort key, each a string (``S``) or a number (``N``). As in DynamoDB:
 
 The base class implements this public API once — validation, conditions, cursors —
 and each adapter fills in the ``_get`` / ``_put`` / ``_update`` / ``_delete`` /
-``_query`` primitives.
+``_query`` primitives, with the shared helpers :func:`check_condition`,
+:func:`updated_item` and :func:`index_key`. What a value may be (types, sizes,
+nesting) is in :mod:`overcast.ports.tables.values`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from overcast import spec
+from overcast.ports.tables import values
 from overcast.ports.tables.exceptions import ConditionFailed, InvalidCursor, InvalidItem
-
-Item: TypeAlias = dict[str, Any]
-KeyValue: TypeAlias = str | int | float
-
-# DynamoDB: partition key values up to 2048 bytes, sort key values up to 1024 bytes.
-MAX_PARTITION_KEY_BYTES = 2048
-MAX_SORT_KEY_BYTES = 1024
-# DynamoDB: an item is at most 400 KB (names and values, UTF-8).
-MAX_ITEM_BYTES = 400 * 1024
-
+from overcast.ports.tables.values import MAX_ITEM_BYTES as MAX_ITEM_BYTES
+from overcast.ports.tables.values import MAX_PARTITION_KEY_BYTES as MAX_PARTITION_KEY_BYTES
+from overcast.ports.tables.values import MAX_SORT_KEY_BYTES as MAX_SORT_KEY_BYTES
+from overcast.ports.tables.values import Item as Item
+from overcast.ports.tables.values import KeyValue as KeyValue
 
 # --- write conditions ---------------------------------------------------------
 
@@ -81,20 +78,43 @@ def check_condition(condition: Condition | None, current: Item | None) -> None:
     elif isinstance(condition, ItemNotExists):
         holds = current is None
     else:
-        holds = current is not None and _same(current.get(condition.name), condition.value)
+        # DynamoDB: a comparison with a missing attribute is false, even ``= :null``.
+        holds = (
+            current is not None
+            and condition.name in current
+            and values.same_value(current[condition.name], condition.value)
+        )
     if not holds:
         raise ConditionFailed(f"The conditional request failed: {condition}.")
 
 
-def _same(left: Any, right: Any) -> bool:
-    # bool is an int in Python but a different type in DynamoDB: True != 1 there.
-    return (type(left) is type(right) and bool(left == right)) or (
-        _is_number(left) and _is_number(right) and left == right
-    )
+def updated_item(
+    current: Item | None, key: Item, changes: Mapping[str, Any], removals: Iterable[str]
+) -> Item:
+    """The item an update leaves: ``current`` (or a new item of ``key``), changed.
+
+    Adapters call this inside their transaction, after :func:`check_condition`, and
+    store the result with :func:`~overcast.ports.tables.values.encode_item`, which
+    raises :class:`InvalidItem` when it exceeds 400 KB.
+    """
+    item = {**(current if current is not None else key), **changes}
+    for name in removals:
+        item.pop(name, None)
+    return item
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def index_key(
+    item: Mapping[str, Any], index: spec.Index
+) -> tuple[KeyValue, KeyValue | None] | None:
+    """The item's ``(partition, sort)`` values in ``index`` (sort ``None`` if the index has
+    no sort key), or ``None`` when the item lacks them: indexes are sparse."""
+    if index.partition_key.name not in item:
+        return None
+    if index.sort_key is None:
+        return item[index.partition_key.name], None
+    if index.sort_key.name not in item:
+        return None
+    return item[index.partition_key.name], item[index.sort_key.name]
 
 
 # --- sort-key conditions --------------------------------------------------------
@@ -178,11 +198,17 @@ class Table(ABC):
         """Set and remove attributes (creating the item if absent); return the new item."""
         primary = self._primary_key(key)
         changes = dict(set_attributes or {})
+        if isinstance(remove_attributes, str):
+            raise InvalidItem("remove_attributes is a collection of names, not one string.")
         removals = tuple(remove_attributes)
         for name in (*changes, *removals):
             if name in primary:
                 raise InvalidItem(f"Cannot update key attribute {name!r}; put a new item instead.")
+        if set(changes) & set(removals):
+            # DynamoDB: "Two document paths overlap with each other".
+            raise InvalidItem("An update cannot both set and remove the same attribute.")
         self._valid_values(changes)
+        self._check_index_keys(changes)
         return self._update(primary, changes, removals, condition)
 
     def delete(self, key: Mapping[str, Any], condition: Condition | None = None) -> Item | None:
@@ -214,7 +240,7 @@ class Table(ABC):
             index=declared,
             descending=descending,
             limit=limit,
-            after=self._decode_cursor(cursor, index) if cursor else None,
+            after=self._decode_cursor(cursor, declared, partition_value) if cursor else None,
         )
         items = self._query(plan)
         if len(items) <= limit:
@@ -254,23 +280,18 @@ class Table(ABC):
         return (schema.partition_key.name,) + ((schema.sort_key.name,) if schema.sort_key else ())
 
     def _primary_key(self, key: Mapping[str, Any]) -> dict[str, Any]:
-        primary: dict[str, Any] = {}
-        for declared in filter(None, (self.declaration.partition_key, self.declaration.sort_key)):
-            if declared.name not in key:
-                raise InvalidItem(f"Key attribute {declared.name!r} is missing.")
-            self._check_key_value(declared, key[declared.name])
-            primary[declared.name] = key[declared.name]
-        return primary
+        return _key_of(key, self.declaration.partition_key, self.declaration.sort_key)
 
     @staticmethod
-    def _check_key_value(declared: spec.Key, value: Any) -> None:
-        if declared.type == "S":
-            if not isinstance(value, str) or not value:
-                raise InvalidItem(f"Key attribute {declared.name!r} must be a non-empty string.")
-            if len(value.encode()) > MAX_PARTITION_KEY_BYTES:
-                raise InvalidItem(f"Key attribute {declared.name!r} is longer than 2048 bytes.")
-        elif not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
-            raise InvalidItem(f"Key attribute {declared.name!r} must be a finite number.")
+    def _check_key_value(
+        declared: spec.Key, value: Any, max_bytes: int = MAX_PARTITION_KEY_BYTES
+    ) -> None:
+        values.check_key_value(declared, value, max_bytes)
+
+    def _check_index_keys(self, item: Mapping[str, Any]) -> None:
+        # DynamoDB refuses a write that gives an index key attribute the wrong type.
+        for index in self.declaration.indexes:
+            _key_of(item, index.partition_key, index.sort_key, required=False)
 
     def _check_sort_condition(self, declared: spec.Key | None, sort: SortCondition) -> None:
         if declared is None:
@@ -280,10 +301,11 @@ class Table(ABC):
                 raise InvalidItem("begins_with needs a string sort key.")
             if not isinstance(sort.prefix, str) or not sort.prefix:
                 raise InvalidItem("begins_with needs a non-empty string prefix.")
+            values.utf8_length(sort.prefix)
             return
-        values = (sort.low, sort.high) if isinstance(sort, Between) else (sort.value,)
-        for value in values:
-            self._check_key_value(declared, value)
+        bounds = (sort.low, sort.high) if isinstance(sort, Between) else (sort.value,)
+        for value in bounds:
+            self._check_key_value(declared, value, MAX_SORT_KEY_BYTES)
         if isinstance(sort, Between) and sort.low > sort.high:  # type: ignore[operator]
             raise InvalidItem("BETWEEN needs low <= high.")
 
@@ -291,20 +313,12 @@ class Table(ABC):
         stored = dict(item)
         self._primary_key(stored)
         self._valid_values(stored)
-        for index in self.declaration.indexes:
-            for declared in filter(None, (index.partition_key, index.sort_key)):
-                if declared.name in stored:
-                    self._check_key_value(declared, stored[declared.name])
+        self._check_index_keys(stored)
         return stored
 
     @staticmethod
-    def _valid_values(values: Mapping[str, Any]) -> None:
-        try:
-            encoded = json.dumps(values, allow_nan=False, separators=(",", ":"))
-        except (TypeError, ValueError) as exc:
-            raise InvalidItem(f"Item holds a value a table cannot store: {exc}.") from exc
-        if len(encoded.encode()) > MAX_ITEM_BYTES:
-            raise InvalidItem("Item is larger than 400 KB, the DynamoDB item size limit.")
+    def _valid_values(attributes: Mapping[str, Any]) -> None:
+        values.check_attributes(attributes)
 
     def _encode_cursor(self, last: Item, index: spec.Index | None) -> str:
         position: dict[str, Any] = {
@@ -317,19 +331,45 @@ class Table(ABC):
         raw = json.dumps(position, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def _decode_cursor(self, cursor: str, index: str | None) -> dict[str, Any]:
+    def _decode_cursor(
+        self, cursor: str, index: spec.Index | None, partition_value: KeyValue
+    ) -> dict[str, Any]:
         """``{"i": index name or None, "k": primary key, "x": index key (indexes only)}``."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
             position = json.loads(raw)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             raise InvalidCursor("The pagination cursor is malformed.") from exc
-        if not isinstance(position, dict) or position.get("i") != index:
+        if not isinstance(position, dict) or position.get("i") != (index and index.name):
             raise InvalidCursor("The pagination cursor belongs to another query.")
         try:
-            self._primary_key(position["k"])
-            if index is not None and not isinstance(position["x"], dict):
-                raise InvalidItem("index position missing")
+            position["k"] = self._primary_key(position["k"])
+            if index is not None:
+                position["x"] = _key_of(position["x"], index.partition_key, index.sort_key)
         except (InvalidItem, KeyError, TypeError) as exc:
             raise InvalidCursor("The pagination cursor is malformed.") from exc
+        schema_pk = index.partition_key if index else self.declaration.partition_key
+        start = position["x" if index else "k"][schema_pk.name]
+        if not values.same_value(start, partition_value):
+            # DynamoDB: "The provided starting key is outside query boundaries ...".
+            raise InvalidCursor("The pagination cursor belongs to another partition.")
         return position
+
+
+def _key_of(
+    item: Mapping[str, Any], partition: spec.Key, sort: spec.Key | None, required: bool = True
+) -> dict[str, Any]:
+    """The key attributes of ``item`` (partition, then sort), checked against their schema."""
+    if not isinstance(item, Mapping):
+        raise InvalidItem("A key must be a mapping of attribute names to values.")
+    found: dict[str, Any] = {}
+    for declared, max_bytes in ((partition, MAX_PARTITION_KEY_BYTES), (sort, MAX_SORT_KEY_BYTES)):
+        if declared is None:
+            continue
+        if declared.name not in item:
+            if required:
+                raise InvalidItem(f"Key attribute {declared.name!r} is missing.")
+            continue
+        values.check_key_value(declared, item[declared.name], max_bytes)
+        found[declared.name] = item[declared.name]
+    return found
