@@ -1,0 +1,210 @@
+"""The ``overcast`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from overcast.spec import DeclarationError
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+project_option = click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The project directory (its overcast.toml or pyproject.toml names its services).",
+)
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the local cloud keeps its data [default: PROJECT/.overcast].",
+)
+
+
+@click.group()
+def main() -> None:
+    """Overcast: AWS serverless architectures, run locally and deployed to AWS."""
+
+
+@main.command()
+@project_option
+@data_dir_option
+@click.option(
+    "--ports",
+    type=click.Choice(["fixed", "auto"]),
+    default="fixed",
+    show_default=True,
+    help="fixed: the configured ports (4566 AWS, 1025 SMTP, 4567+ APIs); auto: free ports.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print an access-log line per request.")
+def up(project_dir: Path, data_dir: Path | None, ports: str, quiet: bool) -> None:
+    """Start the whole local cloud in the foreground (Ctrl-C stops it)."""
+    from overcast.local.settings import load_settings
+
+    started = time.perf_counter()
+    try:
+        settings = load_settings(
+            project_dir, data_dir=data_dir, auto_ports=ports == "auto", access_log=not quiet
+        )
+    except DeclarationError as exc:
+        _fail(str(exc))
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    console.print(f"[bold]Overcast[/] starting the local cloud (data in {settings.data_dir})")
+    try:
+        _run_forever(settings, started)
+    except DeclarationError as exc:
+        _fail(str(exc))
+
+
+def _run_forever(settings: object, started: float) -> None:
+    from overcast.local.cloud import LocalCloud
+    from overcast.local.settings import CloudSettings
+
+    assert isinstance(settings, CloudSettings)
+    cloud = LocalCloud(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            endpoints = await cloud.start()
+            _print_endpoints(endpoints, settings.endpoints_file)
+            console.print(
+                f"[green]Ready[/] in {time.perf_counter() - started:.1f} s. Press Ctrl-C to stop."
+            )
+            await stop.wait()
+            console.print("Stopping...")
+        finally:
+            await cloud.stop()
+        console.print("Stopped.")
+
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(run())
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is installed on every supported platform
+        return None
+    return uvloop.new_event_loop
+
+
+def _print_endpoints(endpoints: object, endpoints_file: Path) -> None:
+    from overcast.local.endpoints import Endpoints
+
+    assert isinstance(endpoints, Endpoints)
+    table = RichTable(title="Endpoints", title_justify="left", show_edge=False)
+    table.add_column("what")
+    table.add_column("where")
+    for prefix, url in sorted(endpoints.aws.items()):
+        table.add_row(f"AWS endpoint ({prefix})", url)
+    for name, service in sorted(endpoints.services.items()):
+        if service.api:
+            table.add_row(f"{name} API", service.api)
+        for pool_name, pool in sorted(service.user_pools.items()):
+            clients = ", ".join(f"{client}={cid}" for client, cid in sorted(pool.clients.items()))
+            table.add_row(f"{name} user pool {pool_name}", f"{pool.id} (clients: {clients})")
+    table.add_row("SMTP sink", endpoints.smtp)
+    table.add_row("mailbox", f"{endpoints.mailbox}  (overcast mail)")
+    table.add_row("CA certificate", endpoints.ca_bundle)
+    table.add_row("endpoints file", str(endpoints_file))
+    console.print(table)
+    console.print('Point AWS SDKs and the AWS CLI here with: [bold]eval "$(overcast env)"[/]')
+
+
+@main.command()
+@project_option
+@data_dir_option
+def env(project_dir: Path, data_dir: Path | None) -> None:
+    """Print shell exports that point AWS SDKs and the AWS CLI at the running local cloud."""
+    from overcast.local.credentials import load_or_create_root_credentials
+    from overcast.local.endpoints import Endpoints, shell_exports
+
+    directory = _data_dir(project_dir, data_dir)
+    endpoints_file = directory / "endpoints.json"
+    if not endpoints_file.exists():
+        _fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
+    endpoints = Endpoints.read(endpoints_file)
+    credentials = load_or_create_root_credentials(directory)
+    for line in shell_exports(endpoints, credentials.access_key_id, credentials.secret_access_key):
+        click.echo(line)
+
+
+@main.command()
+@project_option
+@data_dir_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def reset(project_dir: Path, data_dir: Path | None, yes: bool) -> None:
+    """Delete the local cloud's data directory (tables, users, mail, certificates)."""
+    directory = _data_dir(project_dir, data_dir)
+    if not directory.exists():
+        console.print(f"Nothing to reset: {directory} does not exist.")
+        return
+    if (directory / "endpoints.json").exists():
+        _fail("The local cloud is running on this data directory; stop it first.")
+    if not yes and not click.confirm(f"Delete {directory} and everything in it?"):
+        console.print("Nothing deleted.")
+        return
+    shutil.rmtree(directory)
+    console.print(f"Deleted {directory}.")
+
+
+@main.group(invoke_without_command=True)
+@project_option
+@data_dir_option
+@click.pass_context
+def mail(ctx: click.Context, project_dir: Path, data_dir: Path | None) -> None:
+    """List the mail the local cloud sent (every message is kept)."""
+    from overcast.local.mail import Mailbox
+
+    ctx.obj = Mailbox(_data_dir(project_dir, data_dir) / "mail")
+    if ctx.invoked_subcommand is None:
+        from overcast.local.mail.render import print_mail_list
+
+        print_mail_list(ctx.obj, console)
+
+
+@mail.command("show")
+@click.argument("message")
+@click.pass_obj
+def mail_show(mailbox: object, message: str) -> None:
+    """Show one message, by its number in `overcast mail` or its id."""
+    from overcast.local.mail import Mailbox
+    from overcast.local.mail.render import print_mail
+
+    assert isinstance(mailbox, Mailbox)
+    try:
+        print_mail(mailbox, message, console)
+    except KeyError as exc:
+        _fail(str(exc.args[0] if exc.args else exc))
+
+
+def _data_dir(project_dir: Path, data_dir: Path | None) -> Path:
+    from overcast.local.settings import data_dir_for
+
+    return data_dir.resolve() if data_dir else data_dir_for(project_dir)
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(Text("error: ", style="red") + Text(message), soft_wrap=True)
+    raise SystemExit(1)

@@ -1,0 +1,1 @@
+"""The local cloud: embedded backends wired from the declarations."""

@@ -1,0 +1,212 @@
+"""The local cloud's composition root: every declared service, wired and served.
+
+``LocalCloud(settings).start()`` checks the declarations, binds every listener,
+creates the data directory's state on first start (local CA, root credentials,
+user pools), starts the mail sink, the AWS-compatible endpoint and one gateway per
+API, then writes ``endpoints.json``. ``stop()`` undoes it in reverse order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from overcast import spec
+from overcast.local import servers
+from overcast.local.credentials import load_or_create_root_credentials
+from overcast.local.discovery import discover
+from overcast.local.endpoints import Endpoints, ServiceEndpoints, UserPoolEndpoint
+from overcast.local.functions.invoker import FunctionInvoker
+from overcast.local.gateway.app import Gateway
+from overcast.local.gateway.authorizer import CognitoAuthorizer
+from overcast.local.identity.provider import IdentityProvider, RegisteredPool
+from overcast.local.mail import Mailbox, SmtpSink
+from overcast.local.settings import CloudSettings
+from overcast.local.tls import LocalCA
+from overcast.ports.mail.smtp import SmtpMailer
+from overcast.runtime.config import RuntimeConfig
+
+access_logger = logging.getLogger("overcast.access")
+
+# Features a declaration may name that the local cloud does not emulate yet: refuse
+# them at start-up rather than ignore them.
+_UNSUPPORTED_AUTH_FLOWS = {"USER_SRP_AUTH"}
+
+
+def check_local_support(service: spec.Service) -> None:
+    """Refuse, loudly, a declaration the local cloud cannot honour."""
+    for pool in service.user_pools:
+        for client in pool.clients:
+            unsupported = _UNSUPPORTED_AUTH_FLOWS.intersection(client.auth_flows)
+            if unsupported:
+                raise spec.DeclarationError(
+                    f"Service {service.name!r}: user pool {pool.name!r} client {client.name!r} "
+                    f"enables {sorted(unsupported)}, which the local cloud does not support "
+                    "yet. Remove it from auth_flows to run locally."
+                )
+
+
+@dataclass
+class ServiceRuntime:
+    """A running service: its functions' invoker and, if it has one, its API's listener."""
+
+    service: spec.Service
+    invoker: FunctionInvoker
+    pools: dict[str, RegisteredPool]
+    listener: servers.Listener | None = None
+
+
+@dataclass
+class LocalCloud:
+    """Everything ``overcast up`` runs, built from one :class:`CloudSettings`."""
+
+    settings: CloudSettings
+    log: Callable[[str], None] = field(default=print)
+    services: list[ServiceRuntime] = field(default_factory=list)
+    _listeners: list[servers.Listener] = field(default_factory=list)
+    _tasks: list[object] = field(default_factory=list)
+    _sink: SmtpSink | None = None
+    _identity: IdentityProvider | None = None
+
+    async def start(self) -> Endpoints:
+        settings = self.settings
+        declared = discover(
+            settings.services,
+            python_path=settings.python_path,
+            builtin_apps=settings.builtin_apps,
+        )
+        for service in declared:
+            check_local_support(service)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.endpoints_file.unlink(missing_ok=True)
+        ca = LocalCA(settings.data_dir / "tls")
+        ca.ensure()
+        credentials = load_or_create_root_credentials(settings.data_dir)
+
+        mailbox = Mailbox(settings.data_dir / "mail")
+        self._sink = SmtpSink(mailbox, settings.host, settings.ports.smtp)
+        await self._sink.start()
+        smtp_port = self._sink.port
+
+        aws = servers.bind("the AWS endpoint", settings.host, settings.ports.aws)
+        self._listeners.append(aws)
+        aws_url = f"https://{settings.host}:{aws.port}"
+        identity = IdentityProvider(
+            settings.data_dir / "identity" / "userpools.sqlite3",
+            SmtpMailer(settings.host, smtp_port),
+            public_base_url=aws_url,
+            region=settings.region,
+            root_credentials=credentials,
+        )
+        aws.app = identity.asgi_app
+        self._identity = identity
+
+        with_api = sorted((s for s in declared if s.api), key=lambda s: s.name)
+        for service in declared:
+            runtime = self._build_service(service, identity, smtp_port)
+            if service.api is not None:
+                position = with_api.index(service)
+                port = settings.ports.for_api(service.name, position)
+                runtime.listener = servers.bind(f"the {service.name} API", settings.host, port)
+                runtime.listener.app = self._gateway(runtime)
+                self._listeners.append(runtime.listener)
+            self.services.append(runtime)
+
+        self._tasks = list(
+            await servers.serve(self._listeners, ca.server_cert_path, ca.server_key_path)
+        )
+        endpoints = Endpoints(
+            region=settings.region,
+            ca_bundle=str(ca.ca_cert_path),
+            aws={"cognito-idp": aws_url},
+            smtp=f"{settings.host}:{smtp_port}",
+            mailbox=str(mailbox.directory),
+            services={
+                runtime.service.name: self._endpoints_of(runtime) for runtime in self.services
+            },
+            pid=os.getpid(),
+        )
+        endpoints.write(settings.endpoints_file)
+        return endpoints
+
+    async def stop(self) -> None:
+        await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]
+        for runtime in self.services:
+            runtime.invoker.close()
+        if self._identity is not None:
+            self._identity.close()
+        if self._sink is not None:
+            await self._sink.stop()
+        self.settings.endpoints_file.unlink(missing_ok=True)
+
+    def _build_service(
+        self, service: spec.Service, identity: IdentityProvider, smtp_port: int
+    ) -> ServiceRuntime:
+        settings = self.settings
+        config = RuntimeConfig(
+            service=service.name,
+            backend="local",
+            region=settings.region,
+            data_dir=settings.data_dir,
+            smtp_host=settings.host,
+            smtp_port=smtp_port,
+        )
+        invoker = FunctionInvoker(
+            service.name,
+            service.all_functions,
+            config.to_environ(),
+            region=settings.region,
+            account_id=settings.account_id,
+        )
+        pools = {pool.name: identity.register(service.name, pool) for pool in service.user_pools}
+        return ServiceRuntime(service, invoker, pools)
+
+    def _gateway(self, runtime: ServiceRuntime) -> Gateway:
+        assert runtime.service.api is not None
+        authorizers = {}
+        for route in runtime.service.api.routes:
+            if route.authorizer is not None:
+                pool = runtime.pools[route.authorizer.user_pool.name]
+                authorizers[pool.name] = CognitoAuthorizer(
+                    issuer=pool.issuer,
+                    client_ids=pool.client_ids.values(),
+                    jwks=pool.jwks,
+                    ttl_seconds=route.authorizer.ttl_seconds,
+                )
+        return Gateway(
+            runtime.service.api,
+            runtime.invoker,
+            authorizers,
+            account_id=self.settings.account_id,
+            api_id=api_id(runtime.service),
+            access_log=access_logger.info if self.settings.access_log else _discard,
+        )
+
+    def _endpoints_of(self, runtime: ServiceRuntime) -> ServiceEndpoints:
+        api = runtime.service.api
+        listener = runtime.listener
+        return ServiceEndpoints(
+            api=f"https://{self.settings.host}:{listener.port}/{api.stage}"
+            if api and listener
+            else None,
+            user_pools={
+                name: UserPoolEndpoint(
+                    id=pool.pool_id, arn=pool.arn, issuer=pool.issuer, clients=dict(pool.client_ids)
+                )
+                for name, pool in runtime.pools.items()
+            },
+        )
+
+
+def api_id(service: spec.Service) -> str:
+    """A stable 10-character API id, as API Gateway's (lowercase letters and digits)."""
+    digest = hashlib.sha256(f"{service.name}/{service.api.name if service.api else ''}".encode())
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(alphabet[byte % len(alphabet)] for byte in digest.digest()[:10])
+
+
+def _discard(line: str) -> None:
+    del line

@@ -1,0 +1,99 @@
+"""``endpoints.json``: everything a client needs to reach a running local cloud.
+
+Written by ``overcast up`` when it is ready (atomically, so a reader never sees half
+a file) and read by ``overcast env``, the tests and any tool of the user's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+# AWS SDKs read AWS_ENDPOINT_URL_<SERVICE_ID>, the service id upper-cased with
+# underscores (botocore: metadata.serviceId), keyed here by endpoint prefix.
+SERVICE_IDS = {
+    "cognito-idp": "COGNITO_IDENTITY_PROVIDER",
+    "cognito-identity": "COGNITO_IDENTITY",
+    "sts": "STS",
+    "s3": "S3",
+}
+
+
+@dataclass(frozen=True)
+class UserPoolEndpoint:
+    id: str
+    arn: str
+    issuer: str
+    clients: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ServiceEndpoints:
+    api: str | None = None
+    user_pools: dict[str, UserPoolEndpoint] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    region: str
+    ca_bundle: str
+    aws: dict[str, str]
+    smtp: str
+    mailbox: str
+    services: dict[str, ServiceEndpoints]
+    pid: int
+
+    def write(self, path: Path) -> None:
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+
+    @classmethod
+    def read(cls, path: Path) -> Endpoints:
+        raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        services = {
+            name: ServiceEndpoints(
+                api=entry.get("api"),
+                user_pools={
+                    pool: UserPoolEndpoint(**details)
+                    for pool, details in entry.get("user_pools", {}).items()
+                },
+            )
+            for name, entry in raw["services"].items()
+        }
+        return cls(**{**raw, "services": services})
+
+
+def shell_exports(endpoints: Endpoints, access_key_id: str, secret_access_key: str) -> list[str]:
+    """``export`` lines that point any AWS SDK or the AWS CLI at the local cloud."""
+    values: dict[str, str] = {
+        f"AWS_ENDPOINT_URL_{SERVICE_IDS[prefix]}": url
+        for prefix, url in sorted(endpoints.aws.items())
+        if prefix in SERVICE_IDS
+    }
+    values |= {
+        "AWS_CA_BUNDLE": endpoints.ca_bundle,
+        "AWS_REGION": endpoints.region,
+        "AWS_DEFAULT_REGION": endpoints.region,
+        "AWS_ACCESS_KEY_ID": access_key_id,
+        "AWS_SECRET_ACCESS_KEY": secret_access_key,
+    }
+    for name, service in sorted(endpoints.services.items()):
+        prefix = "OVERCAST_" + name.upper().replace("-", "_")
+        if service.api:
+            values[f"{prefix}_API_URL"] = service.api
+        for pool_name, pool in sorted(service.user_pools.items()):
+            pool_prefix = f"{prefix}_{pool_name.upper().replace('-', '_')}"
+            values[f"{pool_prefix}_POOL_ID"] = pool.id
+            for client, client_id in sorted(pool.clients.items()):
+                values[f"{pool_prefix}_{client.upper().replace('-', '_')}_CLIENT_ID"] = client_id
+    return [f"export {name}={_quote(value)}" for name, value in values.items()]
+
+
+def _quote(value: str) -> str:
+    if value and all(char.isalnum() or char in "-_./:@+=," for char in value):
+        return value
+    return "'" + value.replace("'", "'\\''") + "'"

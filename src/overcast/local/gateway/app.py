@@ -1,0 +1,327 @@
+"""The local API Gateway: one raw ASGI app per REST API (Lambda proxy integration).
+
+Served at ``https://127.0.0.1:<port>/<stage>/<resource path>``, like the execute-api
+endpoint. Each request goes through the same steps as on API Gateway:
+
+    stage prefix -> route -> body limit -> authorizer -> event -> invoke -> response
+
+- A wrong stage, unknown path or unserved method: 403 ``Missing Authentication
+  Token`` (API Gateway's answer for anything it has no method for).
+- OPTIONS on a resource of an API with CORS: the preflight mock (see ``cors``).
+- Bodies over 10 MB (API Gateway's payload quota, 10485760 bytes): 413, decided from
+  ``Content-Length`` before reading, and while reading when it is absent or lying;
+  never more than the limit is buffered.
+- Routes behind a Cognito authorizer: 401 unless the ``Authorization`` token passes.
+- The function must answer within the API's integration timeout (default 29 s):
+  504 ``Endpoint request timed out``; a function error, timeout or malformed answer: 502.
+- Every response carries ``x-amzn-RequestId``, ``x-amz-apigw-id`` and
+  ``X-Amzn-Trace-Id`` (an incoming trace header is propagated, as X-Ray does).
+
+Per request the hot path is: one pass over the headers, a dict lookup or short
+tree walk for the route, a dict lookup for a cached token, the event as dict
+literals, and one thread hop to run the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from overcast import spec
+from overcast.local.functions.invoker import FunctionError, FunctionInvoker, FunctionTimeout
+from overcast.local.gateway.accesslog import AccessRecord, format_access_line
+from overcast.local.gateway.authorizer import CognitoAuthorizer
+from overcast.local.gateway.cors import CorsPolicy
+from overcast.local.gateway.events import (
+    EventBuilder,
+    GatewayRequest,
+    format_request_time,
+    parse_headers,
+)
+from overcast.local.gateway.media import BinaryMediaTypes
+from overcast.local.gateway.responses import (
+    BadGateway,
+    GatewayError,
+    Headers,
+    HttpResponse,
+    IntegrationTimeout,
+    MissingAuthenticationToken,
+    RequestTooLarge,
+    error_response,
+    proxy_response,
+)
+from overcast.local.gateway.routes import RouteMatch, RouteTable
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_VARIANT = "89ab"
+# API Gateway quota: "Payload size" 10 MB ("HTTP content length exceeded 10485760 bytes").
+PAYLOAD_LIMIT = 10 * 1024 * 1024
+
+logger = logging.getLogger(__name__)
+
+
+class ClientDisconnected(Exception):
+    """The client went away before its request was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestIds:
+    """The ids API Gateway gives a request."""
+
+    request_id: str
+    apigw_id: str
+    trace_id: str
+    headers: Headers
+
+    @classmethod
+    def new(cls, epoch: float, trace_id: str | None, rng: random.Random) -> RequestIds:
+        # Not os.urandom: it releases the GIL, and under load the event loop then waits
+        # for busy handler threads to give it back. These ids need no secrecy.
+        entropy = rng.getrandbits(312).to_bytes(39, "big")
+        hexed = entropy[:16].hex()
+        # A version-4 UUID, as API Gateway's request ids are.
+        request_id = (
+            f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-"
+            f"{_VARIANT[entropy[8] & 3]}{hexed[17:20]}-{hexed[20:]}"
+        )
+        apigw_id = base64.b64encode(entropy[16:27]).decode()  # 16 chars: "KdujNGuqFiAFjXA="
+        if not trace_id:
+            trace_id = f"Root=1-{int(epoch):08x}-{entropy[27:].hex()}"
+        headers = [
+            (b"x-amzn-requestid", request_id.encode()),
+            (b"x-amz-apigw-id", apigw_id.encode()),
+            (b"x-amzn-trace-id", trace_id.encode("latin-1")),
+        ]
+        return cls(request_id, apigw_id, trace_id, headers)
+
+
+class Gateway:
+    """A REST API's stage, served as an ASGI app."""
+
+    def __init__(
+        self,
+        api: spec.Api,
+        invoker: FunctionInvoker,
+        authorizers: Mapping[str, CognitoAuthorizer],
+        *,
+        account_id: str = "000000000000",
+        api_id: str,
+        access_log: Callable[[str], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        _check_wiring(api, invoker, authorizers)
+        self._invoker = invoker
+        self._authorizers = authorizers
+        self._routes = RouteTable(api.routes, cors_preflight=api.cors is not None)
+        self._cors = CorsPolicy(api.cors) if api.cors is not None else None
+        self._events = EventBuilder(api, account_id=account_id, api_id=api_id)
+        self._binary = BinaryMediaTypes(api.binary_media_types)
+        self._timeout = api.integration_timeout_seconds
+        self._stage_prefix = f"/{api.stage}"
+        self._access_log = access_log
+        self._clock = clock
+        self._random = random.Random(os.urandom(16))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = self._clock()
+        headers, multi_headers = parse_headers(scope["headers"])
+        ids = RequestIds.new(started, headers.get("x-amzn-trace-id"), self._random)
+        path = self._strip_stage(_raw_path(scope))
+        match = None if path is None else self._routes.match(scope["method"], path)
+        try:
+            if path is None or match is None:
+                raise MissingAuthenticationToken()
+            request = _request(scope, path, headers, multi_headers, ids, started)
+            response = await self._dispatch(request, match, receive, ids.headers)
+        except GatewayError as error:
+            if error.status >= 500:
+                logger.warning("%s %s: %s", scope["method"], scope["path"], error.detail)
+            response = error_response(error, self._error_headers(headers, ids))
+        except ClientDisconnected:
+            return
+        await send(
+            {"type": "http.response.start", "status": response.status, "headers": response.headers}
+        )
+        await send({"type": "http.response.body", "body": response.body})
+        self._log(scope, match, ids, started, response)
+
+    async def _dispatch(
+        self, request: GatewayRequest, match: RouteMatch, receive: Receive, id_headers: Headers
+    ) -> HttpResponse:
+        headers = request.headers
+        route = match.route
+        if route is None:
+            assert self._cors is not None
+            return self._cors.preflight(headers.get("origin"), id_headers)
+        request.body = await read_body(receive, headers.get("content-length"))
+        claims = None
+        if route.authorizer is not None:
+            authorizer = self._authorizers[route.authorizer.user_pool.name]
+            claims = authorizer.authorize(headers.get("authorization"))
+        accept = headers.get("accept")
+        event = self._events.build(request, match, claims)
+        result = await self._invoke(route.function, event)
+        return proxy_response(result, self._binary, accept, id_headers)
+
+    async def _invoke(self, function: spec.Function, event: dict[str, Any]) -> Any:
+        # The invoker enforces the function's timeout. Only a function allowed to run
+        # longer than the integration timeout needs a second timer here; otherwise its
+        # expiry comes first — a 502, or a 504 when both are equal (API Gateway's clock
+        # started first).
+        limit = function.timeout_seconds
+        try:
+            if limit <= self._timeout:
+                return await self._invoker.invoke(function, event)
+            async with asyncio.timeout(self._timeout):
+                return await self._invoker.invoke(function, event)
+        except TimeoutError:
+            raise IntegrationTimeout(f"no answer from {function.name!r} in time") from None
+        except FunctionTimeout as exc:
+            if limit >= self._timeout:
+                raise IntegrationTimeout(f"no answer from {function.name!r} in time") from exc
+            raise BadGateway(f"{function.name!r}: {exc}") from exc
+        except FunctionError as exc:
+            raise BadGateway(f"{function.name!r}: {exc}") from exc
+
+    def _strip_stage(self, raw_path: str) -> str | None:
+        prefix = self._stage_prefix
+        if raw_path == prefix:
+            return "/"
+        if raw_path.startswith(prefix) and raw_path[len(prefix)] == "/":
+            return raw_path[len(prefix) :]
+        return None
+
+    def _error_headers(self, headers: Mapping[str, str], ids: RequestIds) -> Headers:
+        if self._cors is None:
+            return ids.headers
+        return [*self._cors.origin_headers(headers.get("origin")), *ids.headers]
+
+    def _log(
+        self,
+        scope: Scope,
+        match: RouteMatch | None,
+        ids: RequestIds,
+        started: float,
+        response: HttpResponse,
+    ) -> None:
+        record = AccessRecord(
+            request_id=ids.request_id,
+            source_ip=_client_ip(scope),
+            request_time=format_request_time(started),
+            method=scope["method"],
+            resource_path=match.resource.path if match else scope["path"],
+            protocol=_protocol(scope),
+            status=response.status,
+            response_length=len(response.body),
+            latency_ms=int((self._clock() - started) * 1000),
+        )
+        self._access_log(format_access_line(record))
+
+
+async def read_body(receive: Receive, content_length: str | None) -> bytes:
+    """The request body, refused (413) beyond the payload limit without buffering more."""
+    declared = content_length.strip() if content_length else ""
+    if declared.isdigit() and int(declared) > PAYLOAD_LIMIT:
+        raise RequestTooLarge(f"Content-Length {declared}")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > PAYLOAD_LIMIT:
+            raise RequestTooLarge(f"body over {PAYLOAD_LIMIT} bytes")
+        if not message.get("more_body", False):
+            if not chunks:
+                return bytes(chunk)
+            chunks.append(chunk)
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _request(
+    scope: Scope,
+    path: str,
+    headers: dict[str, str],
+    multi_headers: dict[str, list[str]],
+    ids: RequestIds,
+    started: float,
+) -> GatewayRequest:
+    server = scope.get("server")
+    return GatewayRequest(
+        method=scope["method"],
+        path=path,
+        query_string=scope.get("query_string", b""),
+        headers=headers,
+        multi_headers=multi_headers,
+        body=b"",
+        source_ip=_client_ip(scope),
+        protocol=_protocol(scope),
+        scheme=scope.get("scheme", "https"),
+        server_port=server[1] if server and server[1] else 443,
+        request_id=ids.request_id,
+        extended_request_id=ids.apigw_id,
+        trace_id=ids.trace_id,
+        time=started,
+    )
+
+
+def _raw_path(scope: Scope) -> str:
+    raw = scope.get("raw_path")
+    if not raw:
+        return str(scope["path"])
+    return bytes(raw).decode("latin-1").partition("?")[0]
+
+
+def _client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "127.0.0.1"
+
+
+def _protocol(scope: Scope) -> str:
+    return f"HTTP/{scope.get('http_version', '1.1')}"
+
+
+def _check_wiring(
+    api: spec.Api, invoker: FunctionInvoker, authorizers: Mapping[str, CognitoAuthorizer]
+) -> None:
+    for route in api.routes:
+        if route.function not in invoker:
+            raise spec.DeclarationError(
+                f"Api {api.name!r}: route {route.key!r} needs function "
+                f"{route.function.name!r}, which the invoker does not run."
+            )
+        if route.authorizer and route.authorizer.user_pool.name not in authorizers:
+            raise spec.DeclarationError(
+                f"Api {api.name!r}: route {route.key!r} is authorized by user pool "
+                f"{route.authorizer.user_pool.name!r}, but no authorizer was given for it."
+            )
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,365 @@
+"""The user pools' SQLite file: ids, signing keys, users, codes, sessions, challenges.
+
+One file (WAL) holds every pool. Pool and client ids and signing keys are created
+once and read back on later starts, so ids and tokens survive restarts. Secrets
+are stored only as hashes. Deleting a user deletes their codes, sessions and
+challenges with them (foreign keys, ``ON DELETE CASCADE``). One connection is
+shared between threads behind a lock; every write is its own short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from overcast.local.identity.records import (
+    Challenge,
+    CodePurpose,
+    RefreshSession,
+    StoredCode,
+    User,
+    UserStatus,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pools (
+    service TEXT NOT NULL, name TEXT NOT NULL, pool_id TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (service, name));
+CREATE TABLE IF NOT EXISTS clients (
+    pool_id TEXT NOT NULL, name TEXT NOT NULL, client_id TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (pool_id, name));
+CREATE TABLE IF NOT EXISTS signing_keys (pool_id TEXT PRIMARY KEY, private_jwk TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    pool_id TEXT NOT NULL, sub TEXT NOT NULL, email TEXT NOT NULL, email_key TEXT NOT NULL,
+    status TEXT NOT NULL, email_verified INTEGER NOT NULL, password_hash TEXT NOT NULL,
+    created_at REAL NOT NULL, modified_at REAL NOT NULL, attributes TEXT NOT NULL,
+    password_expires_at REAL, failed_sign_ins INTEGER NOT NULL,
+    last_failed_at REAL, locked_until REAL,
+    PRIMARY KEY (pool_id, sub), UNIQUE (pool_id, email_key));
+CREATE TABLE IF NOT EXISTS codes (
+    pool_id TEXT NOT NULL, sub TEXT NOT NULL, purpose TEXT NOT NULL, code_hash TEXT NOT NULL,
+    expires_at REAL NOT NULL, failed_attempts INTEGER NOT NULL,
+    PRIMARY KEY (pool_id, sub, purpose),
+    FOREIGN KEY (pool_id, sub) REFERENCES users (pool_id, sub) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS sessions (
+    origin_jti TEXT PRIMARY KEY, pool_id TEXT NOT NULL, sub TEXT NOT NULL,
+    client_id TEXT NOT NULL, refresh_hash TEXT NOT NULL UNIQUE, auth_time REAL NOT NULL,
+    expires_at REAL NOT NULL, revoked INTEGER NOT NULL,
+    FOREIGN KEY (pool_id, sub) REFERENCES users (pool_id, sub) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS challenges (
+    session_hash TEXT PRIMARY KEY, pool_id TEXT NOT NULL, sub TEXT NOT NULL,
+    client_id TEXT NOT NULL, expires_at REAL NOT NULL,
+    FOREIGN KEY (pool_id, sub) REFERENCES users (pool_id, sub) ON DELETE CASCADE);
+"""
+
+_USER_COLUMNS = [
+    "pool_id",
+    "sub",
+    "email",
+    "email_key",
+    "status",
+    "email_verified",
+    "password_hash",
+    "created_at",
+    "modified_at",
+    "attributes",
+    "password_expires_at",
+    "failed_sign_ins",
+    "last_failed_at",
+    "locked_until",
+]
+_INSERT_USER = (
+    f"INSERT INTO users ({', '.join(_USER_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _USER_COLUMNS)})"
+)
+# An UPDATE, not a REPLACE: a REPLACE deletes the row first, and the delete would
+# cascade to the user's codes and sessions.
+_UPDATE_USER = (
+    f"UPDATE users SET {', '.join(f'{column} = ?' for column in _USER_COLUMNS[2:])} "
+    "WHERE pool_id = ? AND sub = ?"
+)
+
+
+class DuplicateUser(Exception):
+    """A user with this email address (or sub) is already in the pool."""
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _moment(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def _required_moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _user_row(user: User) -> tuple[Any, ...]:
+    return (
+        user.pool_id,
+        user.sub,
+        user.email,
+        user.email.lower(),
+        user.status.value,
+        int(user.email_verified),
+        user.password_hash,
+        _epoch(user.created_at),
+        _epoch(user.modified_at),
+        json.dumps(dict(user.attributes), sort_keys=True),
+        _epoch(user.password_expires_at),
+        user.failed_sign_ins,
+        _epoch(user.last_failed_at),
+        _epoch(user.locked_until),
+    )
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(
+        pool_id=row["pool_id"],
+        sub=row["sub"],
+        email=row["email"],
+        status=UserStatus(row["status"]),
+        email_verified=bool(row["email_verified"]),
+        password_hash=row["password_hash"],
+        created_at=_required_moment(row["created_at"]),
+        modified_at=_required_moment(row["modified_at"]),
+        attributes=json.loads(row["attributes"]),
+        password_expires_at=_moment(row["password_expires_at"]),
+        failed_sign_ins=row["failed_sign_ins"],
+        last_failed_at=_moment(row["last_failed_at"]),
+        locked_until=_moment(row["locked_until"]),
+    )
+
+
+def _session(row: sqlite3.Row) -> RefreshSession:
+    return RefreshSession(
+        origin_jti=row["origin_jti"],
+        pool_id=row["pool_id"],
+        sub=row["sub"],
+        client_id=row["client_id"],
+        refresh_hash=row["refresh_hash"],
+        auth_time=_required_moment(row["auth_time"]),
+        expires_at=_required_moment(row["expires_at"]),
+        revoked=bool(row["revoked"]),
+    )
+
+
+class UserPoolStore:
+    """Persistence for every user pool of the local cloud, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
+        with self._lock:
+            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
+            return row
+
+    # Ids and keys: created once, then read back.
+
+    def pool_id(self, service: str, name: str, new_id: Callable[[], str]) -> str:
+        """The id of pool ``name`` of ``service``, made with ``new_id`` the first time."""
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO pools VALUES (?, ?, ?)", (service, name, new_id()))
+            row = db.execute(
+                "SELECT pool_id FROM pools WHERE service = ? AND name = ?", (service, name)
+            ).fetchone()
+        return str(row["pool_id"])
+
+    def client_id(self, pool_id: str, name: str, new_id: Callable[[], str]) -> str:
+        """The id of app client ``name`` of a pool, made with ``new_id`` the first time."""
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO clients VALUES (?, ?, ?)", (pool_id, name, new_id()))
+            row = db.execute(
+                "SELECT client_id FROM clients WHERE pool_id = ? AND name = ?", (pool_id, name)
+            ).fetchone()
+        return str(row["client_id"])
+
+    def signing_key(self, pool_id: str, new_key: Callable[[], str]) -> str:
+        """A pool's private signing key (a JWK in JSON), made with ``new_key`` once."""
+        row = self._one("SELECT private_jwk FROM signing_keys WHERE pool_id = ?", pool_id)
+        if row is None:
+            with self._write() as db:
+                db.execute("INSERT OR IGNORE INTO signing_keys VALUES (?, ?)", (pool_id, new_key()))
+                row = db.execute(
+                    "SELECT private_jwk FROM signing_keys WHERE pool_id = ?", (pool_id,)
+                ).fetchone()
+        return str(row["private_jwk"])
+
+    # Users.
+
+    def add_user(self, user: User) -> None:
+        """Insert ``user``; :class:`DuplicateUser` if the email or sub is taken."""
+        try:
+            with self._write() as db:
+                db.execute(_INSERT_USER, _user_row(user))
+        except sqlite3.IntegrityError as error:
+            raise DuplicateUser(user.email) from error
+
+    def save_user(self, user: User) -> None:
+        """Overwrite the stored user with the same pool and sub."""
+        with self._write() as db:
+            row = _user_row(user)
+            db.execute(_UPDATE_USER, (*row[2:], *row[:2]))
+
+    def user_by_email(self, pool_id: str, email: str) -> User | None:
+        """The user whose email matches ``email`` case-insensitively."""
+        row = self._one(
+            "SELECT * FROM users WHERE pool_id = ? AND email_key = ?", pool_id, email.lower()
+        )
+        return None if row is None else _user(row)
+
+    def user_by_sub(self, pool_id: str, sub: str) -> User | None:
+        row = self._one("SELECT * FROM users WHERE pool_id = ? AND sub = ?", pool_id, sub)
+        return None if row is None else _user(row)
+
+    def delete_user(self, pool_id: str, sub: str) -> None:
+        """Delete a user, with their codes, sessions and challenges."""
+        with self._write() as db:
+            db.execute("DELETE FROM users WHERE pool_id = ? AND sub = ?", (pool_id, sub))
+
+    # Confirmation codes.
+
+    def put_code(self, code: StoredCode) -> None:
+        """Store ``code``, replacing any earlier code for the same purpose."""
+        with self._write() as db:
+            db.execute(
+                "REPLACE INTO codes VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    code.pool_id,
+                    code.sub,
+                    code.purpose.value,
+                    code.code_hash,
+                    _epoch(code.expires_at),
+                    code.failed_attempts,
+                ),
+            )
+
+    def code(self, pool_id: str, sub: str, purpose: CodePurpose) -> StoredCode | None:
+        row = self._one(
+            "SELECT * FROM codes WHERE pool_id = ? AND sub = ? AND purpose = ?",
+            pool_id,
+            sub,
+            purpose.value,
+        )
+        if row is None:
+            return None
+        return StoredCode(
+            pool_id=pool_id,
+            sub=sub,
+            purpose=purpose,
+            code_hash=row["code_hash"],
+            expires_at=_required_moment(row["expires_at"]),
+            failed_attempts=row["failed_attempts"],
+        )
+
+    def count_code_failure(self, pool_id: str, sub: str, purpose: CodePurpose) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE codes SET failed_attempts = failed_attempts + 1 "
+                "WHERE pool_id = ? AND sub = ? AND purpose = ?",
+                (pool_id, sub, purpose.value),
+            )
+
+    def delete_code(self, pool_id: str, sub: str, purpose: CodePurpose) -> None:
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM codes WHERE pool_id = ? AND sub = ? AND purpose = ?",
+                (pool_id, sub, purpose.value),
+            )
+
+    # Refresh sessions.
+
+    def add_session(self, session: RefreshSession) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session.origin_jti,
+                    session.pool_id,
+                    session.sub,
+                    session.client_id,
+                    session.refresh_hash,
+                    _epoch(session.auth_time),
+                    _epoch(session.expires_at),
+                    int(session.revoked),
+                ),
+            )
+
+    def session_by_refresh_hash(self, refresh_hash: str) -> RefreshSession | None:
+        row = self._one("SELECT * FROM sessions WHERE refresh_hash = ?", refresh_hash)
+        return None if row is None else _session(row)
+
+    def session(self, origin_jti: str) -> RefreshSession | None:
+        row = self._one("SELECT * FROM sessions WHERE origin_jti = ?", origin_jti)
+        return None if row is None else _session(row)
+
+    def revoke_sessions(self, pool_id: str, sub: str) -> None:
+        """Revoke every refresh session of a user (their tokens then stop working)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE sessions SET revoked = 1 WHERE pool_id = ? AND sub = ?", (pool_id, sub)
+            )
+
+    # Challenges.
+
+    def add_challenge(self, session_hash: str, challenge: Challenge) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO challenges VALUES (?, ?, ?, ?, ?)",
+                (
+                    session_hash,
+                    challenge.pool_id,
+                    challenge.sub,
+                    challenge.client_id,
+                    _epoch(challenge.expires_at),
+                ),
+            )
+
+    def challenge(self, session_hash: str) -> Challenge | None:
+        row = self._one("SELECT * FROM challenges WHERE session_hash = ?", session_hash)
+        if row is None:
+            return None
+        return Challenge(
+            pool_id=row["pool_id"],
+            sub=row["sub"],
+            client_id=row["client_id"],
+            expires_at=_required_moment(row["expires_at"]),
+        )
+
+    def delete_challenge(self, session_hash: str) -> bool:
+        """Remove a challenge; ``False`` if it was already gone (used by someone else)."""
+        with self._write() as db:
+            cursor = db.execute("DELETE FROM challenges WHERE session_hash = ?", (session_hash,))
+        return cursor.rowcount == 1

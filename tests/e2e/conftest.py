@@ -1,0 +1,124 @@
+"""End-to-end fixtures: one real local cloud per test session (per xdist worker)."""
+
+from __future__ import annotations
+
+import secrets
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+
+from overcast.local.credentials import load_or_create_root_credentials
+from overcast.local.endpoints import Endpoints
+from overcast.local.mail import Mailbox
+from tests.cloud_process import CloudProcess
+
+SAMPLE_PROJECT = Path(__file__).parent / "sample_project"
+PASSWORD = "Correct-Horse-9-battery"
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+    process = CloudProcess(tmp_path_factory.mktemp("cloud") / "data", SAMPLE_PROJECT, ["--quiet"])
+    process.start()
+    yield process
+    assert process.stop() == 0, process.output()
+
+
+@pytest.fixture(scope="session")
+def endpoints(cloud: CloudProcess) -> Endpoints:
+    assert cloud.endpoints is not None
+    return cloud.endpoints
+
+
+@dataclass
+class Session:
+    """A signed-in user of a user pool: their tokens and an HTTPS client."""
+
+    email: str
+    id_token: str
+    access_token: str
+    refresh_token: str
+    sub: str
+
+
+class Users:
+    """Signs users up and in with a real boto3 cognito-idp client, reading codes from mail."""
+
+    def __init__(self, endpoints: Endpoints, data_dir: Path) -> None:
+        self.endpoints = endpoints
+        self.mailbox = Mailbox(Path(endpoints.mailbox))
+        credentials = load_or_create_root_credentials(data_dir)
+        self.idp: Any = boto3.client(
+            "cognito-idp",
+            endpoint_url=endpoints.aws["cognito-idp"],
+            region_name=endpoints.region,
+            verify=endpoints.ca_bundle,
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    def client_id(self, service: str = "todo", pool: str = "users") -> str:
+        return self.endpoints.services[service].user_pools[pool].clients["web"]
+
+    def confirmation_code(self, email: str) -> str:
+        messages = self.mailbox.find(to=email)
+        assert messages, f"no mail was sent to {email}"
+        return "".join(ch for ch in messages[-1].text if ch.isdigit())[-6:]
+
+    def sign_up_and_in(self, service: str = "todo", pool: str = "users") -> Session:
+        email = f"user-{secrets.token_hex(4)}@example.com"
+        client_id = self.client_id(service, pool)
+        self.idp.sign_up(ClientId=client_id, Username=email, Password=PASSWORD)
+        code = self.confirmation_code(email)
+        self.idp.confirm_sign_up(ClientId=client_id, Username=email, ConfirmationCode=code)
+        return self.sign_in(email, client_id)
+
+    def sign_in(self, email: str, client_id: str) -> Session:
+        result = self.idp.initiate_auth(
+            ClientId=client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+        )["AuthenticationResult"]
+        user = self.idp.get_user(AccessToken=result["AccessToken"])
+        sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+        return Session(
+            email=email,
+            id_token=result["IdToken"],
+            access_token=result["AccessToken"],
+            refresh_token=result.get("RefreshToken", ""),
+            sub=sub,
+        )
+
+
+@pytest.fixture(scope="session")
+def users(endpoints: Endpoints, cloud: CloudProcess) -> Users:
+    return Users(endpoints, cloud.data_dir)
+
+
+def trusting(endpoints: Endpoints) -> ssl.SSLContext:
+    """TLS that trusts the local cloud's CA (and nothing else)."""
+    return ssl.create_default_context(cafile=endpoints.ca_bundle)
+
+
+@pytest.fixture
+def https(endpoints: Endpoints) -> Iterator[httpx.Client]:
+    with httpx.Client(verify=trusting(endpoints), timeout=30) as client:
+        yield client
+
+
+def todo_url(endpoints: Endpoints, path: str = "/todos") -> str:
+    api = endpoints.services["todo"].api
+    assert api is not None
+    return api + path
+
+
+def bearer(session: Session) -> dict[str, str]:
+    return {"Authorization": f"Bearer {session.id_token}"}
