@@ -86,7 +86,7 @@ def test_each_api_accepts_only_its_own_pools_tokens(
             "srp = UserPoolClient('web', auth_flows=('USER_SRP_AUTH',))\n"
             "pool = UserPool('p', clients=(srp,))\n"
             "service = Service('broken', user_pools=(pool,))\n",
-            "does not support yet",
+            "do not support",
         ),
         (
             'services = ["broken.service"]\npython_path = ["."]\n',

@@ -22,7 +22,7 @@ from overcast.local.endpoints import Endpoints, ServiceEndpoints, UserPoolEndpoi
 from overcast.local.functions.invoker import FunctionInvoker
 from overcast.local.gateway.app import Gateway
 from overcast.local.gateway.authorizer import CognitoAuthorizer
-from overcast.local.identity.provider import IdentityProvider, RegisteredPool
+from overcast.local.identity.provider import IdentityProvider, RegisteredPool, check_supported
 from overcast.local.mail import Mailbox, SmtpSink
 from overcast.local.settings import CloudSettings
 from overcast.local.tls import LocalCA
@@ -31,22 +31,11 @@ from overcast.runtime.config import RuntimeConfig
 
 access_logger = logging.getLogger("overcast.access")
 
-# Features a declaration may name that the local cloud does not emulate yet: refuse
-# them at start-up rather than ignore them.
-_UNSUPPORTED_AUTH_FLOWS = {"USER_SRP_AUTH"}
-
 
 def check_local_support(service: spec.Service) -> None:
-    """Refuse, loudly, a declaration the local cloud cannot honour."""
+    """Refuse, loudly and before anything starts, a declaration the local cloud cannot honour."""
     for pool in service.user_pools:
-        for client in pool.clients:
-            unsupported = _UNSUPPORTED_AUTH_FLOWS.intersection(client.auth_flows)
-            if unsupported:
-                raise spec.DeclarationError(
-                    f"Service {service.name!r}: user pool {pool.name!r} client {client.name!r} "
-                    f"enables {sorted(unsupported)}, which the local cloud does not support "
-                    "yet. Remove it from auth_flows to run locally."
-                )
+        check_supported(service.name, pool)
 
 
 @dataclass

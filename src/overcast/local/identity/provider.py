@@ -106,7 +106,7 @@ class IdentityProvider:
 
     def register(self, service: str, pool: spec.UserPool) -> RegisteredPool:
         """Serve ``pool`` of ``service``; the same ids every time, across restarts."""
-        _check_supported(service, pool)
+        check_supported(service, pool)
         pool_id = self._store.pool_id(service, pool.name, lambda: new_pool_id(self._region))
         client_ids = {
             client.name: self._store.client_id(pool_id, client.name, new_client_id)
@@ -142,7 +142,8 @@ class IdentityProvider:
         self._store.close()
 
 
-def _check_supported(service: str, pool: spec.UserPool) -> None:
+def check_supported(service: str, pool: spec.UserPool) -> None:
+    """Refuse a pool declaration the local user pools cannot honour."""
     for client in pool.clients:
         unsupported = _UNSUPPORTED_FLOWS.intersection(client.auth_flows)
         if unsupported:
