@@ -52,6 +52,7 @@ from overcast.local.gateway.responses import (
     Headers,
     HttpResponse,
     IntegrationTimeout,
+    InternalError,
     MissingAuthenticationToken,
     RequestTooLarge,
     error_response,
@@ -156,6 +157,9 @@ class Gateway:
             response = error_response(error, self._error_headers(headers, ids))
         except ClientDisconnected:
             return
+        except Exception:
+            logger.exception("%s %s: the local gateway failed", scope["method"], scope["path"])
+            response = error_response(InternalError(), self._error_headers(headers, ids))
         await send(
             {"type": "http.response.start", "status": response.status, "headers": response.headers}
         )

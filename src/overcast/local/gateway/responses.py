@@ -9,6 +9,7 @@ as ``{"message": ...}`` JSON with ``x-amzn-ErrorType``::
      │    └── TokenExpired           401  "The incoming token has expired"
      ├── RequestTooLarge             413  body over API Gateway's 10 MB payload limit
      ├── ConfigurationError          500  e.g. a base64 body that does not decode
+     ├── InternalError               500  a bug in the local gateway itself
      ├── BadGateway                  502  function error or malformed proxy response
      └── IntegrationTimeout          504  no answer within the integration timeout
 
@@ -140,6 +141,12 @@ class RequestTooLarge(GatewayError):
 
 class ConfigurationError(GatewayError):
     """An API configuration error (``API_CONFIGURATION_ERROR``)."""
+
+    status = 500
+
+
+class InternalError(GatewayError):
+    """A failure of the gateway itself (a bug here, not in the function)."""
 
     status = 500
 
