@@ -196,6 +196,9 @@ def test_the_openapi_document_describes_bodies_and_errors(api: TodoApi) -> None:
     assert "201" in create["responses"]
     assert schemas["TodoCreate"]["additionalProperties"] is False
     assert schemas["TodoCreate"]["required"] == ["title"]
-    assert "404" in document["paths"]["/todos/{id}"]["get"]["responses"]
+    read = document["paths"]["/todos/{id}"]["get"]["responses"]
+    assert "404" in read
+    assert read["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Todo")
+    assert "Todo" in schemas
     parameters = {p["name"].lower() for p in document["paths"]["/todos/{id}"]["put"]["parameters"]}
     assert parameters == {"id", "if-match"}

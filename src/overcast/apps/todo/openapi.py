@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.types import (
 from pydantic import BaseModel
 
 from overcast.apps.todo import service
+from overcast.apps.todo.domain import Todo
 
 SECURITY_SCHEME = "cognitoIdToken"
 SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
@@ -54,6 +55,8 @@ CREATED: OpenAPIResponse = {
     "headers": {"ETag": _ETAG, "Location": _LOCATION},
 }
 ONE_TODO: OpenAPIResponse = {"description": "The to-do", "headers": {"ETag": _ETAG}}
+# For a route whose return type does not carry the model (it returns serialized JSON).
+ONE_TODO_BODY: OpenAPIResponse = {**ONE_TODO, "content": {_JSON: {"model": Todo}}}
 LISTED: OpenAPIResponse = {"description": "A page of to-dos, newest first"}
 DELETED: OpenAPIResponse = {"description": "Deleted", "content": {}}
 
