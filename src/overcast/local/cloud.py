@@ -53,7 +53,6 @@ class LocalCloud:
     """Everything ``overcast up`` runs, built from one :class:`CloudSettings`."""
 
     settings: CloudSettings
-    log: Callable[[str], None] = field(default=print)
     services: list[ServiceRuntime] = field(default_factory=list)
     _listeners: list[servers.Listener] = field(default_factory=list)
     _tasks: list[object] = field(default_factory=list)
@@ -171,8 +170,17 @@ class LocalCloud:
             authorizers,
             account_id=self.settings.account_id,
             api_id=api_id(runtime.service),
-            access_log=access_logger.info if self.settings.access_log else _discard,
+            access_log=self._access_log(runtime.service.name),
         )
+
+    def _access_log(self, service: str) -> Callable[[str], None]:
+        if not self.settings.access_log:
+            return _discard
+
+        def log(line: str) -> None:
+            access_logger.info("%s %s", service, line)
+
+        return log
 
     def _endpoints_of(self, runtime: ServiceRuntime) -> ServiceEndpoints:
         api = runtime.service.api
