@@ -138,13 +138,12 @@ def _print_endpoints(endpoints: object, endpoints_file: Path) -> None:
 def env(project_dir: Path, data_dir: Path | None) -> None:
     """Print shell exports that point AWS SDKs and the AWS CLI at the running local cloud."""
     from overcast.local.credentials import load_or_create_root_credentials
-    from overcast.local.endpoints import Endpoints, shell_exports
+    from overcast.local.endpoints import running_endpoints, shell_exports
 
     directory = _data_dir(project_dir, data_dir)
-    endpoints_file = directory / "endpoints.json"
-    if not endpoints_file.exists():
+    endpoints = running_endpoints(directory / "endpoints.json")
+    if endpoints is None:
         _fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
-    endpoints = Endpoints.read(endpoints_file)
     credentials = load_or_create_root_credentials(directory)
     for line in shell_exports(endpoints, credentials.access_key_id, credentials.secret_access_key):
         click.echo(line)
@@ -156,11 +155,16 @@ def env(project_dir: Path, data_dir: Path | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def reset(project_dir: Path, data_dir: Path | None, yes: bool) -> None:
     """Delete the local cloud's data directory (tables, users, mail, certificates)."""
+    from overcast.local.cloud import DATA_DIR_MARKER
+    from overcast.local.endpoints import running_endpoints
+
     directory = _data_dir(project_dir, data_dir)
     if not directory.exists():
         console.print(f"Nothing to reset: {directory} does not exist.")
         return
-    if (directory / "endpoints.json").exists():
+    if not (directory / DATA_DIR_MARKER).exists():
+        _fail(f"{directory} is not an Overcast data directory; nothing deleted.")
+    if running_endpoints(directory / "endpoints.json") is not None:
         _fail("The local cloud is running on this data directory; stop it first.")
     if not yes and not click.confirm(f"Delete {directory} and everything in it?"):
         console.print("Nothing deleted.")

@@ -266,12 +266,30 @@ class Api:
                 f"Api {self.name!r}: integration timeout must be within (0, 29] seconds."
             )
 
+        self._check_one_declaration_per_name()
+
     @property
     def functions(self) -> tuple[Function, ...]:
-        seen: dict[str, Function] = {}
+        return tuple({route.function.name: route.function for route in self.routes}.values())
+
+    def _check_one_declaration_per_name(self) -> None:
+        """Two routes naming different functions, or authorizers, alike would be ambiguous."""
+        functions: dict[str, Function] = {}
+        authorizers: dict[str, CognitoAuthorizer] = {}
         for route in self.routes:
-            seen.setdefault(route.function.name, route.function)
-        return tuple(seen.values())
+            if functions.setdefault(route.function.name, route.function) != route.function:
+                raise DeclarationError(
+                    f"Api {self.name!r}: two different functions are named "
+                    f"{route.function.name!r}; give each its own name."
+                )
+            if route.authorizer is None:
+                continue
+            pool = route.authorizer.user_pool.name
+            if authorizers.setdefault(pool, route.authorizer) != route.authorizer:
+                raise DeclarationError(
+                    f"Api {self.name!r}: routes authorize with user pool {pool!r} in two "
+                    "different ways; declare one CognitoAuthorizer and share it."
+                )
 
 
 @dataclass(frozen=True)

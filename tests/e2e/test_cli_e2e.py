@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def test_reset_refuses_a_running_cloud_and_asks_before_deleting(tmp_path: Path) 
     assert not cloud.data_dir.exists()
 
 
-def test_each_request_writes_one_access_log_line(tmp_path: Path, users: Users) -> None:
+def test_each_request_writes_one_access_log_line(tmp_path: Path) -> None:
     import httpx
 
     from tests.e2e.conftest import todo_url, trusting
@@ -82,3 +83,27 @@ def test_each_request_writes_one_access_log_line(tmp_path: Path, users: Users) -
     assert len(lines) == 2, cloud.output()
     assert '"GET /openapi.json HTTP/1.1" 200' in lines[0]
     assert " 403 " in lines[1]
+
+
+def test_reset_refuses_a_directory_that_is_not_overcasts(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+
+    result = overcast("reset", "--data-dir", str(tmp_path), "--yes")
+
+    assert result.returncode == 1
+    assert "not an Overcast data directory" in result.stderr
+    assert (tmp_path / "precious.txt").exists()
+
+
+def test_a_busy_smtp_port_stops_start_up_with_a_clear_message(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        (tmp_path / "overcast.toml").write_text(f"[ports]\nsmtp = {busy}\n")
+
+        result = overcast("up", "--project", str(tmp_path))
+
+    assert result.returncode == 1
+    assert f"Port {busy} for the SMTP sink is already in use" in result.stderr
+    assert "Traceback" not in result.stderr

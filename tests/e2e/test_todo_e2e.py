@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import httpx
 import pytest
 
 from overcast.local.endpoints import Endpoints
-from tests.cloud_process import CloudProcess
+from tests.cloud_process import OVERCAST, CloudProcess
 from tests.e2e.conftest import SAMPLE_PROJECT, Users, bearer, todo_url, trusting
 
 
@@ -124,4 +126,32 @@ def test_everything_survives_a_restart(tmp_path_factory: pytest.TempPathFactory)
     with httpx.Client(verify=trusting(restarted)) as https:
         listed = https.get(todo_url(restarted), headers=bearer(again))
     assert [item["title"] for item in listed.json()["items"]] == ["Persist me"]
+    assert cloud.stop() == 0
+
+
+def test_a_crash_loses_no_acknowledged_write(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Given a to-do the API acknowledged with 201
+    cloud = CloudProcess(tmp_path_factory.mktemp("crash") / "data", SAMPLE_PROJECT, ["--quiet"])
+    endpoints = cloud.start()
+    users = Users(endpoints, cloud.data_dir)
+    alice = users.sign_up_and_in()
+    with httpx.Client(verify=trusting(endpoints)) as https:
+        created = https.post(todo_url(endpoints), json={"title": "Acked"}, headers=bearer(alice))
+    assert created.status_code == 201
+
+    # When the process dies without any chance to clean up
+    assert cloud.process is not None
+    cloud.process.kill()
+    cloud.process.wait()
+
+    # Then its stale endpoints file is recognised as such, and a new start has the to-do
+    stale = subprocess.run(
+        [*OVERCAST, "env", "--data-dir", str(cloud.data_dir)], capture_output=True, text=True
+    )
+    assert stale.returncode == 1
+    restarted = cloud.start()
+    again = Users(restarted, cloud.data_dir).sign_in(alice.email, users.client_id())
+    with httpx.Client(verify=trusting(restarted)) as https:
+        listed = https.get(todo_url(restarted), headers=bearer(again)).json()
+    assert [item["title"] for item in listed["items"]] == ["Acked"]
     assert cloud.stop() == 0

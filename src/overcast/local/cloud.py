@@ -31,6 +31,9 @@ from overcast.runtime.config import RuntimeConfig
 
 access_logger = logging.getLogger("overcast.access")
 
+# A file that marks a directory as an Overcast data directory (`overcast reset` checks it).
+DATA_DIR_MARKER = ".overcast-data"
+
 
 def check_local_support(service: spec.Service) -> None:
     """Refuse, loudly and before anything starts, a declaration the local cloud cannot honour."""
@@ -60,65 +63,82 @@ class LocalCloud:
     _identity: IdentityProvider | None = None
 
     async def start(self) -> Endpoints:
-        settings = self.settings
-        declared = discover(
-            settings.services,
-            python_path=settings.python_path,
-            builtin_apps=settings.builtin_apps,
-        )
+        """Start everything; return the endpoints once every listener accepts connections."""
+        declared = self._discover()
+        ca = self._prepare_data_dir()
+        mailbox = Mailbox(self.settings.data_dir / "mail")
+        smtp_port = await self._start_mail(mailbox)
+        identity, aws_url = self._start_identity(smtp_port)
         for service in declared:
-            check_local_support(service)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        settings.endpoints_file.unlink(missing_ok=True)
-        ca = LocalCA(settings.data_dir / "tls")
-        ca.ensure()
-        credentials = load_or_create_root_credentials(settings.data_dir)
-
-        mailbox = Mailbox(settings.data_dir / "mail")
-        self._sink = SmtpSink(mailbox, settings.host, settings.ports.smtp)
-        await self._sink.start()
-        smtp_port = self._sink.port
-
-        aws = servers.bind("the AWS endpoint", settings.host, settings.ports.aws)
-        self._listeners.append(aws)
-        aws_url = f"https://{settings.host}:{aws.port}"
-        identity = IdentityProvider(
-            settings.data_dir / "identity" / "userpools.sqlite3",
-            SmtpMailer(settings.host, smtp_port),
-            public_base_url=aws_url,
-            region=settings.region,
-            root_credentials=credentials,
-        )
-        aws.app = identity.asgi_app
-        self._identity = identity
-
-        with_api = sorted((s for s in declared if s.api), key=lambda s: s.name)
-        for service in declared:
-            runtime = self._build_service(service, identity, smtp_port)
-            if service.api is not None:
-                position = with_api.index(service)
-                port = settings.ports.for_api(service.name, position)
-                runtime.listener = servers.bind(f"the {service.name} API", settings.host, port)
-                runtime.listener.app = self._gateway(runtime)
-                self._listeners.append(runtime.listener)
-            self.services.append(runtime)
-
+            self.services.append(self._build_service(service, identity, smtp_port))
+        self._bind_apis()
         self._tasks = list(
             await servers.serve(self._listeners, ca.server_cert_path, ca.server_key_path)
         )
         endpoints = Endpoints(
-            region=settings.region,
+            region=self.settings.region,
             ca_bundle=str(ca.ca_cert_path),
             aws={"cognito-idp": aws_url},
-            smtp=f"{settings.host}:{smtp_port}",
+            smtp=f"{self.settings.host}:{smtp_port}",
             mailbox=str(mailbox.directory),
             services={
                 runtime.service.name: self._endpoints_of(runtime) for runtime in self.services
             },
             pid=os.getpid(),
         )
-        endpoints.write(settings.endpoints_file)
+        endpoints.write(self.settings.endpoints_file)
         return endpoints
+
+    def _discover(self) -> list[spec.Service]:
+        settings = self.settings
+        declared = discover(
+            settings.services, python_path=settings.python_path, builtin_apps=settings.builtin_apps
+        )
+        for service in declared:
+            check_local_support(service)
+        return declared
+
+    def _prepare_data_dir(self) -> LocalCA:
+        """The data directory, marked as Overcast's, with its CA; no stale endpoints file."""
+        data_dir = self.settings.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / DATA_DIR_MARKER).touch()
+        self.settings.endpoints_file.unlink(missing_ok=True)
+        ca = LocalCA(data_dir / "tls")
+        ca.ensure()
+        return ca
+
+    async def _start_mail(self, mailbox: Mailbox) -> int:
+        self._sink = SmtpSink(mailbox, self.settings.host, self.settings.ports.smtp)
+        try:
+            await self._sink.start()
+        except OSError as exc:
+            raise servers.port_unavailable("the SMTP sink", self.settings.ports.smtp, exc) from exc
+        return self._sink.port
+
+    def _start_identity(self, smtp_port: int) -> tuple[IdentityProvider, str]:
+        settings = self.settings
+        aws = servers.bind("the AWS endpoint", settings.host, settings.ports.aws)
+        self._listeners.append(aws)
+        aws_url = f"https://{settings.host}:{aws.port}"
+        self._identity = IdentityProvider(
+            settings.data_dir / "identity" / "userpools.sqlite3",
+            SmtpMailer(settings.host, smtp_port),
+            public_base_url=aws_url,
+            region=settings.region,
+            root_credentials=load_or_create_root_credentials(settings.data_dir),
+        )
+        aws.app = self._identity.asgi_app
+        return self._identity, aws_url
+
+    def _bind_apis(self) -> None:
+        with_api = sorted((r for r in self.services if r.service.api), key=lambda r: r.service.name)
+        for position, runtime in enumerate(with_api):
+            name = runtime.service.name
+            port = self.settings.ports.for_api(name, position)
+            runtime.listener = servers.bind(f"the {name} API", self.settings.host, port)
+            runtime.listener.app = self._gateway(runtime)
+            self._listeners.append(runtime.listener)
 
     async def stop(self) -> None:
         await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]

@@ -67,6 +67,23 @@ class Endpoints:
         return cls(**{**raw, "services": services})
 
 
+def running_endpoints(path: Path) -> Endpoints | None:
+    """The endpoints of the local cloud running with this file, or ``None``.
+
+    A cloud that crashed leaves its file behind; a file whose process is gone is stale.
+    """
+    if not path.exists():
+        return None
+    endpoints = Endpoints.read(path)
+    try:
+        os.kill(endpoints.pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, owned by another user
+        return endpoints
+    return endpoints
+
+
 def shell_exports(endpoints: Endpoints, access_key_id: str, secret_access_key: str) -> list[str]:
     """``export`` lines that point any AWS SDK or the AWS CLI at the local cloud."""
     values: dict[str, str] = {

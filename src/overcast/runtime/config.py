@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -25,13 +25,13 @@ BACKEND = "OVERCAST_BACKEND"
 SERVICE = "OVERCAST_SERVICE"
 DATA_DIR = "OVERCAST_DATA_DIR"
 SMTP = "OVERCAST_SMTP"
-TABLE_PREFIX = "OVERCAST_TABLE_"
 REGION = "AWS_REGION"
 
 
 def function_environment() -> Mapping[str, str]:
     """The current function's environment variables."""
-    return _environment.get() or os.environ
+    environ = _environment.get()
+    return os.environ if environ is None else environ
 
 
 @contextmanager
@@ -54,7 +54,6 @@ class RuntimeConfig:
     data_dir: Path | None = None
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
-    table_names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> RuntimeConfig:
@@ -70,11 +69,6 @@ class RuntimeConfig:
             data_dir=Path(env[DATA_DIR]) if DATA_DIR in env else None,
             smtp_host=smtp_host,
             smtp_port=int(smtp_port),
-            table_names={
-                name.removeprefix(TABLE_PREFIX).lower().replace("_", "-"): value
-                for name, value in env.items()
-                if name.startswith(TABLE_PREFIX)
-            },
         )
 
     def to_environ(self) -> dict[str, str]:
@@ -87,6 +81,4 @@ class RuntimeConfig:
         }
         if self.data_dir is not None:
             environ[DATA_DIR] = str(self.data_dir)
-        for name, physical in self.table_names.items():
-            environ[TABLE_PREFIX + name.upper().replace("-", "_")] = physical
         return environ

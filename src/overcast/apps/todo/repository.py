@@ -123,11 +123,8 @@ class TodoRepository:
         if not is_todo_id(todo_id):
             raise TodoNotFound(todo_id)
         key = _key(owner, todo_id)
-        condition = (
-            None if expected_version is None else AttributeEquals("version", expected_version)
-        )
         try:
-            deleted = self._table.delete(key, condition=condition)
+            deleted = self._table.delete(key, condition=_at_version(expected_version))
         except ConditionFailed:
             if self._table.get(key) is None:
                 raise TodoNotFound(todo_id) from None
