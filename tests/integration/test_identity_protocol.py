@@ -51,7 +51,7 @@ class ServerThread:
 
     def __init__(self, app: Any, bound: socket.socket) -> None:
         self.socket = bound
-        config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")
+        config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, args=([self.socket],))
 

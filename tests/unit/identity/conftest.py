@@ -1,9 +1,12 @@
-"""A user pool provider built by its real constructor, with a fake clock and mailer."""
+"""A user pool provider built by its real constructor, with a fake clock and mailer,
+and a hasher that can hold chosen secrets to interleave concurrent operations."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +16,9 @@ import pytest
 from overcast import spec
 from overcast.local.auth import Credentials
 from overcast.local.identity import IdentityProvider, RegisteredPool
+from overcast.local.identity.errors import CognitoError
 from overcast.local.identity.operations import UserPools
-from overcast.local.identity.passwords import ScryptCost
+from overcast.local.identity.passwords import ScryptCost, SecretHasher
 from overcast.local.identity.tokens import Tokens
 from overcast.ports.mail.memory import MemoryMailer
 
@@ -48,12 +52,66 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+class GatedHasher(SecretHasher):
+    """The real hasher, except that hashing or checking a held secret waits for ``open``.
+
+    ``waiting`` counts the calls that reached the gate since ``hold``.
+    """
+
+    def __init__(self) -> None:
+        self._held: frozenset[str] = frozenset()
+        self._gate = threading.Event()
+        self._lock = threading.Lock()
+        self.waiting = 0
+        super().__init__(CHEAP)
+
+    def hold(self, *secrets: str) -> None:
+        self._held = frozenset(secrets)
+        self.waiting = 0
+        self._gate.clear()
+
+    def open(self) -> None:
+        self._gate.set()
+
+    def hash(self, secret: str) -> str:
+        self._pass(secret)
+        return super().hash(secret)
+
+    def verify(self, secret: str, encoded: str) -> bool:
+        self._pass(secret)
+        return super().verify(secret, encoded)
+
+    def _pass(self, secret: str) -> None:
+        if secret in self._held:
+            with self._lock:
+                self.waiting += 1
+            if not self._gate.wait(10):
+                raise TimeoutError("the hasher's gate was never opened")
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.005)
+
+
+def outcome(call: Callable[[], object]) -> str:
+    """``ok``, or the Cognito error ``call`` raised, as ``Code: message``."""
+    try:
+        call()
+    except CognitoError as error:
+        return f"{error.code}: {error.message}"
+    return "ok"
+
+
 @dataclass
 class World:
     provider: IdentityProvider
     mailer: MemoryMailer
     clock: FakeClock
     pool: RegisteredPool
+    hasher: GatedHasher
 
     @property
     def pools(self) -> UserPools:
@@ -81,7 +139,9 @@ class World:
         return outcome
 
 
-def build_provider(path: Path, mailer: MemoryMailer, clock: FakeClock) -> IdentityProvider:
+def build_provider(
+    path: Path, mailer: MemoryMailer, clock: FakeClock, hasher: SecretHasher | None = None
+) -> IdentityProvider:
     return IdentityProvider(
         path,
         mailer,
@@ -90,6 +150,7 @@ def build_provider(path: Path, mailer: MemoryMailer, clock: FakeClock) -> Identi
         root_credentials=ROOT,
         clock=clock,
         password_cost=CHEAP,
+        hasher=hasher,
     )
 
 
@@ -97,7 +158,8 @@ def build_provider(path: Path, mailer: MemoryMailer, clock: FakeClock) -> Identi
 def world(tmp_path: Path) -> Iterator[World]:
     mailer = MemoryMailer()
     clock = FakeClock()
-    provider = build_provider(tmp_path / "userpools.sqlite3", mailer, clock)
+    hasher = GatedHasher()
+    provider = build_provider(tmp_path / "userpools.sqlite3", mailer, clock, hasher)
     pool = provider.register("todo", POOL)
-    yield World(provider, mailer, clock, pool)
+    yield World(provider, mailer, clock, pool, hasher)
     provider.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -20,7 +21,7 @@ from overcast.local.identity.errors import (
 from overcast.local.identity.records import UserStatus
 from overcast.local.identity.tokens import Tokens
 from overcast.ports.mail import MailUnavailable
-from tests.unit.identity.conftest import PASSWORD, World
+from tests.unit.identity.conftest import PASSWORD, World, wait_until
 
 
 def temporary_password_in(text: str) -> str:
@@ -118,6 +119,40 @@ def test_resend_replaces_the_temporary_password(world: World) -> None:
     assert isinstance(outcome, NewPasswordChallenge)
 
 
+def test_a_resent_invitation_does_not_undo_the_password_the_user_chose_meanwhile(
+    world: World,
+) -> None:
+    administration = world.pools.administration
+    administration.create_user(world.pool.pool_id, "bob@example.com", temporary="Temp0rary!")
+    challenge = world.pools.authentication.initiate_auth(
+        world.client_id,
+        "USER_PASSWORD_AUTH",
+        {"USERNAME": "bob@example.com", "PASSWORD": "Temp0rary!"},
+    )
+    assert isinstance(challenge, NewPasswordChallenge)
+    world.hasher.hold("Sec0nd-temporary!")
+
+    with ThreadPoolExecutor(1) as threads:
+        resending = threads.submit(
+            administration.create_user,
+            world.pool.pool_id,
+            "bob@example.com",
+            temporary="Sec0nd-temporary!",
+            message_action="RESEND",
+        )
+        wait_until(lambda: world.hasher.waiting == 1)
+        world.pools.authentication.respond_to_new_password(
+            world.client_id,
+            challenge.session,
+            {"USERNAME": "bob@example.com", "NEW_PASSWORD": PASSWORD},
+        )
+        world.hasher.open()
+
+    with pytest.raises(UnsupportedUserState):
+        resending.result()
+    assert isinstance(world.sign_in("bob@example.com", PASSWORD), Tokens)
+
+
 def test_resend_needs_a_user_waiting_for_a_password(world: World) -> None:
     world.confirmed_user()
     administration = world.pools.administration
@@ -137,6 +172,32 @@ def test_a_permanent_password_confirms_the_user(world: World) -> None:
 
     user = world.pools.administration.get_user(world.pool.pool_id, "alice@example.com")
     assert user.status is UserStatus.CONFIRMED
+    assert isinstance(world.sign_in(password="Adm1n-chosen"), Tokens)
+
+
+def test_a_password_set_by_the_operator_keeps_an_email_verified_meanwhile(
+    world: World,
+) -> None:
+    registration = world.pools.registration
+    registration.sign_up(world.client_id, "alice@example.com", PASSWORD)
+    code = world.last_code()
+    world.hasher.hold("Adm1n-chosen")
+
+    with ThreadPoolExecutor(1) as threads:
+        setting = threads.submit(
+            world.pools.administration.set_user_password,
+            world.pool.pool_id,
+            "alice@example.com",
+            "Adm1n-chosen",
+            permanent=True,
+        )
+        wait_until(lambda: world.hasher.waiting == 1)
+        registration.confirm_sign_up(world.client_id, "alice@example.com", code)
+        world.hasher.open()
+
+    setting.result()
+    user = world.pools.administration.get_user(world.pool.pool_id, "alice@example.com")
+    assert (user.status, user.email_verified) == (UserStatus.CONFIRMED, True)
     assert isinstance(world.sign_in(password="Adm1n-chosen"), Tokens)
 
 

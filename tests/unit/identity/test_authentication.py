@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,14 @@ from overcast.local.identity.errors import (
 from overcast.local.identity.keys import SigningKey, new_private_jwk
 from overcast.local.identity.tokens import Tokens
 from overcast.ports.mail.memory import MemoryMailer
-from tests.unit.identity.conftest import PASSWORD, POOL, World, build_provider
+from tests.unit.identity.conftest import (
+    PASSWORD,
+    POOL,
+    World,
+    build_provider,
+    outcome,
+    wait_until,
+)
 
 ID_CLAIMS = {
     "sub", "email_verified", "iss", "cognito:username", "origin_jti", "aud", "event_id",
@@ -124,6 +133,46 @@ def test_fifteen_quiet_minutes_forget_earlier_failures(world: World) -> None:
     with pytest.raises(NotAuthorized, match="Incorrect"):
         world.sign_in(password="Wr0ng-password")
     assert world.sign_in().access_token
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_lockout(world: World) -> None:
+    world.confirmed_user()
+    guesses = [f"Wr0ng-guess-{i}" for i in range(8)]
+    world.hasher.hold(*guesses)
+
+    with ThreadPoolExecutor(len(guesses)) as threads:
+        answers = [threads.submit(outcome, lambda g=g: world.sign_in(password=g)) for g in guesses]
+        wait_until(lambda: world.hasher.waiting + sum(a.done() for a in answers) == len(guesses))
+        world.hasher.open()
+
+    assert world.hasher.waiting == 5  # only five passwords were ever checked
+    assert (
+        sorted(answer.result() for answer in answers)
+        == ["NotAuthorizedException: Incorrect username or password."] * 5
+        + ["NotAuthorizedException: Password attempts exceeded"] * 3
+    )
+    user = world.pools.administration.get_user(world.pool.pool_id, "alice@example.com")
+    assert user.failed_sign_ins == 5
+    assert user.locked_until == world.clock.now + timedelta(seconds=1)
+
+
+def test_a_failed_sign_in_does_not_undo_a_password_reset_made_meanwhile(world: World) -> None:
+    world.confirmed_user()
+    registration = world.pools.registration
+    registration.forgot_password(world.client_id, "alice@example.com")
+    code = world.last_code()
+    world.hasher.hold("Wr0ng-guess")
+
+    with ThreadPoolExecutor(1) as threads:
+        failing = threads.submit(outcome, lambda: world.sign_in(password="Wr0ng-guess"))
+        wait_until(lambda: world.hasher.waiting == 1)
+        registration.confirm_forgot_password(
+            world.client_id, "alice@example.com", code, "N3w-password!"
+        )
+        world.hasher.open()
+
+    assert failing.result() == "NotAuthorizedException: Incorrect username or password."
+    assert world.sign_in(password="N3w-password!").access_token
 
 
 def test_flows_the_client_does_not_enable_are_refused(world: World) -> None:

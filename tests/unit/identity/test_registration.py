@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from overcast.local.identity.errors import (
@@ -18,7 +20,7 @@ from overcast.local.identity.errors import (
 )
 from overcast.local.identity.records import UserStatus
 from overcast.ports.mail import MailUnavailable
-from tests.unit.identity.conftest import PASSWORD, World
+from tests.unit.identity.conftest import PASSWORD, World, outcome, wait_until
 
 
 def test_sign_up_emails_a_six_digit_code_with_the_pools_message(world: World) -> None:
@@ -59,6 +61,15 @@ def test_usernames_are_case_insensitive_email_addresses(world: World) -> None:
 def test_a_username_that_is_not_an_email_is_refused(world: World) -> None:
     with pytest.raises(InvalidParameter, match="Username should be an email"):
         world.pools.registration.sign_up(world.client_id, "alice", PASSWORD)
+
+
+@pytest.mark.parametrize("address", ["alice@example.com\n", "a<b@example.com", "a@b.co>"])
+def test_an_address_the_mailer_would_refuse_is_refused_up_front(world: World, address: str) -> None:
+    with pytest.raises(InvalidParameter, match="Username should be an email"):
+        world.pools.registration.sign_up(world.client_id, address, PASSWORD)
+    with pytest.raises(InvalidParameter, match="Username should be an email"):
+        world.pools.administration.create_user(world.pool.pool_id, address)
+    assert world.mailer.sent == []
 
 
 @pytest.mark.parametrize(
@@ -125,6 +136,52 @@ def test_after_five_wrong_codes_even_the_right_one_is_refused(world: World) -> N
 
     with pytest.raises(LimitExceeded, match="Attempt limit exceeded"):
         world.pools.registration.confirm_sign_up(world.client_id, "alice@example.com", right)
+
+
+def test_parallel_code_guesses_cannot_try_more_than_five_codes(world: World) -> None:
+    world.pools.registration.sign_up(world.client_id, "alice@example.com", PASSWORD)
+    right = int(world.last_code())
+    guesses = [f"{(right + i) % 10**6:06d}" for i in range(1, 9)]
+    world.hasher.hold(*guesses)
+
+    def confirm(code: str) -> str:
+        confirm_sign_up = world.pools.registration.confirm_sign_up
+        return outcome(lambda: confirm_sign_up(world.client_id, "alice@example.com", code))
+
+    with ThreadPoolExecutor(len(guesses)) as threads:
+        answers = [threads.submit(confirm, guess) for guess in guesses]
+        wait_until(lambda: world.hasher.waiting + sum(a.done() for a in answers) == len(guesses))
+        world.hasher.open()
+
+    assert world.hasher.waiting == 5  # only five codes were ever checked
+    assert (
+        sorted(answer.result().partition(":")[0] for answer in answers)
+        == ["CodeMismatchException"] * 5 + ["LimitExceededException"] * 3
+    )
+
+
+def test_a_confirmation_does_not_undo_a_password_the_operator_set_meanwhile(
+    world: World,
+) -> None:
+    registration = world.pools.registration
+    registration.sign_up(world.client_id, "alice@example.com", PASSWORD)
+    code = world.last_code()
+    world.hasher.hold(code)
+
+    with ThreadPoolExecutor(1) as threads:
+        confirming = threads.submit(
+            registration.confirm_sign_up, world.client_id, "alice@example.com", code
+        )
+        wait_until(lambda: world.hasher.waiting == 1)
+        world.pools.administration.set_user_password(
+            world.pool.pool_id, "alice@example.com", "0perator-Set!", permanent=True
+        )
+        world.hasher.open()
+
+    confirming.result()
+    assert world.sign_in(password="0perator-Set!").access_token
+    user = world.pools.administration.get_user(world.pool.pool_id, "alice@example.com")
+    assert user.email_verified
 
 
 def test_a_sign_up_code_expires_after_a_day(world: World) -> None:
@@ -215,6 +272,31 @@ def test_a_forgot_password_code_expires_after_an_hour_and_is_used_once(world: Wo
         registration.confirm_forgot_password(
             world.client_id, "alice@example.com", code, "0ther-Pass"
         )
+
+
+def test_a_code_used_by_two_requests_at_once_works_for_one(world: World) -> None:
+    world.confirmed_user()
+    registration = world.pools.registration
+    registration.forgot_password(world.client_id, "alice@example.com")
+    code = world.last_code()
+    world.hasher.hold(code)
+
+    def reset(password: str) -> str:
+        return outcome(
+            lambda: registration.confirm_forgot_password(
+                world.client_id, "alice@example.com", code, password
+            )
+        )
+
+    with ThreadPoolExecutor(2) as threads:
+        answers = [threads.submit(reset, p) for p in ("F1rst-password", "Sec0nd-password")]
+        wait_until(lambda: world.hasher.waiting == 2)
+        world.hasher.open()
+
+    assert sorted(answer.result() for answer in answers) == [
+        "ExpiredCodeException: Invalid code provided, please request a code again.",
+        "ok",
+    ]
 
 
 def test_a_weak_new_password_is_refused_and_the_code_still_works(world: World) -> None:

@@ -22,7 +22,7 @@ Cognito behaviours mirrored here:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -32,16 +32,15 @@ from overcast.local.identity.errors import (
     InvalidParameter,
     NotAuthorized,
     UnsupportedUserState,
-    UsernameExists,
     UserNotFound,
 )
 from overcast.local.identity.passwords import check_password, temporary_password
 from overcast.local.identity.pools import ActivePool
 from overcast.local.identity.records import CodePurpose, User, UserStatus
-from overcast.local.identity.store import DuplicateUser
 from overcast.local.identity.users import (
     NewAttributes,
     email_for_username,
+    enroll,
     find_user,
     parse_attributes,
 )
@@ -75,17 +74,12 @@ class Administration:
             return self._resend_invitation(pool, username, temporary, delivery_mediums)
         email = email_for_username(username, given)
         password = self._temporary_password(pool, temporary)
-        if message_action != "SUPPRESS":
+        suppress = message_action == "SUPPRESS"
+        if not suppress:
             _check_delivery(delivery_mediums)
-        if context.store.user_by_email(pool.pool_id, email) is not None:
-            raise UsernameExists("User account already exists")
         user = self._invited_user(pool, email, given, password)
-        if message_action != "SUPPRESS":
-            try:
-                self._invite(pool, user, password)
-            except CodeDeliveryFailure:
-                context.store.delete_user(pool.pool_id, user.sub)
-                raise
+        welcome = (lambda: None) if suppress else (lambda: self._invite(pool, user, password))
+        enroll(context.store, user, welcome, taken="User account already exists")
         return user
 
     def _invited_user(
@@ -93,7 +87,7 @@ class Administration:
     ) -> User:
         context = self._context
         now = context.clock()
-        user = User(
+        return User(
             pool_id=pool.pool_id,
             sub=str(uuid.uuid4()),
             email=email,
@@ -105,11 +99,6 @@ class Administration:
             attributes=given.others,
             password_expires_at=now + TEMPORARY_PASSWORD_VALIDITY,
         )
-        try:
-            context.store.add_user(user)
-        except DuplicateUser:
-            raise UsernameExists("User account already exists") from None
-        return user
 
     def set_user_password(
         self, pool_id: str, username: str, password: str, permanent: bool
@@ -118,28 +107,36 @@ class Administration:
         context = self._context
         pool, user = self._user(pool_id, username)
         check_password(pool.declaration.password_policy, password, operator=True)
+        password_hash = context.hasher.hash(password)
         now = context.clock()
-        updated = replace(
-            user,
-            status=UserStatus.CONFIRMED if permanent else UserStatus.FORCE_CHANGE_PASSWORD,
-            password_hash=context.hasher.hash(password),
-            password_expires_at=None if permanent else now + TEMPORARY_PASSWORD_VALIDITY,
-            failed_sign_ins=0,
-            last_failed_at=None,
-            locked_until=None,
-            modified_at=now,
-        )
-        context.store.save_user(updated)
+
+        def set_password(current: User) -> User:
+            return replace(
+                current,
+                status=UserStatus.CONFIRMED if permanent else UserStatus.FORCE_CHANGE_PASSWORD,
+                password_hash=password_hash,
+                password_expires_at=None if permanent else now + TEMPORARY_PASSWORD_VALIDITY,
+                failed_sign_ins=0,
+                last_failed_at=None,
+                locked_until=None,
+                modified_at=now,
+            )
+
+        self._update(pool, user, set_password)
 
     def confirm_sign_up(self, pool_id: str, username: str) -> None:
         """AdminConfirmSignUp: confirm an UNCONFIRMED user (their email stays unverified)."""
         context = self._context
         pool, user = self._user(pool_id, username)
-        if user.status is not UserStatus.UNCONFIRMED:
-            raise NotAuthorized(f"User cannot be confirmed. Current status is {user.status}")
-        confirmed = replace(user, status=UserStatus.CONFIRMED, modified_at=context.clock())
-        context.store.save_user(confirmed)
-        context.codes.spend(pool, user, CodePurpose.SIGN_UP)
+        now = context.clock()
+
+        def confirm(current: User) -> User:
+            if current.status is not UserStatus.UNCONFIRMED:
+                raise NotAuthorized(f"User cannot be confirmed. Current status is {current.status}")
+            return replace(current, status=UserStatus.CONFIRMED, modified_at=now)
+
+        self._update(pool, user, confirm)
+        context.codes.discard(pool, user, CodePurpose.SIGN_UP)
 
     def get_user(self, pool_id: str, username: str) -> User:
         """AdminGetUser."""
@@ -167,23 +164,32 @@ class Administration:
     def _resend_invitation(
         self, pool: ActivePool, username: str, temporary: str | None, mediums: Sequence[str]
     ) -> User:
+        context = self._context
         pool, user = self._user(pool.pool_id, username)
-        if user.status is not UserStatus.FORCE_CHANGE_PASSWORD:
-            raise UnsupportedUserState(
-                f"Resend not possible. {user.sub} status is not FORCE_CHANGE_PASSWORD"
-            )
+        _check_awaiting_password(user)
         _check_delivery(mediums)
         password = self._temporary_password(pool, temporary)
-        now = self._context.clock()
-        renewed = replace(
-            user,
-            password_hash=self._context.hasher.hash(password),
-            password_expires_at=now + TEMPORARY_PASSWORD_VALIDITY,
-            modified_at=now,
-        )
-        self._invite(pool, renewed, password)  # first: a failed invitation changes nothing
-        self._context.store.save_user(renewed)
-        return renewed
+        password_hash = context.hasher.hash(password)
+        self._invite(pool, user, password)  # first: a failed invitation changes nothing
+        now = context.clock()
+
+        def renew(current: User) -> User:
+            # Not over a password the user chose while the invitation was going out.
+            _check_awaiting_password(current)
+            return replace(
+                current,
+                password_hash=password_hash,
+                password_expires_at=now + TEMPORARY_PASSWORD_VALIDITY,
+                modified_at=now,
+            )
+
+        return self._update(pool, user, renew)
+
+    def _update(self, pool: ActivePool, user: User, change: Callable[[User], User]) -> User:
+        updated = self._context.store.update_user(pool.pool_id, user.sub, change)
+        if updated is None:
+            raise UserNotFound()
+        return updated
 
     def _invite(self, pool: ActivePool, user: User, password: str) -> None:
         text = INVITATION_MESSAGE.replace("{username}", user.email).replace("{####}", password)
@@ -192,6 +198,13 @@ class Administration:
             self._context.mailer.send(email)
         except MailError as error:
             raise CodeDeliveryFailure(f"Unable to deliver the invitation: {error}") from error
+
+
+def _check_awaiting_password(user: User) -> None:
+    if user.status is not UserStatus.FORCE_CHANGE_PASSWORD:
+        raise UnsupportedUserState(
+            f"Resend not possible. {user.sub} status is not FORCE_CHANGE_PASSWORD"
+        )
 
 
 def _check_delivery(mediums: Sequence[str]) -> None:

@@ -16,7 +16,10 @@ Cognito behaviours mirrored here:
   attempts"): after five failed password attempts the user is locked out for
   2^(n-5) seconds (n = cumulative failures), at most about 15 minutes; attempts
   during a lockout give ``Password attempts exceeded`` and do not count; a
-  successful sign-in, or 15 minutes without failures, resets the count.
+  successful sign-in, or 15 minutes without failures, resets the count. Each
+  attempt is counted as a failure *before* the (slow) password check and
+  forgiven if the password is right, so parallel guesses cannot outrun the
+  lockout.
 - A user created by the operator signs in with their temporary password and gets
   the ``NEW_PASSWORD_REQUIRED`` challenge, answered within the session's
   validity (3 minutes, Cognito's default ``AuthSessionValidity``). A temporary
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -122,15 +125,22 @@ class Authentication:
         check_password(pool.declaration.password_policy, new_password)
         if not context.store.delete_challenge(digest):
             raise NotAuthorized("Invalid session for the user.")
-        updated = replace(
-            user,
-            status=UserStatus.CONFIRMED,
-            password_hash=context.hasher.hash(new_password),
-            password_expires_at=None,
-            attributes={**user.attributes, **given.others},
-            modified_at=context.clock(),
-        )
-        context.store.save_user(updated)
+        password_hash = context.hasher.hash(new_password)
+        now = context.clock()
+
+        def choose_password(current: User) -> User:
+            return replace(
+                current,
+                status=UserStatus.CONFIRMED,
+                password_hash=password_hash,
+                password_expires_at=None,
+                attributes={**current.attributes, **given.others},
+                modified_at=now,
+            )
+
+        updated = context.store.update_user(pool.pool_id, user.sub, choose_password)
+        if updated is None:
+            raise NotAuthorized("Invalid session for the user.")
         return context.tokens.sign_in(pool, client_id, updated)
 
     def get_user(self, access_token: str) -> User:
@@ -186,37 +196,21 @@ class Authentication:
             context.hasher.waste_time(password)
             raise NotAuthorized()
         now = context.clock()
-        user = self._check_lockout(user, now)
+        user = self._update(user, lambda current: _count_failure(current, now))
         if not context.hasher.verify(password, user.password_hash):
-            self._count_failure(user, now)
             raise NotAuthorized()
-        if user.failed_sign_ins:
-            user = replace(user, failed_sign_ins=0, last_failed_at=None, locked_until=None)
-            context.store.save_user(user)
+        user = self._update(user, _forgive_failures)
         if user.status is UserStatus.UNCONFIRMED:
             raise UserNotConfirmed()
         if user.status is UserStatus.FORCE_CHANGE_PASSWORD:
             return self._new_password_challenge(pool, client_id, user, now)
         return context.tokens.sign_in(pool, client_id, user)
 
-    def _check_lockout(self, user: User, now: datetime) -> User:
-        if user.last_failed_at is not None and now - user.last_failed_at >= FAILURE_MEMORY:
-            user = replace(user, failed_sign_ins=0, last_failed_at=None, locked_until=None)
-        if user.locked_until is not None and now < user.locked_until:
-            raise NotAuthorized("Password attempts exceeded")
-        return user
-
-    def _count_failure(self, user: User, now: datetime) -> None:
-        failures = user.failed_sign_ins + 1
-        locked_until = None
-        if failures >= FREE_FAILURES:
-            locked_until = now + min(
-                timedelta(seconds=2 ** (failures - FREE_FAILURES)), MAX_LOCKOUT
-            )
-        counted = replace(
-            user, failed_sign_ins=failures, last_failed_at=now, locked_until=locked_until
-        )
-        self._context.store.save_user(counted)
+    def _update(self, user: User, change: Callable[[User], User]) -> User:
+        updated = self._context.store.update_user(user.pool_id, user.sub, change)
+        if updated is None:  # deleted meanwhile
+            raise NotAuthorized()
+        return updated
 
     def _new_password_challenge(
         self, pool: ActivePool, client_id: str, user: User, now: datetime
@@ -235,3 +229,22 @@ class Authentication:
             "userAttributes": json.dumps({**visible, "email": user.email}),
         }
         return NewPasswordChallenge(session, parameters)
+
+
+def _count_failure(user: User, now: datetime) -> User:
+    """``user`` with one more failed attempt; ``Password attempts exceeded`` if locked out."""
+    if user.last_failed_at is not None and now - user.last_failed_at >= FAILURE_MEMORY:
+        user = _forgive_failures(user)
+    if user.locked_until is not None and now < user.locked_until:
+        raise NotAuthorized("Password attempts exceeded")
+    failures = user.failed_sign_ins + 1
+    locked_until = None
+    if failures >= FREE_FAILURES:
+        # The exponent is capped only to keep timedelta in range; MAX_LOCKOUT bounds it.
+        doubling = timedelta(seconds=2 ** min(failures - FREE_FAILURES, 20))
+        locked_until = now + min(doubling, MAX_LOCKOUT)
+    return replace(user, failed_sign_ins=failures, last_failed_at=now, locked_until=locked_until)
+
+
+def _forgive_failures(user: User) -> User:
+    return replace(user, failed_sign_ins=0, last_failed_at=None, locked_until=None)

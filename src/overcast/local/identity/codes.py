@@ -68,17 +68,13 @@ class ConfirmationCodes:
         self._clock = clock
 
     def send(self, pool: ActivePool, user: User, purpose: CodePurpose) -> CodeDelivery:
-        """Email a new code to ``user``; on a mail failure the previous code stays."""
+        """Email a new code to ``user``; it replaces the previous one once the mail is out.
+
+        Mailing first means a failed mail changes nothing, with no earlier code to
+        put back over one a concurrent request may have sent meanwhile.
+        """
         code = confirmation_code()
-        previous = self._store.code(pool.pool_id, user.sub, purpose)
-        stored = StoredCode(
-            pool_id=pool.pool_id,
-            sub=user.sub,
-            purpose=purpose,
-            code_hash=self._hasher.hash(code),
-            expires_at=self._clock() + CODE_VALIDITY[purpose],
-        )
-        self._store.put_code(stored)
+        code_hash = self._hasher.hash(code)
         declaration = pool.declaration
         email = Email(
             sender=declaration.from_address,
@@ -89,24 +85,39 @@ class ConfirmationCodes:
         try:
             self._mailer.send(email)
         except MailError as error:
-            if previous is None:
-                self._store.delete_code(pool.pool_id, user.sub, purpose)
-            else:
-                self._store.put_code(previous)
             raise CodeDeliveryFailure(f"Unable to deliver the code: {error}") from error
+        stored = StoredCode(
+            pool_id=pool.pool_id,
+            sub=user.sub,
+            purpose=purpose,
+            code_hash=code_hash,
+            expires_at=self._clock() + CODE_VALIDITY[purpose],
+        )
+        self._store.put_code(stored)
         return CodeDelivery.to(user.email)
 
-    def check(self, pool: ActivePool, user: User, purpose: CodePurpose, code: str) -> None:
-        """Accept ``code`` once, or raise Cognito's error for it."""
-        stored = self._store.code(pool.pool_id, user.sub, purpose)
-        if stored is None or stored.expires_at <= self._clock():
-            raise ExpiredCode()
-        if stored.failed_attempts >= MAX_FAILED_ATTEMPTS:
-            raise LimitExceeded()
-        if not self._hasher.verify(code, stored.code_hash):
-            self._store.count_code_failure(pool.pool_id, user.sub, purpose)
-            raise CodeMismatch()
+    def redeem(self, pool: ActivePool, user: User, purpose: CodePurpose, code: str) -> None:
+        """Accept ``code`` and use it up, or raise Cognito's error for it.
 
-    def spend(self, pool: ActivePool, user: User, purpose: CodePurpose) -> None:
-        """Forget the code once it has done its work."""
+        The attempt is counted before the (slow) check, so parallel guesses cannot
+        try more codes than the limit, and the code is spent by a conditional
+        delete, so only one request can use it.
+        """
+        store = self._store
+        now = self._clock()
+        code_hash = store.reserve_code_attempt(
+            pool.pool_id, user.sub, purpose, now, MAX_FAILED_ATTEMPTS
+        )
+        if code_hash is None:
+            stored = store.code(pool.pool_id, user.sub, purpose)
+            if stored is None or stored.expires_at <= now:
+                raise ExpiredCode()
+            raise LimitExceeded()
+        if not self._hasher.verify(code, code_hash):
+            raise CodeMismatch()
+        if not store.spend_code(pool.pool_id, user.sub, purpose, code_hash):
+            raise ExpiredCode()
+
+    def discard(self, pool: ActivePool, user: User, purpose: CodePurpose) -> None:
+        """Forget the user's code: what it would confirm was done another way."""
         self._store.delete_code(pool.pool_id, user.sub, purpose)

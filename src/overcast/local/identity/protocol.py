@@ -18,6 +18,11 @@ What an unmodified AWS SDK or the AWS CLI sees, as from ``cognito-idp``:
   are meant to be called from web pages.
 
 Requests larger than 1 MiB are refused with ``413`` before they are parsed.
+
+Operations run in worker threads (``asyncio.to_thread``), never on the event
+loop: a sign-in spends ~50 ms in scrypt, and the loop serves every other
+request of the local cloud meanwhile. The store shares one SQLite connection
+between those threads behind a lock.
 """
 
 from __future__ import annotations
@@ -123,16 +128,6 @@ def _decode(body: bytes) -> Any:
         raise SerializationError("The request body is not valid JSON.") from None
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-
-
 class CognitoProtocol:
     """ASGI app: Cognito's JSON protocol and well-known documents for the pools."""
 
@@ -142,9 +137,6 @@ class CognitoProtocol:
         self._verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
         if scope["type"] != "http":
             return
         response = await self._respond(Request(scope, receive))

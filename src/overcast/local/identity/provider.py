@@ -70,7 +70,8 @@ def _utc_now() -> datetime:
 class IdentityProvider:
     """Cognito user pools for the local cloud, persisted in one SQLite file.
 
-    ``password_cost`` lowers scrypt's cost for tests; leave it unset otherwise.
+    ``password_cost`` lowers scrypt's cost for tests, and ``hasher`` replaces the
+    hasher outright (tests hold it to interleave threads); leave both unset otherwise.
     """
 
     def __init__(
@@ -84,15 +85,15 @@ class IdentityProvider:
         clock: Callable[[], datetime] = _utc_now,
         account_id: str = "000000000000",
         password_cost: ScryptCost | None = None,
+        hasher: SecretHasher | None = None,
     ) -> None:
         self._base_url = public_base_url.rstrip("/")
         self._region = region
         self._account_id = account_id
         self._store = UserPoolStore(store_path)
         self._directory = PoolDirectory()
-        context = IdentityContext(
-            self._store, self._directory, SecretHasher(password_cost), mailer, clock
-        )
+        hasher = hasher or SecretHasher(password_cost)
+        context = IdentityContext(self._store, self._directory, hasher, mailer, clock)
         self.user_pools = UserPools(
             Registration(context), Authentication(context), Administration(context)
         )

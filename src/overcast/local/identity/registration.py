@@ -21,16 +21,13 @@ from dataclasses import dataclass, replace
 from overcast.local.identity.codes import CodeDelivery
 from overcast.local.identity.context import IdentityContext
 from overcast.local.identity.errors import (
-    CodeDeliveryFailure,
     CodeMismatch,
     InvalidParameter,
     NotAuthorized,
-    UsernameExists,
 )
 from overcast.local.identity.passwords import check_password
 from overcast.local.identity.records import CodePurpose, User, UserStatus
-from overcast.local.identity.store import DuplicateUser
-from overcast.local.identity.users import email_for_username, find_user, parse_attributes
+from overcast.local.identity.users import email_for_username, enroll, find_user, parse_attributes
 
 
 @dataclass(frozen=True)
@@ -61,8 +58,6 @@ class Registration:
         given = parse_attributes(attributes, operator=False)
         email = email_for_username(username, given)
         check_password(pool.declaration.password_policy, password)
-        if context.store.user_by_email(pool.pool_id, email) is not None:
-            raise UsernameExists()
         now = context.clock()
         user = User(
             pool_id=pool.pool_id,
@@ -75,15 +70,9 @@ class Registration:
             modified_at=now,
             attributes=given.others,
         )
-        try:
-            context.store.add_user(user)
-        except DuplicateUser:
-            raise UsernameExists() from None
-        try:
-            delivery = context.codes.send(pool, user, CodePurpose.SIGN_UP)
-        except CodeDeliveryFailure:
-            context.store.delete_user(pool.pool_id, user.sub)
-            raise
+        delivery = enroll(
+            context.store, user, lambda: context.codes.send(pool, user, CodePurpose.SIGN_UP)
+        )
         return SignUpResult(user.sub, False, delivery)
 
     def confirm_sign_up(self, client_id: str, username: str, code: str) -> None:
@@ -95,15 +84,16 @@ class Registration:
             raise CodeMismatch()
         if user.status is not UserStatus.UNCONFIRMED:
             raise NotAuthorized(f"User cannot be confirmed. Current status is {user.status}")
-        context.codes.check(pool, user, CodePurpose.SIGN_UP, code)
-        confirmed = replace(
-            user,
-            status=UserStatus.CONFIRMED,
-            email_verified=True,
-            modified_at=context.clock(),
-        )
-        context.store.save_user(confirmed)
-        context.codes.spend(pool, user, CodePurpose.SIGN_UP)
+        context.codes.redeem(pool, user, CodePurpose.SIGN_UP, code)
+        now = context.clock()
+
+        def confirm(current: User) -> User:
+            # The code proves the address; an operator may have moved the status on meanwhile.
+            unconfirmed = current.status is UserStatus.UNCONFIRMED
+            status = UserStatus.CONFIRMED if unconfirmed else current.status
+            return replace(current, status=status, email_verified=True, modified_at=now)
+
+        context.store.update_user(pool.pool_id, user.sub, confirm)
 
     def resend_confirmation_code(self, client_id: str, username: str) -> CodeDelivery:
         """Email a new sign-up code (the previous one stops working)."""
@@ -137,16 +127,20 @@ class Registration:
         if user is None:
             raise CodeMismatch()
         check_password(pool.declaration.password_policy, password)
-        context.codes.check(pool, user, CodePurpose.FORGOT_PASSWORD, code)
-        updated = replace(
-            user,
-            status=UserStatus.CONFIRMED,
-            password_hash=context.hasher.hash(password),
-            password_expires_at=None,
-            failed_sign_ins=0,
-            last_failed_at=None,
-            locked_until=None,
-            modified_at=context.clock(),
-        )
-        context.store.save_user(updated)
-        context.codes.spend(pool, user, CodePurpose.FORGOT_PASSWORD)
+        context.codes.redeem(pool, user, CodePurpose.FORGOT_PASSWORD, code)
+        password_hash = context.hasher.hash(password)
+        now = context.clock()
+
+        def reset(current: User) -> User:
+            return replace(
+                current,
+                status=UserStatus.CONFIRMED,
+                password_hash=password_hash,
+                password_expires_at=None,
+                failed_sign_ins=0,
+                last_failed_at=None,
+                locked_until=None,
+                modified_at=now,
+            )
+
+        context.store.update_user(pool.pool_id, user.sub, reset)

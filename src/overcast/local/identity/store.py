@@ -5,6 +5,11 @@ once and read back on later starts, so ids and tokens survive restarts. Secrets
 are stored only as hashes. Deleting a user deletes their codes, sessions and
 challenges with them (foreign keys, ``ON DELETE CASCADE``). One connection is
 shared between threads behind a lock; every write is its own short transaction.
+
+Operations run in worker threads and overlap, so no write puts back a row read
+earlier: a user is changed by :meth:`UserPoolStore.update_user`, which reads
+and writes the row in one transaction; a code's attempt is reserved by a
+conditional ``UPDATE`` and the code spent by a conditional ``DELETE``.
 """
 
 from __future__ import annotations
@@ -227,11 +232,22 @@ class UserPoolStore:
         except sqlite3.IntegrityError as error:
             raise DuplicateUser(user.email) from error
 
-    def save_user(self, user: User) -> None:
-        """Overwrite the stored user with the same pool and sub."""
+    def update_user(self, pool_id: str, sub: str, change: Callable[[User], User]) -> User | None:
+        """Apply ``change`` to the stored user and return the result; ``None`` if gone.
+
+        ``change`` gets the row as it is inside the write transaction, so no other
+        write comes between its read and its write. Keep it quick (no hashing); an
+        exception from it changes nothing.
+        """
         with self._write() as db:
-            row = _user_row(user)
-            db.execute(_UPDATE_USER, (*row[2:], *row[:2]))
+            row = db.execute(
+                "SELECT * FROM users WHERE pool_id = ? AND sub = ?", (pool_id, sub)
+            ).fetchone()
+            if row is None:
+                return None
+            changed = change(_user(row))
+            db.execute(_UPDATE_USER, (*_user_row(changed)[2:], pool_id, sub))
+        return changed
 
     def user_by_email(self, pool_id: str, email: str) -> User | None:
         """The user whose email matches ``email`` case-insensitively."""
@@ -284,13 +300,27 @@ class UserPoolStore:
             failed_attempts=row["failed_attempts"],
         )
 
-    def count_code_failure(self, pool_id: str, sub: str, purpose: CodePurpose) -> None:
+    def reserve_code_attempt(
+        self, pool_id: str, sub: str, purpose: CodePurpose, now: datetime, limit: int
+    ) -> str | None:
+        """Count one attempt at a live code with fewer than ``limit``; its hash, else ``None``."""
         with self._write() as db:
-            db.execute(
+            rows = db.execute(
                 "UPDATE codes SET failed_attempts = failed_attempts + 1 "
-                "WHERE pool_id = ? AND sub = ? AND purpose = ?",
-                (pool_id, sub, purpose.value),
+                "WHERE pool_id = ? AND sub = ? AND purpose = ? "
+                "AND expires_at > ? AND failed_attempts < ? RETURNING code_hash",
+                (pool_id, sub, purpose.value, _epoch(now), limit),
+            ).fetchall()
+        return str(rows[0]["code_hash"]) if rows else None
+
+    def spend_code(self, pool_id: str, sub: str, purpose: CodePurpose, code_hash: str) -> bool:
+        """Delete the code with ``code_hash``; ``False`` if it was already spent or replaced."""
+        with self._write() as db:
+            cursor = db.execute(
+                "DELETE FROM codes WHERE pool_id = ? AND sub = ? AND purpose = ? AND code_hash = ?",
+                (pool_id, sub, purpose.value, code_hash),
             )
+        return cursor.rowcount == 1
 
     def delete_code(self, pool_id: str, sub: str, purpose: CodePurpose) -> None:
         with self._write() as db:

@@ -1,4 +1,4 @@
-"""Users as Cognito shows them: attributes, lookups by email or sub, masked addresses.
+"""Users as Cognito shows them: attributes, lookups, enrolment, masked addresses.
 
 The pools use the email address as username (Cognito ``UsernameAttributes=
 ["email"]``): the user's Cognito username is their ``sub`` (a UUID), and either
@@ -10,13 +10,14 @@ unauthorized attribute``).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from overcast.local.identity.errors import InvalidParameter
+from overcast.local.identity.errors import CodeDeliveryFailure, InvalidParameter, UsernameExists
 from overcast.local.identity.records import User
-from overcast.local.identity.store import UserPoolStore
+from overcast.local.identity.store import DuplicateUser, UserPoolStore
+from overcast.ports.mail.base import is_email_address
 
 # OpenID Connect standard claims that Cognito offers as standard attributes.
 STANDARD_ATTRIBUTES = frozenset(
@@ -26,12 +27,8 @@ STANDARD_ATTRIBUTES = frozenset(
         "preferred_username", "profile", "updated_at", "website", "zoneinfo",
     }
 )  # fmt: skip
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def is_email(value: str) -> bool:
-    """Deliberately simple, as a mail server has the last word."""
-    return bool(_EMAIL.match(value)) and len(value) <= 128
+MAX_USERNAME_LENGTH = 128
+T = TypeVar("T")
 
 
 def find_user(store: UserPoolStore, pool_id: str, username: str) -> User | None:
@@ -39,6 +36,25 @@ def find_user(store: UserPoolStore, pool_id: str, username: str) -> User | None:
     if "@" in username:
         return store.user_by_email(pool_id, username)
     return store.user_by_sub(pool_id, username)
+
+
+def enroll(
+    store: UserPoolStore, user: User, welcome: Callable[[], T], *, taken: str | None = None
+) -> T:
+    """Add ``user`` and send their first message (``welcome``); return what it returns.
+
+    A taken address is :class:`UsernameExists` (with the message ``taken``); a
+    message that cannot be delivered leaves no user behind.
+    """
+    try:
+        store.add_user(user)
+    except DuplicateUser:
+        raise UsernameExists(taken) from None
+    try:
+        return welcome()
+    except CodeDeliveryFailure:
+        store.delete_user(user.pool_id, user.sub)
+        raise
 
 
 def mask_destination(email: str) -> str:
@@ -90,7 +106,8 @@ def parse_attributes(pairs: Iterable[tuple[str, str]], *, operator: bool) -> New
 
 def email_for_username(username: str, attributes: NewAttributes) -> str:
     """The email address of a new user: their username, which must be one."""
-    if not is_email(username):
+    # The mail port's own check: an address accepted here is one the mailer will take.
+    if len(username) > MAX_USERNAME_LENGTH or not is_email_address(username):
         raise InvalidParameter("Username should be an email.")
     if attributes.email is not None and attributes.email.lower() != username.lower():
         raise InvalidParameter(

@@ -13,6 +13,11 @@ from overcast.ports.mail.exceptions import InvalidMessage
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+\Z")
 
 
+def is_email_address(value: str) -> bool:
+    """Whether ``value`` passes the check every mailer makes of an address."""
+    return _ADDRESS.match(value) is not None
+
+
 @dataclass(frozen=True)
 class Email:
     """A message: plain text always, HTML optionally."""
@@ -32,7 +37,7 @@ class Mailer(ABC):
         if not email.to:
             raise InvalidMessage("A message needs at least one recipient.")
         for address in (email.sender, *email.to):
-            if not _ADDRESS.match(address):
+            if not is_email_address(address):
                 raise InvalidMessage(f"{address!r} is not an email address.")
         # Any line break (str.splitlines: also \v, \f, \x1c-\x1e, \x85, \u2028, \u2029)
         # could start a new header; the email package refuses them all when it serializes.
