@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,22 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
     process.start()
     yield process
     assert process.stop() == 0, process.output()
+
+
+@pytest.fixture
+def own_cloud(tmp_path: Path) -> Iterator[Callable[..., CloudProcess]]:
+    """Makes clouds of a test's own; whatever the test's outcome, none outlives it."""
+    made: list[CloudProcess] = []
+
+    def make(project_dir: Path = SAMPLE_PROJECT, *args: str) -> CloudProcess:
+        made.append(CloudProcess(tmp_path / f"data{len(made)}", project_dir, args))
+        return made[-1]
+
+    yield make
+    for cloud in made:
+        if cloud.process is not None and cloud.process.poll() is None:
+            cloud.process.kill()
+            cloud.process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.cloud_process import OVERCAST, CloudProcess
@@ -51,8 +52,10 @@ def test_env_explains_when_no_cloud_runs(tmp_path: Path) -> None:
     assert "overcast up" in result.stderr
 
 
-def test_reset_refuses_a_running_cloud_and_asks_before_deleting(tmp_path: Path) -> None:
-    cloud = CloudProcess(tmp_path / "data", tmp_path)
+def test_reset_refuses_a_running_cloud_and_asks_before_deleting(
+    tmp_path: Path, own_cloud: Callable[..., CloudProcess]
+) -> None:
+    cloud = own_cloud(tmp_path)
     cloud.start()
     running = overcast("reset", "--data-dir", str(cloud.data_dir), "--yes")
     assert running.returncode == 1
@@ -68,12 +71,14 @@ def test_reset_refuses_a_running_cloud_and_asks_before_deleting(tmp_path: Path) 
     assert not cloud.data_dir.exists()
 
 
-def test_each_request_writes_one_access_log_line(tmp_path: Path) -> None:
+def test_each_request_writes_one_access_log_line(
+    tmp_path: Path, own_cloud: Callable[..., CloudProcess]
+) -> None:
     import httpx
 
     from tests.e2e.conftest import todo_url, trusting
 
-    cloud = CloudProcess(tmp_path / "data", tmp_path)
+    cloud = own_cloud(tmp_path)
     endpoints = cloud.start()
     with httpx.Client(verify=trusting(endpoints)) as https:
         assert https.get(todo_url(endpoints, "/openapi.json")).status_code == 200

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 
 import httpx
-import pytest
 
 from overcast.local.endpoints import Endpoints
 from tests.cloud_process import OVERCAST, CloudProcess
@@ -101,9 +101,9 @@ def test_the_api_serves_its_openapi_document(endpoints: Endpoints, https: httpx.
     assert "/todos/{id}" in document["paths"] or "/todos/{todo_id}" in document["paths"]
 
 
-def test_everything_survives_a_restart(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_everything_survives_a_restart(own_cloud: Callable[..., CloudProcess]) -> None:
     # Given a cloud of its own, a user and a to-do
-    cloud = CloudProcess(tmp_path_factory.mktemp("restart") / "data", SAMPLE_PROJECT, ["--quiet"])
+    cloud = own_cloud(SAMPLE_PROJECT, "--quiet")
     endpoints = cloud.start()
     own_users = Users(endpoints, cloud.data_dir)
     alice = own_users.sign_up_and_in()
@@ -129,9 +129,9 @@ def test_everything_survives_a_restart(tmp_path_factory: pytest.TempPathFactory)
     assert cloud.stop() == 0
 
 
-def test_a_crash_loses_no_acknowledged_write(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_crash_loses_no_acknowledged_write(own_cloud: Callable[..., CloudProcess]) -> None:
     # Given a to-do the API acknowledged with 201
-    cloud = CloudProcess(tmp_path_factory.mktemp("crash") / "data", SAMPLE_PROJECT, ["--quiet"])
+    cloud = own_cloud(SAMPLE_PROJECT, "--quiet")
     endpoints = cloud.start()
     users = Users(endpoints, cloud.data_dir)
     alice = users.sign_up_and_in()

@@ -157,6 +157,29 @@ async def test_timed_out_call_does_not_hold_up_the_next_ones(invoker: FunctionIn
     assert time.monotonic() - started < 0.5
 
 
+async def test_caller_giving_up_first_stops_waiting_while_the_invocation_runs_on(
+    invoker: FunctionInvoker,
+) -> None:
+    started = time.monotonic()
+
+    with pytest.raises(TimeoutError):
+        await invoker.invoke(
+            SLEEP, {"queryStringParameters": {"seconds": "0.3"}}, give_up_after=0.05
+        )
+
+    assert time.monotonic() - started < 0.25
+    result = await invoker.invoke(SLEEP, {"queryStringParameters": {"seconds": "0"}})
+    assert result["body"] == "slept"
+    assert time.monotonic() - started >= 0.3  # the first call kept its thread until done
+
+
+async def test_function_timeout_before_the_callers_deadline_is_a_function_timeout(
+    invoker: FunctionInvoker,
+) -> None:
+    with pytest.raises(FunctionTimeout):
+        await invoker.invoke(SLEEP, {"queryStringParameters": {"seconds": "1.5"}}, give_up_after=5)
+
+
 async def test_unknown_function_is_refused(invoker: FunctionInvoker) -> None:
     with pytest.raises(spec.DeclarationError, match="not deployed"):
         await invoker.invoke(function("ghost", "echo"), {})

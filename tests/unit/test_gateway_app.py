@@ -76,9 +76,10 @@ def log() -> list[str]:
     return []
 
 
-def gateway(invoker: FunctionInvoker, log: list[str], api: spec.Api = API) -> Gateway:
+def gateway(invoker: FunctionInvoker, log: list[str] | None, api: spec.Api = API) -> Gateway:
     authorizer = CognitoAuthorizer(ISSUER, [CLIENT], KeySet([KEY]).as_dict(private=False))
-    return Gateway(api, invoker, {"users": authorizer}, api_id="abc123", access_log=log.append)
+    access_log = None if log is None else log.append
+    return Gateway(api, invoker, {"users": authorizer}, api_id="abc123", access_log=access_log)
 
 
 @pytest.fixture
@@ -250,6 +251,42 @@ async def test_body_without_content_length_is_cut_off_at_the_limit(
     assert chunks_read == 11
 
 
+async def test_request_without_content_length_or_chunks_has_no_body_to_read(
+    invoker: FunctionInvoker, log: list[str]
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        raise AssertionError("HTTP/1.1: no Content-Length and no Transfer-Encoding, no body")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await gateway(invoker, log)(http_scope("GET", "/v1/echo", []), receive, send)
+
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"])["body"] is None
+
+
+async def test_chunked_body_without_content_length_is_read(
+    invoker: FunctionInvoker, log: list[str]
+) -> None:
+    chunks = [b'{"a":', b"1}"]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    chunked = [(b"transfer-encoding", b"chunked")]
+    await gateway(invoker, log)(http_scope("POST", "/v1/echo", chunked), receive, send)
+
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"])["body"] == '{"a":1}'
+
+
 async def test_unexpected_failure_in_the_gateway_is_a_500_not_a_crash(
     invoker: FunctionInvoker, log: list[str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -261,7 +298,8 @@ async def test_unexpected_failure_in_the_gateway_is_a_500_not_a_crash(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await gateway(invoker, log)(http_scope("GET", "/v1/echo", []), receive, send)
+    scope = http_scope("POST", "/v1/echo", [(b"content-length", b"2")])
+    await gateway(invoker, log)(scope, receive, send)
 
     assert sent[0]["status"] == 500
     assert sent[1]["body"] == b'{"message": "Internal server error"}'
@@ -392,6 +430,16 @@ async def test_one_access_log_line_per_request(client: httpx.AsyncClient, log: l
     assert ok.headers["x-amzn-requestid"] in first
     assert first.endswith("ms")
     assert '"GET /v1/nowhere HTTP/1.1" 403 42 ' in second
+
+
+async def test_without_an_access_log_requests_are_still_answered(
+    invoker: FunctionInvoker,
+) -> None:
+    transport = httpx.ASGITransport(app=gateway(invoker, log=None))
+    async with httpx.AsyncClient(transport=transport, base_url="https://127.0.0.1") as quiet:
+        response = await quiet.get("/v1/echo")
+
+    assert response.status_code == 200
 
 
 async def test_lifespan_startup_and_shutdown_are_acknowledged(

@@ -103,6 +103,7 @@ def test_framing_headers_from_the_function_are_remapped() -> None:
         pytest.param({"statusCode": 200, "headers": {"X": {"a": 1}}}, id="header-object"),
         pytest.param({"statusCode": 200, "multiValueHeaders": {"X": "a"}}, id="multi-not-list"),
         pytest.param({"statusCode": 200, "headers": {"Bad Name": "x"}}, id="header-name"),
+        pytest.param({"statusCode": 200, "headers": {"X-Split\n": "x"}}, id="header-name-newline"),
         pytest.param({"statusCode": 200, "headers": {"X": "a\r\nInjected: 1"}}, id="crlf"),
         pytest.param({"statusCode": 200, "isBase64Encoded": "maybe"}, id="b64-flag"),
     ],

@@ -8,12 +8,15 @@ What is mirrored from Lambda:
 - Each function sees its own environment: a copy of the service's variables plus
   the ones Lambda defines (``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_REGION``, ...), through
   :func:`overcast.runtime.using_environment`. The copy is built once per function, so
-  a handler's ``ColdStart`` builds its dependencies once, like a warm Lambda.
-- The result comes out as JSON, as over Lambda's Invoke API: the caller cannot share
-  objects with the handler, and a result that is not JSON-serialisable fails with
-  ``Runtime.MarshalError``. The event is handed over as is, without a JSON copy
-  (which would cost more than the rest of a gateway request): callers pass an event
-  built for this one invocation, made of JSON types, and do not reuse it.
+  a handler's ``ColdStart`` builds its dependencies once, like a warm Lambda. A
+  function's worker threads run only that function, so each enters the environment
+  once, when it starts.
+- The result comes out as JSON, as over Lambda's Invoke API (see ``marshal``): the
+  caller cannot share objects with the handler, and a result that is not
+  JSON-serialisable fails with ``Runtime.MarshalError``. The event is handed over as
+  is, without a JSON copy (which would cost more than the rest of a gateway request):
+  callers pass an event built for this one invocation, made of JSON types, and do
+  not reuse it.
 - A handler exception becomes :class:`FunctionError` with Lambda's ``errorType`` (the
   exception's class name) and ``errorMessage``; the traceback is logged, as Lambda
   writes it to the function's log.
@@ -26,15 +29,16 @@ replaces a timed-out execution environment, the invoker retires that thread and 
 function's next invocations run on a fresh one — meanwhile the old call may still be
 running beside them. A handler stuck forever holds its (retired) thread forever.
 
-Each invocation costs one thread hop (see ``pool``): the environment switch, the
-handler and the result's JSON round trip all run on the pool thread.
+Each invocation costs one thread hop (see ``pool``) and one dict entry for its
+deadline (see ``deadlines``): the handler and the result's JSON copy run on the pool
+thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
-import json
 import logging
 import random
 import time
@@ -45,6 +49,8 @@ from typing import Any, cast
 
 from overcast import spec
 from overcast.local.functions.context import LambdaContext
+from overcast.local.functions.deadlines import Deadlines
+from overcast.local.functions.marshal import MarshalError, marshal
 from overcast.local.functions.pool import HandlerPool
 from overcast.runtime import using_environment
 
@@ -85,7 +91,6 @@ class _Deployed:
     ) -> None:
         self.function = function
         self.handler = _import_handler(function)
-        self.pool = HandlerPool(max_workers, f"lambda-{service}-{function.name}")
         self.name = f"{service}-{function.name}"
         self.arn = f"arn:aws:lambda:{region}:{account_id}:function:{self.name}"
         self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
@@ -101,6 +106,12 @@ class _Deployed:
                 "AWS_DEFAULT_REGION": region,
                 "_HANDLER": function.handler,
             }
+        )
+        # The function's threads run only this function: each enters its environment once.
+        self.pool = HandlerPool(
+            max_workers,
+            f"lambda-{service}-{function.name}",
+            worker_context=functools.partial(using_environment, self.environment),
         )
 
 
@@ -138,34 +149,45 @@ class FunctionInvoker:
             for function in functions
         }
         self._clock = clock
+        self._deadlines = Deadlines()
         # Not uuid4()/os.urandom on the hot path: they release the GIL. Ids need no secrecy.
         self._random = random.Random(uuid.uuid4().int)
 
     def __contains__(self, function: object) -> bool:
         return isinstance(function, spec.Function) and function.name in self._deployed
 
-    async def invoke(self, function: spec.Function, event: Any) -> Any:
-        """Run ``function`` with ``event``; its JSON result, or FunctionError/FunctionTimeout."""
+    async def invoke(
+        self, function: spec.Function, event: Any, *, give_up_after: float | None = None
+    ) -> Any:
+        """Run ``function`` with ``event``; its JSON result, or FunctionError/FunctionTimeout.
+
+        ``give_up_after``: the caller's own deadline in seconds (API Gateway's integration
+        timeout). If it comes before the function's timeout, the caller stops waiting
+        with ``TimeoutError`` while the invocation runs on, as a Lambda invocation does
+        when its API Gateway request times out.
+        """
         deployed = self._deployed.get(function.name)
         if deployed is None:
             raise spec.DeclarationError(f"Function {function.name!r} is not deployed here.")
         timeout = function.timeout_seconds
-        loop = asyncio.get_running_loop()
+        wait = timeout if give_up_after is None else min(timeout, give_up_after)
         running = deployed.pool.submit(self._run, deployed, event, timeout)
-        # A bare timer costs less than asyncio.timeout(); it cancels only the future, so a
-        # CancelledError without a pending cancel of this task is the timer's.
-        expiry = loop.call_later(timeout, running.cancel)
+        # The deadline cancels only the future, so a CancelledError without a pending
+        # cancel of this task is the deadline's.
+        self._deadlines.watch(running, wait)
         try:
             return await running
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise
+            if wait < timeout:
+                raise TimeoutError(f"{deployed.name}: no result in {wait} seconds") from None
             logger.error("Function %s: task timed out after %.2f seconds", deployed.name, timeout)
             deployed.pool.abandon(running)
             raise FunctionTimeout(deployed.name, timeout) from None
         finally:
-            expiry.cancel()
+            self._deadlines.forget(running)
 
     def close(self) -> None:
         """Stop taking work. Running handlers finish on their threads; queued ones are dropped."""
@@ -177,26 +199,22 @@ class FunctionInvoker:
             function_name=deployed.name,
             invoked_function_arn=deployed.arn,
             memory_limit_in_mb=deployed.function.memory_mb,
-            aws_request_id=_request_id(self._random.getrandbits(128)),
+            aws_request_id=_request_id(self._random.randbytes(16)),
             log_stream_name=deployed.log_stream,
             deadline=self._clock() + timeout,
             clock=self._clock,
         )
-        with using_environment(deployed.environment):
-            result = _call(deployed, event, context)
+        result = _call(deployed, event, context)
         try:
-            return json.loads(json.dumps(result))
-        except (TypeError, ValueError) as exc:
-            # Lambda's Python runtime: "Unable to marshal response: Object of type ..."
-            raise FunctionError(
-                "Runtime.MarshalError", f"Unable to marshal response: {exc}"
-            ) from None
+            return marshal(result)
+        except MarshalError as exc:
+            raise FunctionError("Runtime.MarshalError", str(exc)) from None
 
 
-def _request_id(bits: int) -> str:
-    """A version-4 UUID string from 128 random bits (cheaper than ``uuid.UUID``)."""
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+def _request_id(entropy: bytes) -> str:
+    """A version-4 UUID string from 16 random bytes (cheaper than ``uuid.UUID``)."""
+    h = entropy.hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[entropy[8] & 3]}{h[17:20]}-{h[20:32]}"
 
 
 def _call(deployed: _Deployed, payload: Any, context: LambdaContext) -> Any:

@@ -17,22 +17,21 @@ endpoint. Each request goes through the same steps as on API Gateway:
 - Every response carries ``x-amzn-RequestId``, ``x-amz-apigw-id`` and
   ``X-Amzn-Trace-Id`` (an incoming trace header is propagated, as X-Ray does).
 
-Per request the hot path is: one pass over the headers, a dict lookup or short
-tree walk for the route, a dict lookup for a cached token, the event as dict
-literals, and one thread hop to run the handler.
+Per request the hot path is: one pass over the headers, a dict lookup (a literal
+path's match is made once) or a short tree walk for the route, a dict lookup for a
+cached token, the event as dict literals, one thread hop to run the handler, and two
+coroutine frames of ours to resume when it answers.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import logging
 import os
 import random
 import time
+from binascii import b2a_base64
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from overcast import spec
 from overcast.local.functions.invoker import FunctionError, FunctionInvoker, FunctionTimeout
@@ -76,9 +75,8 @@ class ClientDisconnected(Exception):
     """The client went away before its request was read."""
 
 
-@dataclass(frozen=True, slots=True)
-class RequestIds:
-    """The ids API Gateway gives a request."""
+class RequestIds(NamedTuple):
+    """The ids API Gateway gives a request, and the response headers that carry them."""
 
     request_id: str
     apigw_id: str
@@ -90,15 +88,15 @@ class RequestIds:
         # Not os.urandom: it releases the GIL, and under load the event loop then waits
         # for busy handler threads to give it back. These ids need no secrecy.
         entropy = rng.getrandbits(312).to_bytes(39, "big")
-        hexed = entropy[:16].hex()
+        hexed = entropy.hex()
         # A version-4 UUID, as API Gateway's request ids are.
         request_id = (
             f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-"
-            f"{_VARIANT[entropy[8] & 3]}{hexed[17:20]}-{hexed[20:]}"
+            f"{_VARIANT[entropy[8] & 3]}{hexed[17:20]}-{hexed[20:32]}"
         )
-        apigw_id = base64.b64encode(entropy[16:27]).decode()  # 16 chars: "KdujNGuqFiAFjXA="
+        apigw_id = b2a_base64(entropy[16:27], newline=False).decode()  # "KdujNGuqFiAFjXA="
         if not trace_id:
-            trace_id = f"Root=1-{int(epoch):08x}-{entropy[27:].hex()}"
+            trace_id = f"Root=1-{int(epoch):08x}-{hexed[54:]}"
         headers = [
             (b"x-amzn-requestid", request_id.encode()),
             (b"x-amz-apigw-id", apigw_id.encode()),
@@ -108,7 +106,7 @@ class RequestIds:
 
 
 class Gateway:
-    """A REST API's stage, served as an ASGI app."""
+    """A REST API's stage, served as an ASGI app; ``access_log=None`` writes no access log."""
 
     def __init__(
         self,
@@ -118,7 +116,7 @@ class Gateway:
         *,
         account_id: str = "000000000000",
         api_id: str,
-        access_log: Callable[[str], None],
+        access_log: Callable[[str], None] | None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         _check_wiring(api, invoker, authorizers)
@@ -135,12 +133,10 @@ class Gateway:
         self._random = random.Random(os.urandom(16))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await _lifespan(receive, send)
+            return
         started = self._clock()
         headers, multi_headers = parse_headers(scope["headers"])
         ids = RequestIds.new(started, headers.get("x-amzn-trace-id"), self._random)
@@ -174,35 +170,29 @@ class Gateway:
         if route is None:
             assert self._cors is not None
             return self._cors.preflight(headers.get("origin"), id_headers)
-        request.body = await read_body(receive, headers.get("content-length"))
+        request.body = await read_body(receive, headers)
         claims = None
         if route.authorizer is not None:
             authorizer = self._authorizers[route.authorizer.user_pool.name]
             claims = authorizer.authorize(headers.get("authorization"))
-        accept = headers.get("accept")
         event = self._events.build(request, match, claims)
-        result = await self._invoke(route.function, event)
-        return proxy_response(result, self._binary, accept, id_headers)
-
-    async def _invoke(self, function: spec.Function, event: dict[str, Any]) -> Any:
-        # The invoker enforces the function's timeout. Only a function allowed to run
-        # longer than the integration timeout needs a second timer here; otherwise its
-        # expiry comes first — a 502, or a 504 when both are equal (API Gateway's clock
-        # started first).
-        limit = function.timeout_seconds
+        # The invoker enforces the function's timeout, and gives up waiting at the
+        # integration timeout when that comes first.
         try:
-            if limit <= self._timeout:
-                return await self._invoker.invoke(function, event)
-            async with asyncio.timeout(self._timeout):
-                return await self._invoker.invoke(function, event)
-        except TimeoutError:
-            raise IntegrationTimeout(f"no answer from {function.name!r} in time") from None
-        except FunctionTimeout as exc:
-            if limit >= self._timeout:
-                raise IntegrationTimeout(f"no answer from {function.name!r} in time") from exc
-            raise BadGateway(f"{function.name!r}: {exc}") from exc
-        except FunctionError as exc:
-            raise BadGateway(f"{function.name!r}: {exc}") from exc
+            result = await self._invoker.invoke(route.function, event, give_up_after=self._timeout)
+        except (TimeoutError, FunctionError) as exc:
+            raise self._integration_error(route.function, exc) from exc
+        return proxy_response(result, self._binary, headers.get("accept"), id_headers)
+
+    def _integration_error(self, function: spec.Function, exc: Exception) -> GatewayError:
+        # Past the integration timeout: 504. A function's own timeout expires first when
+        # it is shorter (502), or together with it (504: API Gateway's clock started first).
+        late = f"no answer from {function.name!r} in time"
+        if isinstance(exc, TimeoutError):
+            return IntegrationTimeout(late)
+        if isinstance(exc, FunctionTimeout) and function.timeout_seconds >= self._timeout:
+            return IntegrationTimeout(late)
+        return BadGateway(f"{function.name!r}: {exc}")
 
     def _strip_stage(self, raw_path: str) -> str | None:
         prefix = self._stage_prefix
@@ -225,22 +215,28 @@ class Gateway:
         started: float,
         response: HttpResponse,
     ) -> None:
+        if self._access_log is None:
+            return
         record = AccessRecord(
-            request_id=ids.request_id,
-            source_ip=_client_ip(scope),
-            request_time=format_request_time(started),
-            method=scope["method"],
-            resource_path=match.resource.path if match else scope["path"],
-            protocol=_protocol(scope),
-            status=response.status,
-            response_length=len(response.body),
-            latency_ms=int((self._clock() - started) * 1000),
+            ids.request_id,
+            _client_ip(scope),
+            format_request_time(started),
+            scope["method"],
+            match.resource.path if match else scope["path"],
+            _protocol(scope),
+            response.status,
+            len(response.body),
+            int((self._clock() - started) * 1000),
         )
         self._access_log(format_access_line(record))
 
 
-async def read_body(receive: Receive, content_length: str | None) -> bytes:
+async def read_body(receive: Receive, headers: Mapping[str, str]) -> bytes:
     """The request body, refused (413) beyond the payload limit without buffering more."""
+    content_length = headers.get("content-length")
+    if content_length is None and "transfer-encoding" not in headers:
+        # HTTP/1.1 (RFC 9112, 6.3): a request with neither header has no body.
+        return b""
     declared = content_length.strip() if content_length else ""
     if declared.isdigit() and int(declared) > PAYLOAD_LIMIT:
         raise RequestTooLarge(f"Content-Length {declared}")

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -62,7 +63,7 @@ _ALLOWED_KEYS = frozenset(
     }
 )
 # RFC 9110 field names are tokens; values may not carry CR/LF (no header injection).
-_FIELD_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _REMAPPED = frozenset(
     {
         "authorization",
@@ -188,12 +189,9 @@ def proxy_response(
     merged = _merge(result.get("headers"), result.get("multiValueHeaders"))
     body = _body(result, binary.matches_accept(accept))
     out: Headers = [] if "content-type" in merged else [_JSON]
-    for lowered, (name, values) in merged.items():
-        if not _FIELD_NAME.match(name):
-            raise BadGateway("Malformed Lambda proxy response: header name")
-        if lowered in _REMAPPED:
-            name = f"x-amzn-Remapped-{name}"
-        out.extend((name.encode("ascii"), _field_value(value)) for value in values)
+    for name, values in merged.values():
+        for value in values:
+            out.append((name, _field_value(value)))
     out.append((b"content-length", str(len(body)).encode()))
     out.extend(headers)
     return HttpResponse(status, out, body)
@@ -207,22 +205,43 @@ def _status(value: Any) -> int:
     return value
 
 
-def _merge(single: Any, multi: Any) -> dict[str, tuple[str, list[str]]]:
-    """Case-insensitive name -> (name as sent, values): multi-values first, then singles."""
+def _merge(single: Any, multi: Any) -> dict[str, tuple[bytes, list[str]]]:
+    """Case-insensitive name -> (name on the wire, values): multi-values first, then singles."""
     if not isinstance(single, (dict, type(None))) or not isinstance(multi, (dict, type(None))):
         raise BadGateway("Malformed Lambda proxy response: headers")
-    merged: dict[str, tuple[str, list[str]]] = {}
-    for name, values in (multi or {}).items():
-        if not isinstance(values, list):
-            raise BadGateway("Malformed Lambda proxy response: multiValueHeaders")
-        entry = merged.setdefault(name.lower(), (name, []))
-        entry[1].extend(_text(value) for value in values)
-    for name, value in (single or {}).items():
-        entry = merged.setdefault(name.lower(), (name, []))
-        text = _text(value)
-        if text not in entry[1]:
-            entry[1].append(text)
+    merged: dict[str, tuple[bytes, list[str]]] = {}
+    if multi:
+        for name, values in multi.items():
+            if not isinstance(values, list):
+                raise BadGateway("Malformed Lambda proxy response: multiValueHeaders")
+            entry = _entry(merged, name)
+            entry.extend(_text(value) for value in values)
+    if single:
+        for name, value in single.items():
+            entry = _entry(merged, name)
+            text = _text(value)
+            if text not in entry:
+                entry.append(text)
     return merged
+
+
+def _entry(merged: dict[str, tuple[bytes, list[str]]], name: str) -> list[str]:
+    lowered, wire_name = _header_name(name)
+    entry = merged.get(lowered)
+    if entry is None:
+        entry = merged[lowered] = (wire_name, [])
+    return entry[1]
+
+
+@functools.lru_cache(maxsize=1024)  # functions send the same few names again and again
+def _header_name(name: str) -> tuple[str, bytes]:
+    """A function's header name: its case-insensitive key and its name on the wire."""
+    if not _FIELD_NAME.fullmatch(name):
+        raise BadGateway("Malformed Lambda proxy response: header name")
+    lowered = name.lower()
+    if lowered in _REMAPPED:
+        name = f"x-amzn-Remapped-{name}"
+    return lowered, name.encode("ascii")
 
 
 def _field_value(value: str) -> bytes:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from overcast import spec
@@ -41,8 +42,7 @@ class Resource:
     id: str
 
 
-@dataclass(frozen=True, slots=True)
-class RouteMatch:
+class RouteMatch(NamedTuple):
     """The route serving a request (``None``: the CORS preflight mock) and its parameters."""
 
     route: spec.Route | None
@@ -59,6 +59,8 @@ class _Node:
     greedy: _Node | None = None
     greedy_name: str = ""
     methods: dict[str, spec.Route | None] = field(default_factory=dict)
+    # The match of each method on this resource without path parameters, made once.
+    matches: dict[str, RouteMatch] = field(default_factory=dict)
 
 
 class RouteTable:
@@ -74,6 +76,11 @@ class RouteTable:
             node.methods[route.method] = route
         if cors_preflight:
             self._add_preflight(self._root)
+        for node in self._literal_paths.values():
+            node.matches = {
+                method: RouteMatch(route, node.resource, None)
+                for method, route in node.methods.items()
+            }
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         """The route for ``method`` on ``path`` (the request path after the stage)."""
@@ -81,9 +88,9 @@ class RouteTable:
             path = path[:-1]
         node = self._literal_paths.get(path)
         if node is not None:
-            served, route = _method(node, method)
-            if served:
-                return RouteMatch(route, node.resource, None)
+            found = node.matches.get(method) or node.matches.get("ANY")
+            if found is not None:
+                return found
         if not path.startswith("/"):
             return None
         segments = path[1:].split("/") if path != "/" else []
