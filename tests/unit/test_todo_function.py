@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
-import threading
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -38,32 +36,3 @@ def test_an_unavailable_table_is_503_and_logged() -> None:
     assert record["message"] == "The to-do table is unavailable"
     assert record["function_request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
     assert "database is locked" in record["exception"]
-
-
-def test_requests_on_many_threads_each_see_their_own_user() -> None:
-    logger = Logger(service="todo-threads-test", stream=io.StringIO())
-    function = TodoFunction(create_app(repository_on()), logger)
-    users = [TodoApi(function.resolve, sub=f"user-{n}") for n in range(4)]
-    mine = [user.create(title=f"Owned by {user.sub}") for user in users]
-    mixed_up: list[tuple[str | None, Any]] = []
-
-    def read_own(user: TodoApi, todo: dict[str, Any]) -> None:
-        for _ in range(100):
-            response = user.item("GET", todo["id"])
-            if response.body != todo:
-                mixed_up.append((user.sub, response.body))
-
-    threads = [
-        threading.Thread(target=read_own, args=pair) for pair in zip(users, mine, strict=True)
-    ]
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads often, so that requests would interleave
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(interval)
-
-    assert mixed_up == []

@@ -8,6 +8,7 @@ API, then writes ``endpoints.json``. ``stop()`` undoes it in reverse order.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -71,6 +72,7 @@ class LocalCloud:
         identity, aws_url = self._start_identity(smtp_port)
         for service in declared:
             self.services.append(self._build_service(service, identity, smtp_port))
+        await asyncio.gather(*(runtime.invoker.start() for runtime in self.services))
         self._bind_apis()
         self._tasks = list(
             await servers.serve(self._listeners, ca.server_cert_path, ca.server_key_path)
@@ -168,6 +170,7 @@ class LocalCloud:
             config.to_environ(),
             region=settings.region,
             account_id=settings.account_id,
+            python_path=[str(entry) for entry in settings.python_path],
         )
         pools = {pool.name: identity.register(service.name, pool) for pool in service.user_pools}
         return ServiceRuntime(service, invoker, pools)

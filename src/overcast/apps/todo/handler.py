@@ -70,7 +70,6 @@ from overcast.apps.todo.repository import MAX_PAGE_SIZE, TodoRepository
 from overcast.ports.tables import TableUnavailable
 from overcast.runtime import ColdStart, RuntimeConfig
 from overcast.runtime.adapters import open_table
-from overcast.runtime.turns import powertools_turn
 
 _JSON = content_types.APPLICATION_JSON
 # Versions start at 1, so an If-Match that names no version asks for version 0: never there.
@@ -289,8 +288,6 @@ def _error(status: int, message: str) -> Response[Any]:
 class TodoFunction:
     """What a cold start builds: the resolver and the logger.
 
-    Powertools keeps the current event in class attributes shared by every resolver in
-    the process, so invocations take the process-wide turn (``overcast.runtime.turns``).
     The logger is not wrapped around every invocation (``inject_lambda_context`` would
     cost a quarter of a read's time); the error log names the request id itself.
     """
@@ -300,9 +297,8 @@ class TodoFunction:
         self.logger = logger
 
     def resolve(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        with powertools_turn:
-            response: dict[str, Any] = self.app.resolve(event, context)
-            return response
+        response: dict[str, Any] = self.app.resolve(event, context)
+        return response
 
 
 def bootstrap(config: RuntimeConfig) -> TodoFunction:

@@ -1,62 +1,62 @@
-"""Invoke Lambda handlers in-process, on a thread pool, as Lambda would run them.
+"""Invoke a service's Lambda handlers, each function in its own execution environments.
 
 What is mirrored from Lambda:
 
-- Every handler (``"package.module:function"``) is imported when the invoker is built
-  — Lambda's init phase — so a broken import stops the local cloud at start-up with a
-  message naming the function, instead of failing the first request.
-- Each function sees its own environment: a copy of the service's variables plus
-  the ones Lambda defines (``AWS_LAMBDA_FUNCTION_NAME``, ``AWS_REGION``, ...), through
-  :func:`overcast.runtime.using_environment`. The copy is built once per function, so
-  a handler's ``ColdStart`` builds its dependencies once, like a warm Lambda. A
-  function's worker threads run only that function, so each enters the environment
-  once, when it starts.
-- The result comes out as JSON, as over Lambda's Invoke API (see ``marshal``): the
-  caller cannot share objects with the handler, and a result that is not
-  JSON-serialisable fails with ``Runtime.MarshalError``. The event is handed over as
-  is, without a JSON copy (which would cost more than the rest of a gateway request):
-  callers pass an event built for this one invocation, made of JSON types, and do
-  not reuse it.
+- Each function runs in execution environments of its own — worker processes (see
+  ``environment``) — one invocation at a time each, with the function's environment
+  variables: the service's plus the ones Lambda defines (``AWS_LAMBDA_FUNCTION_NAME``,
+  ``AWS_REGION``, ``_HANDLER``, ...). Module state is per environment; functions never
+  share it.
+- :meth:`FunctionInvoker.start` runs every function's init phase (importing its
+  handler) before the local cloud says it is ready, so a broken import stops start-up
+  with a message naming the function instead of failing the first request.
+- Events and results cross as JSON, as over Lambda's Invoke API; a result that is not
+  JSON-serialisable fails with ``Runtime.MarshalError``.
 - A handler exception becomes :class:`FunctionError` with Lambda's ``errorType`` (the
-  exception's class name) and ``errorMessage``; the traceback is logged, as Lambda
-  writes it to the function's log.
+  exception's class name) and ``errorMessage``; the traceback goes to the function's
+  log (the local cloud's console).
 - The function's own ``timeout_seconds`` is enforced: :class:`FunctionTimeout`
-  ("Task timed out after 3.00 seconds").
-
-Unlike Lambda, a timed-out handler cannot be stopped: Python cannot kill a thread, so
-it keeps running to completion on its thread and its result is discarded. As Lambda
-replaces a timed-out execution environment, the invoker retires that thread and the
-function's next invocations run on a fresh one — meanwhile the old call may still be
-running beside them. A handler stuck forever holds its (retired) thread forever.
-
-Each invocation costs one thread hop (see ``pool``) and one dict entry for its
-deadline (see ``deadlines``): the handler and the result's JSON copy run on the pool
-thread.
+  ("Task timed out after 3.00 seconds"), and the environment is killed, as Lambda
+  discards it. A handler can never go on writing after its caller gave up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import importlib
+import json
 import logging
 import random
+import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from types import MappingProxyType
-from typing import Any, cast
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from overcast import spec
-from overcast.local.functions.context import LambdaContext
 from overcast.local.functions.deadlines import Deadlines
-from overcast.local.functions.marshal import MarshalError, marshal
-from overcast.local.functions.pool import HandlerPool
-from overcast.runtime import using_environment
-
-Handler = Callable[[Any, LambdaContext], Any]
+from overcast.local.functions.environment import (
+    EnvironmentDied,
+    EnvironmentPool,
+    ExecutionEnvironment,
+    InitError,
+    NotStarted,
+)
 
 logger = logging.getLogger(__name__)
+
+# Environments per function: Lambda scales out with concurrent requests; locally a few
+# processes are enough to keep a slow handler from holding up the next request.
+DEFAULT_CONCURRENCY = 2
+
+
+class Invoker(Protocol):
+    """What the gateway needs of an invoker (the real one runs worker processes)."""
+
+    def __contains__(self, function: object) -> bool: ...
+
+    async def invoke(
+        self, function: spec.Function, event: Any, *, give_up_after: float | None = None
+    ) -> Any: ...
 
 
 class FunctionError(Exception):
@@ -77,7 +77,7 @@ class FunctionTimeout(FunctionError):
 
 
 class _Deployed:
-    """One function as deployed locally: its handler, environment and names."""
+    """One function as deployed locally: its names, variables and environments."""
 
     def __init__(
         self,
@@ -87,44 +87,31 @@ class _Deployed:
         *,
         region: str,
         account_id: str,
-        max_workers: int,
+        concurrency: int,
     ) -> None:
         self.function = function
-        self.handler = _import_handler(function)
         self.name = f"{service}-{function.name}"
-        self.arn = f"arn:aws:lambda:{region}:{account_id}:function:{self.name}"
-        self.log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
-        self.environment: Mapping[str, str] = MappingProxyType(
+        arn = f"arn:aws:lambda:{region}:{account_id}:function:{self.name}"
+        log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
+        self.environments = EnvironmentPool(
             {
                 **base,
                 "AWS_LAMBDA_FUNCTION_NAME": self.name,
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
-                "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+                "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
                 "AWS_REGION": region,
                 "AWS_DEFAULT_REGION": region,
                 "_HANDLER": function.handler,
-            }
-        )
-        # The function's threads run only this function: each enters its environment once.
-        self.pool = HandlerPool(
-            max_workers,
-            f"lambda-{service}-{function.name}",
-            worker_context=functools.partial(using_environment, self.environment),
+                "OVERCAST_FUNCTION_ARN": arn,
+            },
+            concurrency,
         )
 
 
 class FunctionInvoker:
-    """Runs a service's functions' handlers, each on its own worker thread(s).
-
-    ``max_workers`` is the number of invocations of *one* function that may run at
-    once. Lambda runs one invocation per execution environment at a time, and handler
-    code relies on it: a Powertools resolver keeps the current event on a module-level
-    ``app``, so two concurrent invocations in one process would mix requests (and one
-    user's claims with another's). The default, 1, mirrors one warm execution
-    environment per function; raise it only for handlers known to be thread-safe.
-    """
+    """Runs a service's functions, each in up to ``concurrency`` execution environments."""
 
     def __init__(
         self,
@@ -134,27 +121,46 @@ class FunctionInvoker:
         *,
         region: str,
         account_id: str,
-        max_workers: int = 1,
-        clock: Callable[[], float] = time.monotonic,
+        python_path: Iterable[str] = (),
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        # Workers import the handler from where this process would: the project's
+        # python_path first, then this interpreter's own path.
+        import_path = [*python_path, *(entry for entry in sys.path if entry)]
+        base = {**environment, "PYTHONPATH": ":".join(dict.fromkeys(import_path))}
         self._deployed = {
             function.name: _Deployed(
                 service,
                 function,
-                environment,
+                base,
                 region=region,
                 account_id=account_id,
-                max_workers=max_workers,
+                concurrency=concurrency,
             )
             for function in functions
         }
-        self._clock = clock
         self._deadlines = Deadlines()
         # Not uuid4()/os.urandom on the hot path: they release the GIL. Ids need no secrecy.
         self._random = random.Random(uuid.uuid4().int)
 
     def __contains__(self, function: object) -> bool:
-        return isinstance(function, spec.Function) and function.name in self._deployed
+        deployed = self._deployed.get(getattr(function, "name", ""))
+        return deployed is not None and deployed.function == function
+
+    async def start(self) -> None:
+        """Every function's init phase: one environment each, started side by side."""
+        deployed = list(self._deployed.values())
+        results = await asyncio.gather(
+            *(each.environments.warm_up() for each in deployed), return_exceptions=True
+        )
+        for each, result in zip(deployed, results, strict=True):
+            if isinstance(result, InitError):
+                raise spec.DeclarationError(
+                    f"Function {each.function.name!r}: cannot load handler "
+                    f"{each.function.handler!r}: {result}"
+                ) from result
+            if isinstance(result, BaseException):
+                raise result
 
     async def invoke(
         self, function: spec.Function, event: Any, *, give_up_after: float | None = None
@@ -162,86 +168,75 @@ class FunctionInvoker:
         """Run ``function`` with ``event``; its JSON result, or FunctionError/FunctionTimeout.
 
         ``give_up_after``: the caller's own deadline in seconds (API Gateway's integration
-        timeout). If it comes before the function's timeout, the caller stops waiting
-        with ``TimeoutError`` while the invocation runs on, as a Lambda invocation does
-        when its API Gateway request times out.
+        timeout). If it comes first, the caller gets ``TimeoutError``. Lambda would let
+        that invocation run on; here its environment is killed instead, so that nothing
+        it does lands after its caller was answered.
         """
         deployed = self._deployed.get(function.name)
         if deployed is None:
             raise spec.DeclarationError(f"Function {function.name!r} is not deployed here.")
         timeout = function.timeout_seconds
         wait = timeout if give_up_after is None else min(timeout, give_up_after)
-        running = deployed.pool.submit(self._run, deployed, event, timeout)
-        # The deadline cancels only the future, so a CancelledError without a pending
-        # cancel of this task is the deadline's.
-        self._deadlines.watch(running, wait)
+        request = self._request(event, timeout)
+        while True:
+            environment = await deployed.environments.acquire()
+            try:
+                answer = await self._send(deployed, environment, request, timeout, wait)
+            except NotStarted:
+                continue  # queued on an environment that was killed: run it on another
+            return self._outcome(deployed, environment, answer)
+
+    async def _send(
+        self,
+        deployed: _Deployed,
+        environment: ExecutionEnvironment,
+        request: bytes,
+        timeout: float,
+        wait: float,
+    ) -> Any:
+        reply = environment.invoke(request)
+        self._deadlines.watch(reply, wait)
         try:
-            return await running
+            return json.loads(await reply)
         except asyncio.CancelledError:
+            deployed.environments.discard(environment)
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise
             if wait < timeout:
                 raise TimeoutError(f"{deployed.name}: no result in {wait} seconds") from None
             logger.error("Function %s: task timed out after %.2f seconds", deployed.name, timeout)
-            deployed.pool.abandon(running)
             raise FunctionTimeout(deployed.name, timeout) from None
+        except EnvironmentDied:
+            deployed.environments.discard(environment)
+            # Lambda's words when a runtime process ends in the middle of an invocation.
+            raise FunctionError(
+                "Runtime.ExitError", "Runtime exited without providing a reason"
+            ) from None
         finally:
-            self._deadlines.forget(running)
+            self._deadlines.forget(reply)
 
     def close(self) -> None:
-        """Stop taking work. Running handlers finish on their threads; queued ones are dropped."""
+        """End every environment (workers finish their current invocation, if any, first)."""
         for deployed in self._deployed.values():
-            deployed.pool.close()
+            deployed.environments.close()
 
-    def _run(self, deployed: _Deployed, event: Any, timeout: float) -> Any:
-        context = LambdaContext(
-            function_name=deployed.name,
-            invoked_function_arn=deployed.arn,
-            memory_limit_in_mb=deployed.function.memory_mb,
-            aws_request_id=_request_id(self._random.randbytes(16)),
-            log_stream_name=deployed.log_stream,
-            deadline=self._clock() + timeout,
-            clock=self._clock,
-        )
-        result = _call(deployed, event, context)
-        try:
-            return marshal(result)
-        except MarshalError as exc:
-            raise FunctionError("Runtime.MarshalError", str(exc)) from None
+    def _request(self, event: Any, timeout: float) -> bytes:
+        request_id = _request_id(self._random.randbytes(16))
+        deadline_ms = int((time.time() + timeout) * 1000)
+        message = {"event": event, "requestId": request_id, "deadlineMs": deadline_ms}
+        return json.dumps(message, separators=(",", ":")).encode()
+
+    @staticmethod
+    def _outcome(deployed: _Deployed, environment: ExecutionEnvironment, answer: Any) -> Any:
+        if "errorType" not in answer:
+            return answer["result"]
+        if answer["errorType"] == "Runtime.ExitError":
+            deployed.environments.discard(environment)  # the worker is exiting
+        raise FunctionError(answer["errorType"], answer["errorMessage"])
 
 
 def _request_id(entropy: bytes) -> str:
     """A version-4 UUID string from 16 random bytes (cheaper than ``uuid.UUID``)."""
     h = entropy.hex()
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[entropy[8] & 3]}{h[17:20]}-{h[20:32]}"
-
-
-def _call(deployed: _Deployed, payload: Any, context: LambdaContext) -> Any:
-    try:
-        return deployed.handler(payload, context)
-    except Exception as exc:
-        logger.exception("Function %s failed (request %s)", deployed.name, context.aws_request_id)
-        raise FunctionError(type(exc).__name__, str(exc)) from None
-    except SystemExit as exc:
-        # Lambda reports a handler that exits the process as Runtime.ExitError.
-        raise FunctionError(
-            "Runtime.ExitError", f"Runtime exited with error: exit status {exc.code}"
-        ) from None
-
-
-def _import_handler(function: spec.Function) -> Handler:
-    module_name, _, attribute = function.handler.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-        handler = getattr(module, attribute)
-    except Exception as exc:
-        raise spec.DeclarationError(
-            f"Function {function.name!r}: cannot import handler {function.handler!r}: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
-    if not callable(handler):
-        raise spec.DeclarationError(
-            f"Function {function.name!r}: handler {function.handler!r} is not callable."
-        )
-    return cast(Handler, handler)

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, NamedTuple
 
 from overcast import spec
-from overcast.local.functions.invoker import FunctionError, FunctionInvoker, FunctionTimeout
+from overcast.local.functions.invoker import FunctionError, FunctionTimeout, Invoker
 from overcast.local.gateway.accesslog import AccessRecord, format_access_line
 from overcast.local.gateway.authorizer import CognitoAuthorizer
 from overcast.local.gateway.cors import CorsPolicy
@@ -111,7 +111,7 @@ class Gateway:
     def __init__(
         self,
         api: spec.Api,
-        invoker: FunctionInvoker,
+        invoker: Invoker,
         authorizers: Mapping[str, CognitoAuthorizer],
         *,
         account_id: str = "000000000000",
@@ -302,7 +302,7 @@ def _protocol(scope: Scope) -> str:
 
 
 def _check_wiring(
-    api: spec.Api, invoker: FunctionInvoker, authorizers: Mapping[str, CognitoAuthorizer]
+    api: spec.Api, invoker: Invoker, authorizers: Mapping[str, CognitoAuthorizer]
 ) -> None:
     for route in api.routes:
         if route.function not in invoker:

@@ -1,0 +1,162 @@
+"""The invoker with real execution environments (worker processes), as `overcast up` runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from overcast import spec
+from overcast.local.functions.invoker import FunctionError, FunctionInvoker, FunctionTimeout
+from tests.todo_events import id_token_claims, load_sample_event, rest_event
+
+pytestmark = pytest.mark.anyio
+
+
+def function(name: str, handler: str, timeout: int = 3) -> spec.Function:
+    return spec.Function(name, f"tests.fixtures.handlers:{handler}", timeout_seconds=timeout)
+
+
+ECHO = function("echo", "echo")
+CONTEXT = function("context", "context_and_environment")
+FAIL = function("fail", "fail")
+EXIT = function("exit", "exit_process")
+UNSERIALISABLE = function("unserialisable", "unserialisable")
+WRITER = function("writer", "write_after_sleep", timeout=1)
+WHOAMI_A = function("whoami-a", "powertools_slow")
+WHOAMI_B = function("whoami-b", "powertools_slow")
+ALL = (ECHO, CONTEXT, FAIL, EXIT, UNSERIALISABLE, WRITER, WHOAMI_A, WHOAMI_B)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def invoker() -> AsyncIterator[FunctionInvoker]:
+    # Environments start on first use (a cold start), so a test pays only for its own.
+    running = FunctionInvoker(
+        "test", ALL, {"OVERCAST_SERVICE": "test"}, region="us-east-1", account_id="123456789012"
+    )
+    yield running
+    running.close()
+
+
+def body(result: Any) -> Any:
+    return json.loads(result["body"])
+
+
+def whoami(sub: str) -> dict[str, Any]:
+    return rest_event(load_sample_event(), "GET", "/whoami", claims=id_token_claims(sub))
+
+
+async def test_the_handler_gets_the_event_and_its_result_comes_back(
+    invoker: FunctionInvoker,
+) -> None:
+    result = await invoker.invoke(ECHO, {"hello": "world"})
+    assert result["statusCode"] == 200
+    assert body(result) == {"hello": "world"}
+
+
+async def test_the_handler_sees_lambdas_context_and_its_own_environment_variables(
+    invoker: FunctionInvoker,
+) -> None:
+    seen = body(await invoker.invoke(CONTEXT, {}))
+    assert seen["function_name"] == "test-context"
+    assert seen["lambda_name"] == "test-context"
+    assert seen["service"] == "test"
+    assert (
+        seen["invoked_function_arn"]
+        == "arn:aws:lambda:us-east-1:123456789012:function:test-context"
+    )
+    assert seen["memory_limit_in_mb"] == 256
+    assert 2000 < seen["remaining_ms"] <= 3000
+    assert seen["log_group_name"] == "/aws/lambda/test-context"
+
+
+async def test_a_handler_exception_is_a_function_error(invoker: FunctionInvoker) -> None:
+    with pytest.raises(FunctionError) as raised:
+        await invoker.invoke(FAIL, {})
+    assert raised.value.error_type == "ValueError"
+
+
+async def test_an_unserialisable_result_is_a_marshal_error(invoker: FunctionInvoker) -> None:
+    with pytest.raises(FunctionError) as raised:
+        await invoker.invoke(UNSERIALISABLE, {})
+    assert raised.value.error_type == "Runtime.MarshalError"
+
+
+async def test_a_handler_that_exits_is_an_exit_error_and_the_next_call_works(
+    invoker: FunctionInvoker,
+) -> None:
+    with pytest.raises(FunctionError) as raised:
+        await invoker.invoke(EXIT, {})
+    assert raised.value.error_type == "Runtime.ExitError"
+    with pytest.raises(FunctionError) as again:
+        await invoker.invoke(EXIT, {})  # a fresh environment, which exits again
+    assert again.value.error_type == "Runtime.ExitError"
+
+
+async def test_two_powertools_functions_at_once_each_see_only_their_own_event(
+    invoker: FunctionInvoker,
+) -> None:
+    # Given two functions whose Powertools resolvers read the current event after a pause
+    subs = [f"user-{n}" for n in range(6)]
+
+    # When users call both at once
+    results = await asyncio.gather(
+        *(invoker.invoke((WHOAMI_A, WHOAMI_B)[n % 2], whoami(sub)) for n, sub in enumerate(subs))
+    )
+
+    # Then every answer names its own caller
+    assert [body(result)["owner"] for result in results] == subs
+
+
+async def test_a_timed_out_invocation_never_writes_late(
+    invoker: FunctionInvoker, tmp_path: Path
+) -> None:
+    # Given a handler that writes a file after sleeping past its 1 s timeout
+    late = tmp_path / "late.txt"
+
+    with pytest.raises(FunctionTimeout):
+        await invoker.invoke(WRITER, {"seconds": 1.5, "path": str(late)})
+
+    # Then its environment was killed: the file never appears
+    time.sleep(1.0)
+    assert not late.exists()
+    # And the next invocation runs in a fresh environment
+    done = tmp_path / "done.txt"
+    result = await invoker.invoke(WRITER, {"seconds": 0, "path": str(done)})
+    assert result["body"] == "written"
+    assert done.read_text() == "written"
+
+
+async def test_a_caller_giving_up_first_gets_a_timeout_and_nothing_lands_late(
+    invoker: FunctionInvoker, tmp_path: Path
+) -> None:
+    late = tmp_path / "late.txt"
+    with pytest.raises(TimeoutError):
+        await invoker.invoke(WRITER, {"seconds": 0.5, "path": str(late)}, give_up_after=0.1)
+    time.sleep(0.7)
+    assert not late.exists()
+
+
+async def test_an_unimportable_handler_stops_start_up_with_a_clear_message() -> None:
+    broken = spec.Function("broken", "tests.fixtures.nowhere:handler")
+    invoker = FunctionInvoker("test", [broken], {}, region="us-east-1", account_id="1")
+    with pytest.raises(spec.DeclarationError, match="'broken': cannot load handler"):
+        await invoker.start()
+    invoker.close()
+
+
+async def test_an_undeclared_function_is_refused(invoker: FunctionInvoker) -> None:
+    with pytest.raises(spec.DeclarationError):
+        await invoker.invoke(function("other", "echo"), {})
+    assert ECHO in invoker
+    assert function("echo", "fail") not in invoker
