@@ -1,10 +1,9 @@
 """A function's configuration, read from its environment — the one place that does.
 
-On Lambda the environment is the process's (set by the deployer). Locally many
-functions share one process, so the local cloud's invoker gives each function its
-own environment mapping through a context variable for the time of an invocation
-(:func:`using_environment`); :func:`function_environment` returns it, or the
-process environment when there is none.
+A function's environment is its process's: on Lambda (set by the deployer) and in the
+local cloud alike, where each function runs in worker processes of its own.
+:func:`using_environment` lets tests run a handler as a given function in-process;
+:func:`function_environment` returns that mapping, or the process environment.
 """
 
 from __future__ import annotations
