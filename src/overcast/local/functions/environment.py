@@ -126,7 +126,8 @@ class ExecutionEnvironment:
 
     @property
     def alive(self) -> bool:
-        return self._process.poll() is None and self._channel.transport is not None
+        """False once the worker's channel closed (it exited, or was killed)."""
+        return self._channel.transport is not None
 
     def kill(self) -> int:
         """End the process at once (it may be running a handler nobody waits for)."""
@@ -160,10 +161,10 @@ class EnvironmentPool:
     async def acquire(self) -> ExecutionEnvironment:
         """An environment for one invocation: warm if one is idle, cold if under the limit."""
         while True:
+            for each in self._ready:
+                if not each.pending and each.alive:
+                    return each
             self._ready = [each for each in self._ready if each.alive]
-            idle = next((each for each in self._ready if each.pending == 0), None)
-            if idle is not None:
-                return idle
             if len(self._ready) + len(self._starting) < self._limit:
                 return await self._start()
             if self._ready:

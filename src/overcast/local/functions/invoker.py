@@ -11,7 +11,9 @@ What is mirrored from Lambda:
   handler) before the local cloud says it is ready, so a broken import stops start-up
   with a message naming the function instead of failing the first request.
 - Events and results cross as JSON, as over Lambda's Invoke API; a result that is not
-  JSON-serialisable fails with ``Runtime.MarshalError``.
+  JSON-serialisable fails with ``Runtime.MarshalError`` (the worker encodes results
+  with the standard library's ``json``, as Lambda's Python runtime does; the cloud's
+  side of the channel uses ``orjson``, which is several times faster).
 - A handler exception becomes :class:`FunctionError` with Lambda's ``errorType`` (the
   exception's class name) and ``errorMessage``; the traceback goes to the function's
   log (the local cloud's console).
@@ -23,7 +25,6 @@ What is mirrored from Lambda:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import sys
@@ -31,6 +32,8 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
+
+import orjson
 
 from overcast import spec
 from overcast.local.functions.deadlines import Deadlines
@@ -197,7 +200,7 @@ class FunctionInvoker:
         reply = environment.invoke(request)
         self._deadlines.watch(reply, wait)
         try:
-            return json.loads(await reply)
+            return orjson.loads(await reply)
         except asyncio.CancelledError:
             deployed.environments.discard(environment)
             task = asyncio.current_task()
@@ -225,7 +228,12 @@ class FunctionInvoker:
         request_id = _request_id(self._random.randbytes(16))
         deadline_ms = int((time.time() + timeout) * 1000)
         message = {"event": event, "requestId": request_id, "deadlineMs": deadline_ms}
-        return json.dumps(message, separators=(",", ":")).encode()
+        try:
+            return orjson.dumps(message)
+        except TypeError as exc:
+            raise FunctionError(
+                "InvalidRequestContentException", f"Could not encode: {exc}"
+            ) from exc
 
     @staticmethod
     def _outcome(deployed: _Deployed, environment: ExecutionEnvironment, answer: Any) -> Any:

@@ -27,6 +27,8 @@ import time
 import traceback
 from typing import Any
 
+import orjson
+
 from overcast.local.functions.context import LambdaContext
 from overcast.local.functions.frames import read_frame, write_frame
 
@@ -47,7 +49,7 @@ def run(channel: socket.socket) -> None:
         return
     write_frame(channel, b'{"ready":true}')
     while (frame := read_frame(reader)) is not None:
-        reply, exiting = invoke(handler, json.loads(frame))
+        reply, exiting = invoke(handler, orjson.loads(frame))
         write_frame(channel, reply)
         if exiting:
             return
