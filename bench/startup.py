@@ -67,9 +67,8 @@ def main() -> None:
         print(
             f"{name:32} {median:6.2f} s  ({median / base:.0f}x baseline, max {max(values):.2f} s)"
         )
-    print(
-        f"{'idle RSS, with environments':32} {statistics.median(memory):6.0f} MB (max {max(memory):.0f})"
-    )
+    rss = statistics.median(memory)
+    print(f"{'idle RSS, with environments':32} {rss:6.0f} MB (max {max(memory):.0f})")
 
 
 if __name__ == "__main__":
