@@ -25,7 +25,7 @@ def function(name: str, handler: str, timeout: int = 3) -> spec.Function:
 ECHO = function("echo", "echo")
 CONTEXT = function("context", "context_and_environment")
 FAIL = function("fail", "fail")
-EXIT = function("exit", "exit_process")
+EXIT = function("exit", "exit_when_asked")
 UNSERIALISABLE = function("unserialisable", "unserialisable")
 WRITER = function("writer", "write_after_sleep", timeout=1)
 WHOAMI_A = function("whoami-a", "powertools_slow")
@@ -39,13 +39,23 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
+async def single() -> AsyncIterator[FunctionInvoker]:
+    """An invoker allowed one environment per function: requests queue on it."""
+    running = FunctionInvoker(
+        "test", ALL, {}, region="us-east-1", account_id="123456789012", concurrency=1
+    )
+    yield running
+    await running.close()
+
+
+@pytest.fixture
 async def invoker() -> AsyncIterator[FunctionInvoker]:
     # Environments start on first use (a cold start), so a test pays only for its own.
     running = FunctionInvoker(
         "test", ALL, {"OVERCAST_SERVICE": "test"}, region="us-east-1", account_id="123456789012"
     )
     yield running
-    running.close()
+    await running.close()
 
 
 def body(result: Any) -> Any:
@@ -96,11 +106,50 @@ async def test_a_handler_that_exits_is_an_exit_error_and_the_next_call_works(
     invoker: FunctionInvoker,
 ) -> None:
     with pytest.raises(FunctionError) as raised:
-        await invoker.invoke(EXIT, {})
+        await invoker.invoke(EXIT, {"exit": True})
     assert raised.value.error_type == "Runtime.ExitError"
-    with pytest.raises(FunctionError) as again:
-        await invoker.invoke(EXIT, {})  # a fresh environment, which exits again
-    assert again.value.error_type == "Runtime.ExitError"
+    assert (await invoker.invoke(EXIT, {}))["body"] == "alive"
+
+
+async def test_a_request_queued_behind_an_exit_runs_on_another_environment(
+    single: FunctionInvoker,
+) -> None:
+    # Given one environment, and a second request queued behind one that exits it
+    exiting = single.invoke(EXIT, {"exit": True})
+    queued = single.invoke(EXIT, {})
+
+    results = await asyncio.gather(exiting, queued, return_exceptions=True)
+
+    assert isinstance(results[0], FunctionError)
+    assert results[0].error_type == "Runtime.ExitError"
+    assert results[1] == {"statusCode": 200, "body": "alive"}
+
+
+async def test_a_queued_request_gets_its_whole_timeout_from_when_it_starts(
+    single: FunctionInvoker, tmp_path: Path
+) -> None:
+    # Given two 0.6 s invocations of a 1 s function on one environment, sent together
+    first = single.invoke(WRITER, {"seconds": 0.6, "path": str(tmp_path / "a")})
+    second = single.invoke(WRITER, {"seconds": 0.6, "path": str(tmp_path / "b")})
+
+    # Then neither times out, though the second finishes 1.2 s after it was sent
+    assert [r["body"] for r in await asyncio.gather(first, second)] == ["written"] * 2
+
+
+async def test_a_queued_callers_deadline_neither_kills_the_running_one_nor_runs_late(
+    single: FunctionInvoker, tmp_path: Path
+) -> None:
+    running = single.invoke(WRITER, {"seconds": 0.5, "path": str(tmp_path / "running")})
+    impatient = single.invoke(
+        WRITER, {"seconds": 0, "path": str(tmp_path / "impatient")}, give_up_after=0.1
+    )
+
+    results = await asyncio.gather(running, impatient, return_exceptions=True)
+
+    assert results[0]["body"] == "written"  # type: ignore[index]
+    assert isinstance(results[1], TimeoutError)
+    await asyncio.sleep(0.3)
+    assert not (tmp_path / "impatient").exists()  # skipped: its caller had given up
 
 
 async def test_two_powertools_functions_at_once_each_see_only_their_own_event(
@@ -137,14 +186,17 @@ async def test_a_timed_out_invocation_never_writes_late(
     assert done.read_text() == "written"
 
 
-async def test_a_caller_giving_up_first_gets_a_timeout_and_nothing_lands_late(
+async def test_a_caller_giving_up_first_gets_a_timeout_while_the_invocation_runs_on(
     invoker: FunctionInvoker, tmp_path: Path
 ) -> None:
-    late = tmp_path / "late.txt"
+    # As on Lambda, API Gateway giving up does not stop the invocation (its timeout does)
+    written = tmp_path / "written.txt"
+    began = time.monotonic()
     with pytest.raises(TimeoutError):
-        await invoker.invoke(WRITER, {"seconds": 0.5, "path": str(late)}, give_up_after=0.1)
-    time.sleep(0.7)
-    assert not late.exists()
+        await invoker.invoke(WRITER, {"seconds": 0.4, "path": str(written)}, give_up_after=0.1)
+    assert time.monotonic() - began < 0.3
+    await asyncio.sleep(0.6)
+    assert written.read_text() == "written"
 
 
 async def test_an_unimportable_handler_stops_start_up_with_a_clear_message() -> None:
@@ -152,7 +204,7 @@ async def test_an_unimportable_handler_stops_start_up_with_a_clear_message() -> 
     invoker = FunctionInvoker("test", [broken], {}, region="us-east-1", account_id="1")
     with pytest.raises(spec.DeclarationError, match="'broken': cannot load handler"):
         await invoker.start()
-    invoker.close()
+    await invoker.close()
 
 
 async def test_an_undeclared_function_is_refused(invoker: FunctionInvoker) -> None:

@@ -144,8 +144,7 @@ class LocalCloud:
 
     async def stop(self) -> None:
         await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]
-        for runtime in self.services:
-            runtime.invoker.close()
+        await asyncio.gather(*(runtime.invoker.close() for runtime in self.services))
         if self._identity is not None:
             self._identity.close()
         if self._sink is not None:

@@ -1,4 +1,4 @@
-"""Run Lambda handlers in-process: a Lambda-like context and a thread-pool invoker."""
+"""Run Lambda handlers locally: execution environments (worker processes) and their invoker."""
 
 from overcast.local.functions.context import LambdaContext
 from overcast.local.functions.invoker import FunctionError, FunctionInvoker, FunctionTimeout

@@ -11,38 +11,43 @@ well inside their precision.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
 
 
 class Deadlines:
-    """Cancels the futures that are not done by their deadline."""
+    """Calls each expiry that is not forgotten by its deadline."""
 
     def __init__(self, tick: float = 0.01) -> None:
         self._tick = tick
-        self._pending: dict[asyncio.Future[Any], float] = {}
+        self._pending: dict[object, tuple[float, Callable[[], object]]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
 
-    def watch(self, future: asyncio.Future[Any], seconds: float) -> None:
-        """Cancel ``future`` unless it is done (or forgotten) within ``seconds``."""
-        loop = future.get_loop()
-        self._pending[future] = loop.time() + seconds
+    def watch(
+        self, key: object, seconds: float, expire: Callable[[], object] | None = None
+    ) -> None:
+        """Call ``expire`` (default: cancel the future ``key``) unless forgotten in time."""
+        loop = asyncio.get_running_loop()
+        if expire is None:
+            assert isinstance(key, asyncio.Future)
+            expire = key.cancel
+        self._pending[key] = (loop.time() + seconds, expire)
         if self._timer is None or self._loop is not loop:
             self._loop = loop
             self._timer = loop.call_later(self._tick, self._check, loop)
 
-    def forget(self, future: asyncio.Future[Any]) -> None:
-        """Stop watching ``future``."""
-        self._pending.pop(future, None)
+    def forget(self, key: object) -> None:
+        """Stop watching ``key``."""
+        self._pending.pop(key, None)
 
     def _check(self, loop: asyncio.AbstractEventLoop) -> None:
         if loop is not self._loop:
             return  # the timer of a loop this was used from before
         now = loop.time()
-        expired = [future for future, deadline in self._pending.items() if deadline <= now]
-        for future in expired:
-            del self._pending[future]
-            future.cancel()
+        expired = [key for key, (deadline, _) in self._pending.items() if deadline <= now]
+        for key in expired:
+            _, expire = self._pending.pop(key)
+            expire()
         if self._pending:
             self._timer = loop.call_later(self._tick, self._check, loop)
         else:

@@ -6,11 +6,20 @@ read per message on each side, whatever the size.
 
 from __future__ import annotations
 
+import json
 import socket
 import struct
 from typing import BinaryIO
 
 _LENGTH = struct.Struct(">I")
+
+# The error a worker answers when the handler called sys.exit; it ends after the reply.
+EXIT_ERROR = "Runtime.ExitError"
+
+
+def error_reply(error_type: str, message: str) -> bytes:
+    """A failed invocation's reply, as Lambda's runtime reports it."""
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
 
 
 def frame(payload: bytes) -> bytes:

@@ -41,9 +41,11 @@ from overcast.local.functions.environment import (
     EnvironmentDied,
     EnvironmentPool,
     ExecutionEnvironment,
+    HandlerTimedOut,
     InitError,
     NotStarted,
 )
+from overcast.local.functions.frames import EXIT_ERROR
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class _Deployed:
         region: str,
         account_id: str,
         concurrency: int,
+        deadlines: Deadlines,
     ) -> None:
         self.function = function
         self.name = f"{service}-{function.name}"
@@ -110,6 +113,7 @@ class _Deployed:
                 "OVERCAST_FUNCTION_ARN": arn,
             },
             concurrency,
+            deadlines,
         )
 
 
@@ -131,6 +135,7 @@ class FunctionInvoker:
         # python_path first, then this interpreter's own path.
         import_path = [*python_path, *(entry for entry in sys.path if entry)]
         base = {**environment, "PYTHONPATH": ":".join(dict.fromkeys(import_path))}
+        self._deadlines = Deadlines()
         self._deployed = {
             function.name: _Deployed(
                 service,
@@ -139,10 +144,10 @@ class FunctionInvoker:
                 region=region,
                 account_id=account_id,
                 concurrency=concurrency,
+                deadlines=self._deadlines,
             )
             for function in functions
         }
-        self._deadlines = Deadlines()
         # Not uuid4()/os.urandom on the hot path: they release the GIL. Ids need no secrecy.
         self._random = random.Random(uuid.uuid4().int)
 
@@ -171,76 +176,97 @@ class FunctionInvoker:
         """Run ``function`` with ``event``; its JSON result, or FunctionError/FunctionTimeout.
 
         ``give_up_after``: the caller's own deadline in seconds (API Gateway's integration
-        timeout). If it comes first, the caller gets ``TimeoutError``. Lambda would let
-        that invocation run on; here its environment is killed instead, so that nothing
-        it does lands after its caller was answered.
+        timeout), counted from now, waiting for an environment included. When it passes
+        the caller gets ``TimeoutError``; as on Lambda, an invocation already running
+        runs on (until the function's own timeout), and one still waiting is skipped.
         """
         deployed = self._deployed.get(function.name)
         if deployed is None:
             raise spec.DeclarationError(f"Function {function.name!r} is not deployed here.")
-        timeout = function.timeout_seconds
-        wait = timeout if give_up_after is None else min(timeout, give_up_after)
-        request = self._request(event, timeout)
+        loop = asyncio.get_running_loop()
+        give_up_at = None if give_up_after is None else loop.time() + give_up_after
+        request = self._request(event, function.timeout_seconds, give_up_after)
         while True:
-            environment = await deployed.environments.acquire()
+            environment = deployed.environments.ready() or await self._acquire(deployed, give_up_at)
+            reply = environment.invoke(request, function.timeout_seconds)
             try:
-                answer = await self._send(deployed, environment, request, timeout, wait)
+                return self._outcome(deployed, environment, await self._wait(reply, give_up_at))
             except NotStarted:
-                continue  # queued on an environment that was killed: run it on another
-            return self._outcome(deployed, environment, answer)
+                continue  # it waited on an environment that ended: run it on another
+            except HandlerTimedOut:
+                timeout = function.timeout_seconds
+                logger.error(
+                    "Function %s: task timed out after %.2f seconds", deployed.name, timeout
+                )
+                raise FunctionTimeout(deployed.name, timeout) from None
+            except EnvironmentDied:
+                # Lambda's words when a runtime process ends in the middle of an invocation.
+                raise FunctionError(
+                    "Runtime.ExitError", "Runtime exited without providing a reason"
+                ) from None
 
-    async def _send(
-        self,
-        deployed: _Deployed,
-        environment: ExecutionEnvironment,
-        request: bytes,
-        timeout: float,
-        wait: float,
-    ) -> Any:
-        reply = environment.invoke(request)
-        self._deadlines.watch(reply, wait)
+    async def close(self) -> None:
+        """Take no more work; let running invocations finish (2 s at most), then end."""
+        ending = [
+            environment
+            for deployed in self._deployed.values()
+            for environment in deployed.environments.end()
+        ]
+        await asyncio.sleep(0)  # the channels close on the loop's next pass
+        until = time.monotonic() + 2
+
+        def wait_for_all() -> None:
+            for environment in ending:
+                environment.wait(until)
+
+        await asyncio.to_thread(wait_for_all)
+
+    async def _acquire(self, deployed: _Deployed, give_up_at: float | None) -> ExecutionEnvironment:
+        try:
+            if give_up_at is None:
+                return await deployed.environments.acquire()
+            remaining = give_up_at - asyncio.get_running_loop().time()
+            return await asyncio.wait_for(deployed.environments.acquire(), max(0.0, remaining))
+        except InitError as exc:  # the handler no longer loads (edited since start-up)
+            raise FunctionError("Runtime.ImportModuleError", str(exc)) from exc
+
+    async def _wait(self, reply: asyncio.Future[bytes], give_up_at: float | None) -> Any:
+        if give_up_at is not None:
+            self._deadlines.watch(reply, give_up_at - asyncio.get_running_loop().time())
         try:
             return orjson.loads(await reply)
         except asyncio.CancelledError:
-            deployed.environments.discard(environment)
             task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise
-            if wait < timeout:
-                raise TimeoutError(f"{deployed.name}: no result in {wait} seconds") from None
-            logger.error("Function %s: task timed out after %.2f seconds", deployed.name, timeout)
-            raise FunctionTimeout(deployed.name, timeout) from None
-        except EnvironmentDied:
-            deployed.environments.discard(environment)
-            # Lambda's words when a runtime process ends in the middle of an invocation.
-            raise FunctionError(
-                "Runtime.ExitError", "Runtime exited without providing a reason"
-            ) from None
+            if reply.done() and not (task is not None and task.cancelling()):
+                raise TimeoutError("no result before the caller's deadline") from None
+            raise
+        except orjson.JSONDecodeError as exc:
+            raise FunctionError("Runtime.MarshalError", str(exc)) from None
         finally:
             self._deadlines.forget(reply)
 
-    def close(self) -> None:
-        """End every environment (workers finish their current invocation, if any, first)."""
-        for deployed in self._deployed.values():
-            deployed.environments.close()
-
-    def _request(self, event: Any, timeout: float) -> bytes:
-        request_id = _request_id(self._random.randbytes(16))
-        deadline_ms = int((time.time() + timeout) * 1000)
-        message = {"event": event, "requestId": request_id, "deadlineMs": deadline_ms}
+    def _request(self, event: Any, timeout: float, give_up_after: float | None) -> bytes:
+        message = {
+            "event": event,
+            "requestId": _request_id(self._random.randbytes(16)),
+            "timeoutMs": int(timeout * 1000),
+            "giveUpAtMs": None
+            if give_up_after is None
+            else int((time.time() + give_up_after) * 1000),
+        }
         try:
             return orjson.dumps(message)
         except TypeError as exc:
-            raise FunctionError(
-                "InvalidRequestContentException", f"Could not encode: {exc}"
-            ) from exc
+            raise FunctionError("InvalidRequestContentException", str(exc)) from exc
 
     @staticmethod
     def _outcome(deployed: _Deployed, environment: ExecutionEnvironment, answer: Any) -> Any:
-        if "errorType" not in answer:
+        if "result" in answer:
             return answer["result"]
-        if answer["errorType"] == "Runtime.ExitError":
-            deployed.environments.discard(environment)  # the worker is exiting
+        if answer.get("skipped"):
+            raise TimeoutError("skipped: the caller had given up")
+        if answer["errorType"] == EXIT_ERROR:
+            deployed.environments.discard(environment)  # the worker is exiting: reap it
         raise FunctionError(answer["errorType"], answer["errorMessage"])
 
 

@@ -4,12 +4,16 @@ Started by :class:`overcast.local.functions.environment.ExecutionEnvironment` as
 ``python -m overcast.local.functions.worker FD`` with the function's environment
 variables (``_HANDLER`` names the handler, as on Lambda). FD is this end of a socket
 pair that carries length-prefixed JSON frames (see ``frames``); stdout and stderr are
-the function's log, inherited from the local cloud.
+the function's log, inherited from the local cloud and unbuffered (as Lambda's
+runtime makes them), so that nothing printed is lost if the environment is killed.
 
 As Lambda's runtime does, the worker imports the handler once (the init phase) and
 reports whether it could, then runs one invocation at a time until the socket closes:
 
-- ``{"event", "requestId", "deadlineMs"}`` in;
+- ``{"event", "requestId", "timeoutMs", "giveUpAtMs"}`` in. The invocation's deadline
+  (``context.get_remaining_time_in_millis``) counts from when the worker starts it. A
+  request whose caller has given up (``giveUpAtMs`` passed) while it waited behind
+  another is skipped: ``{"skipped": true}``.
 - ``{"result": ...}`` or ``{"errorType", "errorMessage"}`` out — a handler exception
   by its class name (its traceback goes to the log), a result that is not JSON
   ``Runtime.MarshalError``, ``sys.exit`` ``Runtime.ExitError`` (and the worker exits,
@@ -18,6 +22,8 @@ reports whether it could, then runs one invocation at a time until the socket cl
 
 from __future__ import annotations
 
+import contextlib
+import decimal
 import importlib
 import json
 import os
@@ -30,7 +36,9 @@ from typing import Any
 import orjson
 
 from overcast.local.functions.context import LambdaContext
-from overcast.local.functions.frames import read_frame, write_frame
+from overcast.local.functions.frames import EXIT_ERROR, error_reply, read_frame, write_frame
+
+SKIPPED = b'{"skipped":true}'
 
 
 def load_handler(reference: str) -> Any:
@@ -43,9 +51,8 @@ def run(channel: socket.socket) -> None:
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except Exception as exc:
-        traceback.print_exc()
-        error = {"errorType": "Runtime.ImportModuleError", "errorMessage": f"{exc!r}"}
-        write_frame(channel, json.dumps(error).encode())
+        _log_traceback()
+        write_frame(channel, error_reply("Runtime.ImportModuleError", f"{exc!r}"))
         return
     write_frame(channel, b'{"ready":true}')
     while (frame := read_frame(reader)) is not None:
@@ -57,33 +64,48 @@ def run(channel: socket.socket) -> None:
 
 def invoke(handler: Any, request: dict[str, Any]) -> tuple[bytes, bool]:
     """One invocation's reply frame, and whether this environment must end after it."""
+    now = time.time()
+    give_up_at = request.get("giveUpAtMs")
+    if give_up_at is not None and now * 1000 >= give_up_at:
+        return SKIPPED, False
     context = LambdaContext(
         function_name=os.environ["AWS_LAMBDA_FUNCTION_NAME"],
         invoked_function_arn=os.environ["OVERCAST_FUNCTION_ARN"],
         memory_limit_in_mb=int(os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]),
         aws_request_id=request["requestId"],
         log_stream_name=os.environ["AWS_LAMBDA_LOG_STREAM_NAME"],
-        deadline=request["deadlineMs"] / 1000,
+        deadline=now + request["timeoutMs"] / 1000,
         clock=time.time,
     )
     try:
         result = handler(request["event"], context)
     except SystemExit as exc:
-        message = f"Runtime exited with error: exit status {exc.code}"
-        return _error("Runtime.ExitError", message), True
+        return error_reply(EXIT_ERROR, f"Runtime exited with error: exit status {exc.code}"), True
     except Exception as exc:
-        traceback.print_exc()
-        return _error(type(exc).__name__, str(exc)), False
+        _log_traceback()
+        return error_reply(type(exc).__name__, str(exc)), False
     try:
-        return json.dumps({"result": result}, separators=(",", ":")).encode(), False
+        encoded = json.dumps(
+            {"result": result}, separators=(",", ":"), allow_nan=False, default=_number
+        )
     except (TypeError, ValueError) as exc:
         # Lambda's Python runtime: "Unable to marshal response: Object of type ... is not
         # JSON serializable".
-        return _error("Runtime.MarshalError", f"Unable to marshal response: {exc}"), False
+        return error_reply("Runtime.MarshalError", f"Unable to marshal response: {exc}"), False
+    return encoded.encode(), False
 
 
-def _error(error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+def _number(value: Any) -> Any:
+    # Lambda's runtime encodes Decimal (what boto3 gives for DynamoDB numbers) as a number.
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _log_traceback() -> None:
+    # If nobody reads the log any more, the invocation's answer still matters.
+    with contextlib.suppress(OSError):
+        traceback.print_exc()
 
 
 def main() -> None:
