@@ -195,9 +195,9 @@ class LocalCloud:
             access_log=self._access_log(runtime.service.name),
         )
 
-    def _access_log(self, service: str) -> Callable[[str], None]:
+    def _access_log(self, service: str) -> Callable[[str], None] | None:
         if not self.settings.access_log:
-            return _discard
+            return None  # --quiet: the gateway does not even format the line
 
         def log(line: str) -> None:
             access_logger.info("%s %s", service, line)
@@ -225,7 +225,3 @@ def api_id(service: spec.Service) -> str:
     digest = hashlib.sha256(f"{service.name}/{service.api.name if service.api else ''}".encode())
     alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
     return "".join(alphabet[byte % len(alphabet)] for byte in digest.digest()[:10])
-
-
-def _discard(line: str) -> None:
-    del line
