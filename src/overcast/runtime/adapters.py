@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from overcast import spec
-from overcast.ports.mail import Mailer
 from overcast.ports.tables import Table
 from overcast.runtime.config import RuntimeConfig
 
@@ -23,11 +22,3 @@ def open_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
         return SqliteTable(declaration, table_path(config, declaration))
     raise NotImplementedError("The DynamoDB table adapter arrives with the AWS deployment.")
 
-
-def open_mailer(config: RuntimeConfig) -> Mailer:
-    """The mail adapter for this environment: SMTP locally, SES v2 on AWS."""
-    if config.backend == "local":
-        from overcast.ports.mail.smtp import SmtpMailer
-
-        return SmtpMailer(config.smtp_host, config.smtp_port)
-    raise NotImplementedError("The SES v2 mail adapter arrives with the AWS deployment.")

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import orjson
 
 from overcast import spec
+from overcast.local.formats import uuid4_from
 from overcast.local.functions.deadlines import Deadlines
 from overcast.local.functions.environment import (
     EnvironmentDied,
@@ -248,7 +249,7 @@ class FunctionInvoker:
     def _request(self, event: Any, timeout: float, give_up_after: float | None) -> bytes:
         message = {
             "event": event,
-            "requestId": _request_id(self._random.randbytes(16)),
+            "requestId": uuid4_from(self._random.randbytes(16)),
             "timeoutMs": int(timeout * 1000),
             "giveUpAtMs": None
             if give_up_after is None
@@ -268,9 +269,3 @@ class FunctionInvoker:
         if answer["errorType"] == EXIT_ERROR:
             deployed.environments.discard(environment)  # the worker is exiting: reap it
         raise FunctionError(answer["errorType"], answer["errorMessage"])
-
-
-def _request_id(entropy: bytes) -> str:
-    """A version-4 UUID string from 16 random bytes (cheaper than ``uuid.UUID``)."""
-    h = entropy.hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[entropy[8] & 3]}{h[17:20]}-{h[20:32]}"

@@ -35,10 +35,10 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import GuestProtocol, RSAKey
 
+from overcast.local.formats import MONTHS
 from overcast.local.gateway.responses import TokenExpired, Unauthorized
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DATE_CLAIMS = frozenset({"exp", "iat"})
 
 
@@ -147,6 +147,6 @@ def java_date(epoch: float) -> str:
     """Java's ``Date.toString()`` in UTC: ``Sat Jul 03 12:33:44 UTC 2021``."""
     t = time.gmtime(epoch)
     return (
-        f"{_DAYS[t.tm_wday]} {_MONTHS[t.tm_mon - 1]} {t.tm_mday:02d} "
+        f"{_DAYS[t.tm_wday]} {MONTHS[t.tm_mon - 1]} {t.tm_mday:02d} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} UTC {t.tm_year}"
     )

@@ -37,10 +37,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from overcast import spec
+from overcast.local.formats import MONTHS
 from overcast.local.gateway.media import BinaryMediaTypes
 from overcast.local.gateway.routes import RouteMatch
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FORWARDING = ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id")
 
 
@@ -104,7 +104,7 @@ def format_request_time(epoch: float) -> str:
 def _format_second(second: int) -> str:
     t = time.gmtime(second)
     return (
-        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
+        f"{t.tm_mday:02d}/{MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
     )
 
