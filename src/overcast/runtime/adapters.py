@@ -21,4 +21,3 @@ def open_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
 
         return SqliteTable(declaration, table_path(config, declaration))
     raise NotImplementedError("The DynamoDB table adapter arrives with the AWS deployment.")
-
