@@ -165,6 +165,37 @@ class CognitoAuthorizer:
 
 
 @dataclass(frozen=True)
+class IdentityPool:
+    """A Cognito identity pool: users signed in to ``user_pool`` exchange their ID token
+    for temporary AWS credentials of the pool's authenticated role.
+
+    Guests (unauthenticated identities) are not supported. The role's permissions
+    come from the declarations that name the pool, e.g. a :class:`Bucket` with
+    ``user_folders=`` this pool.
+    """
+
+    name: str
+    user_pool: UserPool
+
+    def __post_init__(self) -> None:
+        _check_name("IdentityPool", self.name)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket. With ``user_folders``, each signed-in identity of that identity
+    pool may list, read, write and delete objects under ``<identity id>/`` and
+    nothing else (AWS's per-user-folder policy on the pool's authenticated role).
+    """
+
+    name: str
+    user_folders: IdentityPool | None = None
+
+    def __post_init__(self) -> None:
+        _check_name("Bucket", self.name)
+
+
+@dataclass(frozen=True)
 class Function:
     """A Lambda function: ``handler`` is ``"package.module:function"``."""
 
@@ -172,6 +203,8 @@ class Function:
     handler: str
     tables: tuple[Table, ...] = ()
     user_pools: tuple[UserPool, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    identity_pools: tuple[IdentityPool, ...] = ()
     timeout_seconds: int = 29
     memory_mb: int = 256
 
@@ -300,6 +333,8 @@ class Service:
     api: Api | None = None
     tables: tuple[Table, ...] = ()
     user_pools: tuple[UserPool, ...] = ()
+    identity_pools: tuple[IdentityPool, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
     functions: tuple[Function, ...] = ()
     description: str = ""
 
@@ -308,6 +343,8 @@ class Service:
         for kind, names in (
             ("table", [table.name for table in self.tables]),
             ("user pool", [pool.name for pool in self.user_pools]),
+            ("identity pool", [pool.name for pool in self.identity_pools]),
+            ("bucket", [bucket.name for bucket in self.buckets]),
             ("function", [function.name for function in self.all_functions]),
         ):
             if len(names) != len(set(names)):
@@ -339,9 +376,42 @@ class Service:
                         f"Service {self.name!r}: function {function.name!r} uses user pool "
                         f"{pool.name!r}, which the service does not declare in user_pools=."
                     )
+        for function in self.all_functions:
+            self._check_declared(f"function {function.name!r}", "buckets", function.buckets)
+            self._check_declared(
+                f"function {function.name!r}", "identity_pools", function.identity_pools
+            )
+        for identities in self.identity_pools:
+            self._check_declared(
+                f"identity pool {identities.name!r}", "user_pools", (identities.user_pool,)
+            )
+        for bucket in self.buckets:
+            if bucket.user_folders is not None:
+                self._check_declared(
+                    f"bucket {bucket.name!r}", "identity_pools", (bucket.user_folders,)
+                )
+            if len(self.bucket_name(bucket)) > 63:
+                raise DeclarationError(
+                    f"Service {self.name!r}: bucket name {self.bucket_name(bucket)!r} is "
+                    "longer than S3's 63 characters; shorten the service or bucket name."
+                )
         for route in self.api.routes if self.api else ():
             if route.authorizer and route.authorizer.user_pool not in self.user_pools:
                 raise DeclarationError(
                     f"Service {self.name!r}: route {route.key!r} is authorized by user pool "
                     f"{route.authorizer.user_pool.name!r}, which the service does not declare."
                 )
+
+    def _check_declared(self, user: str, field_name: str, used: tuple[object, ...]) -> None:
+        declared: tuple[object, ...] = getattr(self, field_name)
+        for resource in used:
+            if resource not in declared:
+                name = getattr(resource, "name", "?")
+                raise DeclarationError(
+                    f"Service {self.name!r}: {user} uses {name!r}, which the service does "
+                    f"not declare in {field_name}=."
+                )
+
+    def bucket_name(self, bucket: Bucket) -> str:
+        """The bucket's S3 name: ``<service>-<bucket>`` (S3 bucket names are global)."""
+        return f"{self.name}-{bucket.name}"

@@ -1,0 +1,219 @@
+"""The object store port: one bucket's objects, streamed in and out.
+
+An :class:`ObjectStore` holds the objects of one bucket. Bodies stream in through
+an :class:`ObjectWriter` (or :meth:`ObjectStore.put` for an iterable of chunks) and
+out through an :class:`ObjectReader`; neither holds a whole object in memory.
+What it mirrors from S3:
+
+- Keys are 1-1024 bytes of UTF-8 (S3: "The name for a key is a sequence of Unicode
+  characters whose UTF-8 encoding is at most 1,024 bytes long"); Overcast also
+  refuses NUL and other control characters below U+0020, which no S3 SDK sends.
+- A write is atomic: a reader sees the old object or the new one, never part of
+  one; the last writer wins. A written object survives a crash once ``put`` or
+  ``commit`` has returned.
+- The ETag of an object written in one piece is the hex MD5 of its content; a
+  writer may be given another ETag (multipart: MD5 of the parts' MD5s + ``-N``).
+- Listing is in ascending UTF-8 binary order of keys; with a delimiter, keys
+  sharing the part of the key after the prefix up to the first delimiter roll up
+  into one common prefix, which counts once toward the page size.
+- Delete of a missing key succeeds (S3 answers DeleteObject with 204 regardless).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+
+MAX_KEY_BYTES = 1024
+CHUNK_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectAttributes:
+    """What S3 stores with an object besides its body (system and user metadata)."""
+
+    content_type: str = "binary/octet-stream"  # S3's default when none is given
+    cache_control: str | None = None
+    content_disposition: str | None = None
+    content_encoding: str | None = None
+    content_language: str | None = None
+    expires: str | None = None  # kept verbatim, as S3 does
+    metadata: Mapping[str, str] = field(default_factory=dict)  # x-amz-meta-*, names lower-case
+    checksums: Mapping[str, str] = field(default_factory=dict)  # e.g. {"CRC32": "base64"}
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An object's description, as HeadObject and ListObjects tell it."""
+
+    key: str
+    size: int
+    etag: str  # hex, without quotes; "<hex>-<parts>" for multipart objects
+    last_modified: datetime  # UTC, whole seconds
+    attributes: ObjectAttributes
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """Inclusive byte positions ``first``..``last`` of an object, as HTTP ranges are."""
+
+    first: int
+    last: int
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a listing: objects and rolled-up common prefixes, in key order.
+
+    ``next_marker`` is the last key or common prefix returned when the listing is
+    truncated (pass it as ``start_after`` for the next page), else ``None``.
+    """
+
+    objects: tuple[ObjectInfo, ...]
+    common_prefixes: tuple[str, ...]
+    next_marker: str | None
+
+    @property
+    def is_truncated(self) -> bool:
+        return self.next_marker is not None
+
+
+class ObjectReader(ABC):
+    """An open object version: its info, the byte range served, and its chunks.
+
+    The version stays readable until the reader is closed, even if the object is
+    overwritten or deleted meanwhile.
+    """
+
+    info: ObjectInfo
+    byte_range: ByteRange | None  # None: the whole object
+
+    @abstractmethod
+    def chunks(self, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+        """The body (or the range), in chunks of at most ``size`` bytes."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> ObjectReader:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class ObjectWriter(ABC):
+    """A new object being written; invisible to readers until :meth:`commit`."""
+
+    @abstractmethod
+    def write(self, chunk: bytes) -> None: ...
+
+    @property
+    @abstractmethod
+    def size(self) -> int:
+        """Bytes written so far."""
+
+    @abstractmethod
+    def md5_hex(self) -> str:
+        """The MD5 of the bytes written so far (hex)."""
+
+    @abstractmethod
+    def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
+        """Make the object durable and visible, replacing any object under its key."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Discard what was written; idempotent, and a no-op after commit."""
+
+    def __enter__(self) -> ObjectWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+
+class ObjectStore(ABC):
+    """The objects of one bucket. Adapters: filesystem (local), memory (tests), S3 (AWS)."""
+
+    name: str
+
+    def put(
+        self, key: str, body: bytes | Iterable[bytes], attributes: ObjectAttributes | None = None
+    ) -> ObjectInfo:
+        """Store ``body`` under ``key`` atomically; return what was stored."""
+        writer = self.writer(key)
+        try:
+            for chunk in [body] if isinstance(body, bytes) else body:
+                writer.write(chunk)
+            return writer.commit(attributes or ObjectAttributes())
+        finally:
+            writer.abort()
+
+    @abstractmethod
+    def writer(self, key: str) -> ObjectWriter:
+        """Start writing a new object under ``key`` (validated now: :class:`InvalidKey`)."""
+
+    @abstractmethod
+    def open(self, key: str, byte_range: ByteRange | None = None) -> ObjectReader:
+        """Open ``key`` for reading (:class:`NoSuchKey`); a range past the end clips
+        to the end, one starting past it is :class:`InvalidRange`."""
+
+    @abstractmethod
+    def head(self, key: str) -> ObjectInfo:
+        """Describe ``key`` without reading it (:class:`NoSuchKey`)."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key succeeds."""
+
+    @abstractmethod
+    def list(
+        self,
+        prefix: str = "",
+        *,
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        limit: int = 1000,
+    ) -> ListPage:
+        """Keys beginning with ``prefix`` and after ``start_after``, at most ``limit``
+        entries (objects plus common prefixes)."""
+
+    def get(self, key: str, byte_range: ByteRange | None = None) -> bytes:
+        """The whole body (or range) in memory: for small objects only."""
+        with self.open(key, byte_range) as reader:
+            return b"".join(reader.chunks())
+
+    def copy(
+        self,
+        source: ObjectStore,
+        source_key: str,
+        key: str,
+        attributes: ObjectAttributes | None = None,
+    ) -> ObjectInfo:
+        """Copy ``source_key`` of ``source`` (any store, this one included) to ``key``,
+        keeping its attributes unless new ones are given (S3's metadata directive)."""
+        with source.open(source_key) as reader:
+            writer = self.writer(key)
+            try:
+                for chunk in reader.chunks():
+                    writer.write(chunk)
+                return writer.commit(attributes or reader.info.attributes)
+            finally:
+                writer.abort()

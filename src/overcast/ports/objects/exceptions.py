@@ -1,0 +1,41 @@
+"""The object store's exceptions; no adapter lets a backend error escape.
+
+::
+
+    ObjectStoreError
+    ├── NoSuchKey            the key holds no object
+    ├── InvalidKey           the key is not a valid object key (empty, too long, NUL, ...)
+    ├── InvalidRange         the byte range starts at or past the end of the object
+    ├── PreconditionFailed   an If-Match style precondition did not hold
+    └── ObjectStoreUnavailable  the backend failed (disk full, I/O error, ...)
+"""
+
+from __future__ import annotations
+
+
+class ObjectStoreError(Exception):
+    """Base of every object store error."""
+
+
+class NoSuchKey(ObjectStoreError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"No object with key {key!r}.")
+        self.key = key
+
+
+class InvalidKey(ObjectStoreError):
+    """The key cannot name an object; the message says why."""
+
+
+class InvalidRange(ObjectStoreError):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"The requested range is not satisfiable (object size {size}).")
+        self.size = size
+
+
+class PreconditionFailed(ObjectStoreError):
+    """A conditional write or copy found another version of the object."""
+
+
+class ObjectStoreUnavailable(ObjectStoreError):
+    """The storage backend failed; nothing was changed."""
