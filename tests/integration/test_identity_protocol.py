@@ -11,8 +11,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +20,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-import uvicorn
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from joserfc import jwt
@@ -32,6 +29,7 @@ from overcast import spec
 from overcast.local.auth import Credentials
 from overcast.local.identity import IdentityProvider, RegisteredPool
 from overcast.ports.mail.memory import MemoryMailer
+from tests.fixtures.server_thread import ServerThread
 
 ROOT = Credentials("AKIAOVERCASTROOT0001", "root/secret+key")
 PASSWORD = "Corr3ct-horse"
@@ -44,29 +42,6 @@ POOL = spec.UserPool(
         ),
     ),
 )
-
-
-class ServerThread:
-    """uvicorn serving an ASGI app from a background thread, on a free port."""
-
-    def __init__(self, app: Any, bound: socket.socket) -> None:
-        self.socket = bound
-        config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, args=([self.socket],))
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.socket.close()
 
 
 @dataclass

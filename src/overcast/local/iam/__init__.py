@@ -1,0 +1,1 @@
+"""IAM, locally: principals, temporary sessions and policy evaluation."""
