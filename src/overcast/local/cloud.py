@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from overcast import spec
 from overcast.local import servers
+from overcast.local.aws_endpoint import AwsEndpoint
 from overcast.local.credentials import load_or_create_root_credentials
 from overcast.local.discovery import discover
 from overcast.local.endpoints import Endpoints, ServiceEndpoints, UserPoolEndpoint
@@ -62,6 +63,7 @@ class LocalCloud:
     _tasks: list[object] = field(default_factory=list)
     _sink: SmtpSink | None = None
     _identity: IdentityProvider | None = None
+    _aws: AwsEndpoint = field(default_factory=AwsEndpoint)
 
     async def start(self) -> Endpoints:
         """Start everything; return the endpoints once every listener accepts connections."""
@@ -130,7 +132,8 @@ class LocalCloud:
             region=settings.region,
             root_credentials=load_or_create_root_credentials(settings.data_dir),
         )
-        aws.app = self._identity.asgi_app
+        self._aws = AwsEndpoint(cognito_idp=self._identity.asgi_app)
+        aws.app = self._aws
         return self._identity, aws_url
 
     def _bind_apis(self) -> None:

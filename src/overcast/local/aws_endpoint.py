@@ -1,0 +1,87 @@
+"""One HTTPS endpoint for every AWS API the local cloud speaks, as LocalStack's edge port.
+
+Clients point every SDK at the same URL (``AWS_ENDPOINT_URL``), so the endpoint
+tells the APIs apart by what each protocol puts on the wire:
+
+- ``X-Amz-Target: AWSCognitoIdentityProviderService.*`` → user pools (JSON 1.1);
+  ``AWSCognitoIdentityService.*`` → identity pools (JSON 1.1).
+- ``POST /`` with a form body (``Action=...``) → STS's query protocol. S3 has no
+  ``POST /`` operation, so this never shadows S3.
+- ``GET /<user pool id>/.well-known/*`` → the user pool's JWKS and OIDC discovery.
+  A pool id contains ``_``, which no S3 bucket name may, so it shadows no bucket.
+- ``/_overcast/*`` → the local cloud's own admin API (``_`` again keeps it clear of
+  every valid bucket name).
+- anything else → S3 (path-style).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+ADMIN_PREFIX = "/_overcast/"
+_FORM = b"application/x-www-form-urlencoded"
+
+
+async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":
+        return
+    body = b'{"message": "This API is not served by the local cloud."}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 404,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class AwsEndpoint:
+    """Routes each request to the API it belongs to; unset APIs answer 404."""
+
+    cognito_idp: ASGIApp = _not_found
+    cognito_identity: ASGIApp = _not_found
+    sts: ASGIApp = _not_found
+    s3: ASGIApp = _not_found
+    admin: ASGIApp = _not_found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        await self._route(scope)(scope, receive, send)
+
+    def _route(self, scope: Scope) -> ASGIApp:
+        headers = dict(scope["headers"])
+        target = headers.get(b"x-amz-target", b"")
+        if target.startswith(b"AWSCognitoIdentityProviderService."):
+            return self.cognito_idp
+        if target.startswith(b"AWSCognitoIdentityService."):
+            return self.cognito_identity
+        path: str = scope["path"]
+        if path.startswith(ADMIN_PREFIX):
+            return self.admin
+        if path == "/" and scope["method"] in ("OPTIONS", "POST"):
+            if headers.get(b"content-type", b"").startswith(_FORM):
+                return self.sts
+            return self.cognito_idp  # CORS preflight, and JSON calls without a target
+        first = path[1:].partition("/")[0]
+        if "_" in first:
+            return self.cognito_idp  # /<pool id>/.well-known/...
+        return self.s3
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
