@@ -20,10 +20,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from overcast.apps.todo.attachments import AttachmentFolders
 from overcast.apps.todo.domain import UlidFactory
 from overcast.apps.todo.handler import create_app
 from overcast.apps.todo.repository import TodoRepository
 from overcast.apps.todo.service import todos_table
+from overcast.ports.identities.memory import MemoryIdentityDirectory
 from overcast.ports.tables import Table
 from overcast.ports.tables.memory import MemoryTable
 
@@ -144,6 +146,11 @@ class TodoApi:
 
     def call(self, method: str, resource: str, **options: Any) -> ApiResponse:
         claims = id_token_claims(self.sub) if self.sub else None
+        if self.sub:
+            options["headers"] = {
+                "Authorization": id_token_of(self.sub),
+                **options.get("headers", {}),
+            }
         event = rest_event(self.base, method, resource, claims=claims, **options)
         return decode(self.resolve(event, LambdaContext()))
 
@@ -189,6 +196,22 @@ def repository_on(table: Table | None = None, clock: ManualClock | None = None) 
     return TodoRepository(table or MemoryTable(todos_table), clock, UlidFactory(clock))
 
 
+def id_token_of(sub: str) -> str:
+    """The (opaque, for these tests) ID token that user ``sub`` presents."""
+    return f"id-token-of-{sub}"
+
+
+def identity_of(sub: str) -> str:
+    """The identity-pool identity id of user ``sub`` in these tests."""
+    return f"us-east-1:identity-of-{sub}"
+
+
+def memory_folders(subs: tuple[str, ...] = ("user-a", "user-b")) -> AttachmentFolders:
+    """Attachment folders whose identity pool knows ``subs``, by :func:`id_token_of`."""
+    directory = MemoryIdentityDirectory({id_token_of(sub): identity_of(sub) for sub in subs})
+    return AttachmentFolders(lambda: directory)
+
+
 def memory_api(clock: ManualClock | None = None) -> TodoApi:
     """The to-do app on a fresh in-memory table, called as ``user-a``."""
-    return TodoApi(create_app(repository_on(clock=clock)).resolve)
+    return TodoApi(create_app(repository_on(clock=clock), memory_folders()).resolve)

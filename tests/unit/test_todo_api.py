@@ -35,6 +35,7 @@ def test_creating_a_todo_answers_201_with_location_and_etag(api: TodoApi) -> Non
         "completed": False,
         "due_date": "2024-05-03",
         "order": 1,
+        "attachments": [],
         "created_at": "2024-05-01T12:00:00.000Z",
         "updated_at": "2024-05-01T12:00:00.000Z",
         "version": 1,

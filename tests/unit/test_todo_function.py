@@ -12,7 +12,7 @@ from overcast.apps.todo.handler import TodoFunction, create_app
 from overcast.apps.todo.service import todos_table
 from overcast.ports.tables import Item, TableUnavailable
 from overcast.ports.tables.memory import MemoryTable
-from tests.todo_events import TodoApi, repository_on
+from tests.todo_events import TodoApi, memory_folders, repository_on
 
 
 class UnavailableTable(MemoryTable):
@@ -25,7 +25,7 @@ class UnavailableTable(MemoryTable):
 def test_an_unavailable_table_is_503_and_logged() -> None:
     stream = io.StringIO()
     logger = Logger(service="todo-unavailable-test", stream=stream)
-    app = create_app(repository_on(UnavailableTable(todos_table)), logger)
+    app = create_app(repository_on(UnavailableTable(todos_table)), memory_folders(), logger)
     api = TodoApi(TodoFunction(app, logger).resolve)
 
     response = api.item("GET", "01ARYZ6S41TSV4RRFFQ69G5FAV")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from overcast import spec
+from overcast.ports.identities import IdentityDirectory
 from overcast.ports.tables import Table
 from overcast.runtime.config import RuntimeConfig
 
@@ -21,3 +22,18 @@ def open_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
 
         return SqliteTable(declaration, table_path(config, declaration))
     raise NotImplementedError("The DynamoDB table adapter arrives with the AWS deployment.")
+
+
+def open_identity_directory(
+    declaration: spec.IdentityPool, config: RuntimeConfig
+) -> IdentityDirectory:
+    """The identities of an identity pool, through Cognito Identity's GetId (local or AWS)."""
+    from overcast.ports.identities.cognito import CognitoIdentityDirectory
+
+    return CognitoIdentityDirectory(
+        config.resource("IDENTITY_POOL", declaration.name),
+        config.resource("USER_POOL", declaration.user_pool.name),
+        region=config.region,
+        endpoint=config.aws_endpoint,
+        ca_bundle=config.ca_bundle,
+    )

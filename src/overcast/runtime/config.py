@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +25,16 @@ SERVICE = "OVERCAST_SERVICE"
 DATA_DIR = "OVERCAST_DATA_DIR"
 SMTP = "OVERCAST_SMTP"
 REGION = "AWS_REGION"
+AWS_ENDPOINT = "OVERCAST_AWS_ENDPOINT"
+CA_BUNDLE = "AWS_CA_BUNDLE"
+# The physical names of a function's resources, one variable each, e.g.
+# OVERCAST_BUCKET_FILES=todo-files (see resource_variable).
+RESOURCE_PREFIX = "OVERCAST_RESOURCE_"
+
+
+def resource_variable(kind: str, name: str) -> str:
+    """The variable holding a resource's physical name: ``OVERCAST_RESOURCE_BUCKET_FILES``."""
+    return f"{RESOURCE_PREFIX}{kind}_{name}".upper().replace("-", "_")
 
 
 def function_environment() -> Mapping[str, str]:
@@ -53,6 +63,20 @@ class RuntimeConfig:
     data_dir: Path | None = None
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
+    aws_endpoint: str | None = None  # None: AWS's own endpoints
+    ca_bundle: str | None = None
+    resources: Mapping[str, str] = field(default_factory=dict)  # resource_variable -> name
+
+    def resource(self, kind: str, name: str) -> str:
+        """The physical name (bucket name, pool id, ...) of the declared resource ``name``."""
+        variable = resource_variable(kind, name)
+        try:
+            return self.resources[variable]
+        except KeyError:
+            raise ValueError(
+                f"This function has no {kind.lower().replace('_', ' ')} {name!r}: "
+                f"{variable} is not set. Declare the resource on the function."
+            ) from None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> RuntimeConfig:
@@ -68,6 +92,11 @@ class RuntimeConfig:
             data_dir=Path(env[DATA_DIR]) if DATA_DIR in env else None,
             smtp_host=smtp_host,
             smtp_port=int(smtp_port),
+            aws_endpoint=env.get(AWS_ENDPOINT),
+            ca_bundle=env.get(CA_BUNDLE),
+            resources={
+                name: value for name, value in env.items() if name.startswith(RESOURCE_PREFIX)
+            },
         )
 
     def to_environ(self) -> dict[str, str]:
@@ -80,4 +109,8 @@ class RuntimeConfig:
         }
         if self.data_dir is not None:
             environ[DATA_DIR] = str(self.data_dir)
-        return environ
+        if self.aws_endpoint is not None:
+            environ[AWS_ENDPOINT] = self.aws_endpoint
+        if self.ca_bundle is not None:
+            environ[CA_BUNDLE] = self.ca_bundle
+        return environ | dict(self.resources)

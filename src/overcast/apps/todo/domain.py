@@ -1,13 +1,16 @@
 """The to-do: its fields, the requests that create and change it, its ids and errors.
 
 A to-do belongs to one user (their Cognito ``sub``); the owner is not part of the
-representation, because a user only ever sees their own.
+representation, because a user only ever sees their own. Its ``attachments`` are keys
+of objects in the owner's folder of the files bucket (at most 20, each listed once);
+the API checks the folder, the domain only the key's form.
 
 Requests are validated strictly: unknown fields are refused (``extra="forbid"``) and a
 JSON string is not a boolean, an integer or a date. ``POST`` creates, ``PUT`` sends the
 full representation of the writable fields (an optional field left out is cleared, as
 a replacement has no memory of the old value), ``PATCH`` sends any non-empty subset
-(explicit ``null`` clears an optional field; ``title`` and ``completed`` cannot be null).
+(explicit ``null`` clears an optional field; ``title``, ``completed`` and ``attachments``
+cannot be null — send ``[]`` to remove every attachment).
 
 Ids are ULIDs (https://github.com/ulid/spec): 48 bits of milliseconds since the Unix
 epoch, then 80 random bits, written as 26 Crockford base32 characters. They are
@@ -31,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -49,6 +53,9 @@ from pydantic_core import PydanticCustomError
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
 
+MAX_ATTACHMENTS = 20
+# S3: a key is at most 1,024 bytes of UTF-8.
+MAX_KEY_BYTES = 1024
 MAX_TITLE_LENGTH = 500
 MAX_NOTES_LENGTH = 10_000
 # JSON clients (JavaScript) hold integers exactly only up to 2**53 - 1.
@@ -137,6 +144,32 @@ def _iso_date(value: Any) -> date:
         ) from exc
 
 
+def _object_key(value: Any) -> str:
+    # An S3 key: 1-1024 bytes of UTF-8; Overcast's buckets also refuse control characters.
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    if not 1 <= len(value.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES:
+        raise PydanticCustomError(
+            "object_key_length", "An object key is 1 to {limit} bytes", {"limit": MAX_KEY_BYTES}
+        )
+    if any(ord(char) < 0x20 or char == "\x7f" for char in value):
+        raise PydanticCustomError("object_key_chars", "An object key has no control characters")
+    return value
+
+
+def _unique(keys: list[str]) -> list[str]:
+    if len(set(keys)) != len(keys):
+        raise PydanticCustomError("attachments_unique", "Each attachment is listed once")
+    return keys
+
+
+ObjectKey = Annotated[
+    str,
+    BeforeValidator(_object_key),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_KEY_BYTES}),
+]
+Attachments = Annotated[list[ObjectKey], Field(max_length=MAX_ATTACHMENTS), AfterValidator(_unique)]
+
 Title = Annotated[
     StrictStr,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TITLE_LENGTH),
@@ -161,6 +194,7 @@ class TodoCreate(_Request):
     completed: StrictBool = False
     due_date: DueDate | None = None
     order: Order | None = None
+    attachments: Attachments = Field(default_factory=list)
 
 
 class TodoReplace(_Request):
@@ -171,6 +205,7 @@ class TodoReplace(_Request):
     completed: StrictBool
     due_date: DueDate | None = None
     order: Order | None = None
+    attachments: Attachments = Field(default_factory=list)
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump()
@@ -184,8 +219,11 @@ class TodoPatch(_Request):
     completed: Annotated[StrictBool | None, WithJsonSchema({"type": "boolean"})] = None
     due_date: DueDate | None = None
     order: Order | None = None
+    attachments: Annotated[
+        Attachments | None, WithJsonSchema({"type": "array", "items": {"type": "string"}})
+    ] = None
 
-    @field_validator("title", "completed")
+    @field_validator("title", "completed", "attachments")
     @classmethod
     def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
@@ -217,6 +255,7 @@ class Todo(BaseModel):
     completed: bool
     due_date: date | None = None
     order: int | None = None
+    attachments: list[str] = Field(default_factory=list)
     created_at: Timestamp
     updated_at: Timestamp
     version: int = Field(ge=1)

@@ -56,6 +56,7 @@ from pydantic import BaseModel
 from overcast import spec
 from overcast.apps.todo import openapi as docs
 from overcast.apps.todo import service
+from overcast.apps.todo.attachments import AttachmentFolders, AttachmentOutsideFolder
 from overcast.apps.todo.domain import (
     InvalidPageCursor,
     Todo,
@@ -67,9 +68,10 @@ from overcast.apps.todo.domain import (
     VersionConflict,
 )
 from overcast.apps.todo.repository import MAX_PAGE_SIZE, TodoRepository
+from overcast.ports.identities import IdentityRefused, IdentityUnavailable
 from overcast.ports.tables import TableUnavailable
 from overcast.runtime import ColdStart, RuntimeConfig
-from overcast.runtime.adapters import open_table
+from overcast.runtime.adapters import open_identity_directory, open_table
 
 _JSON = content_types.APPLICATION_JSON
 # Versions start at 1, so an If-Match that names no version asks for version 0: never there.
@@ -89,16 +91,20 @@ class TodoPage(BaseModel):
     next_cursor: str | None
 
 
-def create_app(repository: TodoRepository, logger: Logger | None = None) -> APIGatewayRestResolver:
+def create_app(
+    repository: TodoRepository, folders: AttachmentFolders, logger: Logger | None = None
+) -> APIGatewayRestResolver:
     """The resolver serving every route of ``service.todo_api``; build it once per process.
 
-    ``logger`` records the errors answered 503 (with their traceback).
+    ``folders`` checks that attachments are in the caller's folder; ``logger`` records
+    the errors answered 503 (with their traceback).
     """
     app = APIGatewayRestResolver(enable_validation=True, cors=cors_config(service.todo_api.cors))
     docs.configure_openapi(app)
-    _add_collection_routes(app, repository)
+    writes = _Writes(app, folders)
+    _add_collection_routes(app, repository, writes)
     _add_item_reads(app, repository)
-    _add_item_writes(app, repository)
+    _add_item_writes(app, repository, writes)
     docs.add_document_route(app)
     _add_error_handlers(app, logger)
     return app
@@ -119,7 +125,24 @@ def cors_config(cors: spec.Cors | None) -> CORSConfig | None:
     )
 
 
-def _add_collection_routes(app: APIGatewayRestResolver, repository: TodoRepository) -> None:
+class _Writes:
+    """What every write checks before it reaches the repository."""
+
+    def __init__(self, app: APIGatewayRestResolver, folders: AttachmentFolders) -> None:
+        self._app = app
+        self._folders = folders
+
+    def owner_of(self, attachments: list[str] | None) -> str:
+        """The caller, once their attachments (if any) are known to be in their folder."""
+        owner = _owner(self._app)
+        if attachments:
+            self._folders.check(owner, _id_token(self._app), attachments)
+        return owner
+
+
+def _add_collection_routes(
+    app: APIGatewayRestResolver, repository: TodoRepository, writes: _Writes
+) -> None:
     @app.post(
         "/todos",
         status_code=201,
@@ -128,7 +151,7 @@ def _add_collection_routes(app: APIGatewayRestResolver, repository: TodoReposito
         responses=docs.responses(201, docs.CREATED, 400, 401),
     )
     def create_todo(todo: TodoCreate) -> Response[Todo]:
-        created = repository.add(_owner(app), todo)
+        created = repository.add(writes.owner_of(todo.attachments), todo)
         return _todo_response(created, 201, Location=_location(app, created.id))
 
     @app.get(
@@ -170,19 +193,23 @@ def _add_item_reads(app: APIGatewayRestResolver, repository: TodoRepository) -> 
         )
 
 
-def _add_item_writes(app: APIGatewayRestResolver, repository: TodoRepository) -> None:
-    writes = docs.responses(200, docs.ONE_TODO, 400, 401, 404, 412)
+def _add_item_writes(
+    app: APIGatewayRestResolver, repository: TodoRepository, writes: _Writes
+) -> None:
+    answers = docs.responses(200, docs.ONE_TODO, 400, 401, 404, 412)
 
-    @app.put("/todos/<id>", summary="Replace a to-do", security=docs.SIGNED_IN, responses=writes)
+    @app.put("/todos/<id>", summary="Replace a to-do", security=docs.SIGNED_IN, responses=answers)
     def replace_todo(id: str, todo: TodoReplace, if_match: IfMatch = None) -> Response[Todo]:
-        replaced = repository.replace(_owner(app), id, todo, expected_version(if_match))
+        owner = writes.owner_of(todo.attachments)
+        replaced = repository.replace(owner, id, todo, expected_version(if_match))
         return _todo_response(replaced)
 
     @app.patch(
-        "/todos/<id>", summary="Change some fields", security=docs.SIGNED_IN, responses=writes
+        "/todos/<id>", summary="Change some fields", security=docs.SIGNED_IN, responses=answers
     )
     def patch_todo(id: str, changes: TodoPatch, if_match: IfMatch = None) -> Response[Todo]:
-        patched = repository.patch(_owner(app), id, changes, expected_version(if_match))
+        owner = writes.owner_of(changes.attachments)
+        patched = repository.patch(owner, id, changes, expected_version(if_match))
         return _todo_response(patched)
 
     @app.delete(
@@ -213,6 +240,13 @@ def _add_error_handlers(app: APIGatewayRestResolver, logger: Logger | None) -> N
             412, "The to-do has changed since you read it; read it again and retry."
         ),
         InvalidPageCursor: lambda error: _error(400, str(error)),
+        AttachmentOutsideFolder: attachment_outside_folder,
+        IdentityRefused: lambda _: _error(
+            403, "The files identity pool refused your sign-in; sign in again."
+        ),
+        IdentityUnavailable: lambda _: _error(
+            503, "The files identity pool is unavailable; try again shortly."
+        ),
         RequestValidationError: validation_error_response,
         RequestUnsupportedContentType: lambda _: _error(
             415, "Send the request body as application/json."
@@ -236,6 +270,21 @@ def validation_error_response(error: RequestValidationError) -> Response[Any]:
         for problem in problems
     )
     body = {"statusCode": 422, "message": f"Invalid request: {summary}", "detail": problems}
+    return Response(status_code=422, content_type=_JSON, body=body)
+
+
+def attachment_outside_folder(error: AttachmentOutsideFolder) -> Response[Any]:
+    """422 in the shape of a validation error, naming the attachment and the folder."""
+    problem = {
+        "loc": ["body", "attachments", error.position],
+        "type": "attachment_outside_folder",
+        "msg": f"Attachments must be in your folder {error.folder!r}",
+    }
+    body = {
+        "statusCode": 422,
+        "message": f"Invalid request: body.attachments.{error.position}: {problem['msg']}",
+        "detail": [problem],
+    }
     return Response(status_code=422, content_type=_JSON, body=body)
 
 
@@ -264,6 +313,13 @@ def _owner(app: APIGatewayRestResolver) -> str:
     if not isinstance(sub, str) or not sub:
         raise UnauthorizedError("Unauthorized")
     return sub
+
+
+def _id_token(app: APIGatewayRestResolver) -> str:
+    # The authorizer verified this header's token; "Bearer " is optional, as there.
+    header = app.current_event.headers.get("Authorization") or ""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else header.strip()
 
 
 def _location(app: APIGatewayRestResolver, todo_id: str) -> str:
@@ -302,7 +358,8 @@ class TodoFunction:
 
 
 def bootstrap(config: RuntimeConfig) -> TodoFunction:
-    """The composition root: the table for this environment, the clock, ids, the resolver."""
+    """The composition root: the table and identity pool for this environment, the clock,
+    ids, the resolver."""
 
     def clock() -> datetime:
         return datetime.now(UTC)
@@ -310,7 +367,8 @@ def bootstrap(config: RuntimeConfig) -> TodoFunction:
     logger = Logger(service=config.service or "todo")
     table = open_table(service.todos_table, config)
     repository = TodoRepository(table, clock=clock, new_id=UlidFactory(clock))
-    return TodoFunction(create_app(repository, logger), logger)
+    folders = AttachmentFolders(lambda: open_identity_directory(service.files_identities, config))
+    return TodoFunction(create_app(repository, folders, logger), logger)
 
 
 dependencies = ColdStart(bootstrap)
