@@ -138,3 +138,78 @@ def todo_url(endpoints: Endpoints, path: str = "/todos") -> str:
 
 def bearer(session: Session) -> dict[str, str]:
     return {"Authorization": f"Bearer {session.id_token}"}
+
+
+@dataclass
+class FilesUser:
+    """A signed-in to-do user with identity-pool credentials and an S3 client on them."""
+
+    session: Session
+    identity_id: str
+    credentials: dict[str, Any]
+    s3: Any
+
+    @property
+    def folder(self) -> str:
+        return f"{self.identity_id}/"
+
+
+def s3_client(endpoints: Endpoints, **credentials: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoints.aws["s3"],
+        region_name=endpoints.region,
+        verify=endpoints.ca_bundle,
+        config=Config(retries={"max_attempts": 1}),
+        **credentials,
+    )
+
+
+def identity_client(endpoints: Endpoints) -> Any:
+    return boto3.client(
+        "cognito-identity",
+        endpoint_url=endpoints.aws["cognito-identity"],
+        region_name=endpoints.region,
+        verify=endpoints.ca_bundle,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def files_user(endpoints: Endpoints, users: Users) -> FilesUser:
+    """Sign up and in, then exchange the ID token for credentials (enhanced flow)."""
+    session = users.sign_up_and_in()
+    todo = endpoints.services["todo"]
+    logins = {
+        f"cognito-idp.{endpoints.region}.amazonaws.com/{todo.user_pools['users'].id}": (
+            session.id_token
+        )
+    }
+    identities = identity_client(endpoints)
+    identity_id = identities.get_id(IdentityPoolId=todo.identity_pools["files"].id, Logins=logins)[
+        "IdentityId"
+    ]
+    credentials = identities.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)[
+        "Credentials"
+    ]
+    s3 = s3_client(
+        endpoints,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    return FilesUser(session, identity_id, credentials, s3)
+
+
+@pytest.fixture(scope="session")
+def files_bucket(endpoints: Endpoints) -> str:
+    return endpoints.services["todo"].buckets["files"]
+
+
+@pytest.fixture(scope="session")
+def root_s3(endpoints: Endpoints, cloud: CloudProcess) -> Any:
+    credentials = load_or_create_root_credentials(cloud.data_dir)
+    return s3_client(
+        endpoints,
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_access_key,
+    )

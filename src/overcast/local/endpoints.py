@@ -31,9 +31,17 @@ class UserPoolEndpoint:
 
 
 @dataclass(frozen=True)
+class IdentityPoolEndpoint:
+    id: str
+    authenticated_role_arn: str
+
+
+@dataclass(frozen=True)
 class ServiceEndpoints:
     api: str | None = None
     user_pools: dict[str, UserPoolEndpoint] = field(default_factory=dict)
+    identity_pools: dict[str, IdentityPoolEndpoint] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)  # declared name -> S3 bucket name
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,11 @@ class Endpoints:
                     pool: UserPoolEndpoint(**details)
                     for pool, details in entry.get("user_pools", {}).items()
                 },
+                identity_pools={
+                    pool: IdentityPoolEndpoint(**details)
+                    for pool, details in entry.get("identity_pools", {}).items()
+                },
+                buckets=dict(entry.get("buckets", {})),
             )
             for name, entry in raw["services"].items()
         }
@@ -107,7 +120,15 @@ def shell_exports(endpoints: Endpoints, access_key_id: str, secret_access_key: s
             values[f"{pool_prefix}_POOL_ID"] = pool.id
             for client, client_id in sorted(pool.clients.items()):
                 values[f"{pool_prefix}_{client.upper().replace('-', '_')}_CLIENT_ID"] = client_id
+        for pool_name, identities in sorted(service.identity_pools.items()):
+            values[f"{prefix}_{_variable(pool_name)}_IDENTITY_POOL_ID"] = identities.id
+        for bucket, bucket_name in sorted(service.buckets.items()):
+            values[f"{prefix}_{_variable(bucket)}_BUCKET"] = bucket_name
     return [f"export {name}={_quote(value)}" for name, value in values.items()]
+
+
+def _variable(name: str) -> str:
+    return name.upper().replace("-", "_")
 
 
 def _quote(value: str) -> str:

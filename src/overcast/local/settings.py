@@ -12,6 +12,7 @@ A project's configuration::
     python_path = ["src"]              # where those modules live, relative to the project
     builtin_apps = true                # also serve Overcast's own apps (todo, ...)
     data_dir = ".overcast"
+    credential_seconds = 3600          # lifetime of identity pool credentials (AWS: 1 hour)
 
     [tool.overcast.ports]              # fixed ports; `overcast up --ports auto` picks free ones
     aws = 4566                         # the AWS-compatible endpoint (cognito-idp, ...)
@@ -65,6 +66,9 @@ class CloudSettings:
     python_path: tuple[Path, ...] = ()
     builtin_apps: bool = True
     access_log: bool = True
+    # Cognito Identity's GetCredentialsForIdentity hands out credentials for one hour;
+    # locally the lifetime can be shortened (e.g. to watch expiry in a test).
+    credential_seconds: int = 3600
 
     @property
     def endpoints_file(self) -> Path:
@@ -97,7 +101,17 @@ def load_settings(
         ),
         builtin_apps=bool(config.get("builtin_apps", True)),
         access_log=access_log,
+        credential_seconds=_credential_seconds(config.get("credential_seconds", 3600)),
     )
+
+
+def _credential_seconds(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 43_200:
+        raise DeclarationError(
+            f"credential_seconds must be a whole number of seconds, 1 to 43200 (12 hours, "
+            f"IAM's longest role session), not {value!r}."
+        )
+    return value
 
 
 def data_dir_for(project_dir: Path, *, environ: Mapping[str, str] | None = None) -> Path:

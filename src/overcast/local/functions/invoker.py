@@ -131,7 +131,9 @@ class FunctionInvoker:
         account_id: str,
         python_path: Iterable[str] = (),
         concurrency: int = DEFAULT_CONCURRENCY,
+        variables: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        """``environment`` is every function's; ``variables`` adds some per function name."""
         # Workers import the handler from where this process would: the project's
         # python_path first, then this interpreter's own path.
         import_path = [*python_path, *(entry for entry in sys.path if entry)]
@@ -141,7 +143,7 @@ class FunctionInvoker:
             function.name: _Deployed(
                 service,
                 function,
-                base,
+                {**base, **(variables or {}).get(function.name, {})},
                 region=region,
                 account_id=account_id,
                 concurrency=concurrency,
