@@ -1,17 +1,25 @@
 """The object store port: a bucket's objects, streamed in and out."""
 
 from overcast.ports.objects.base import (
+    BucketInfo,
     ByteRange,
+    Clock,
     ListPage,
     ObjectAttributes,
     ObjectInfo,
     ObjectReader,
     ObjectStore,
     ObjectWriter,
+    check_bucket_name,
+    check_key,
 )
 from overcast.ports.objects.exceptions import (
+    BucketAlreadyExists,
+    BucketNotEmpty,
+    InvalidBucketName,
     InvalidKey,
     InvalidRange,
+    NoSuchBucket,
     NoSuchKey,
     ObjectStoreError,
     ObjectStoreUnavailable,
@@ -19,10 +27,16 @@ from overcast.ports.objects.exceptions import (
 )
 
 __all__ = [
+    "BucketAlreadyExists",
+    "BucketInfo",
+    "BucketNotEmpty",
     "ByteRange",
+    "Clock",
+    "InvalidBucketName",
     "InvalidKey",
     "InvalidRange",
     "ListPage",
+    "NoSuchBucket",
     "NoSuchKey",
     "ObjectAttributes",
     "ObjectInfo",
@@ -32,4 +46,6 @@ __all__ = [
     "ObjectStoreUnavailable",
     "ObjectWriter",
     "PreconditionFailed",
+    "check_bucket_name",
+    "check_key",
 ]

@@ -17,18 +17,49 @@ What it mirrors from S3:
   sharing the part of the key after the prefix up to the first delimiter roll up
   into one common prefix, which counts once toward the page size.
 - Delete of a missing key succeeds (S3 answers DeleteObject with 204 regardless).
+- Bucket names follow S3's rule for general purpose buckets (see
+  :func:`check_bucket_name`); a name that breaks it can never name a bucket.
+
+Validation lives here once (:func:`check_key`, :func:`check_bucket_name`,
+:func:`resolve_range`), so every adapter refuses exactly the same input.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import Self
+
+from overcast.ports.objects.exceptions import InvalidBucketName, InvalidKey, InvalidRange
 
 MAX_KEY_BYTES = 1024
 CHUNK_SIZE = 1024 * 1024
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware."""
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f]")
+# S3's general purpose bucket naming rules
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html):
+# 3-63 characters; lowercase letters, digits, dots and hyphens; begin and end with a
+# letter or digit; no two adjacent periods; not formatted as an IP address; none of
+# the reserved prefixes and suffixes.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP_ADDRESS = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    """A bucket, as ListBuckets tells it."""
+
+    name: str
+    created: datetime  # UTC, whole seconds
 
 
 @dataclass(frozen=True)
@@ -102,7 +133,7 @@ class ObjectReader(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-    def __enter__(self) -> ObjectReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -137,7 +168,7 @@ class ObjectWriter(ABC):
     def abort(self) -> None:
         """Discard what was written; idempotent, and a no-op after commit."""
 
-    def __enter__(self) -> ObjectWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -217,3 +248,66 @@ class ObjectStore(ABC):
                 return writer.commit(attributes or reader.info.attributes)
             finally:
                 writer.abort()
+
+
+# --- helpers shared by every adapter ---------------------------------------------
+
+
+def utc_now() -> datetime:
+    """The default :data:`Clock`."""
+    return datetime.now(UTC)
+
+
+def check_key(key: str) -> None:
+    """Refuse (:class:`InvalidKey`, saying why) a string that cannot be an object key.
+
+    Any other string is a valid, opaque key: ``..``, ``/x``, ``a//b`` and ``%2F``
+    included. Keys are names in a catalog, never paths.
+    """
+    if not key:
+        raise InvalidKey("An object key cannot be empty.")
+    try:
+        encoded = key.encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidKey("An object key must be valid Unicode (no lone surrogates).") from exc
+    if len(encoded) > MAX_KEY_BYTES:
+        # S3: "a sequence of Unicode characters whose UTF-8 encoding is at most 1,024 bytes".
+        raise InvalidKey(
+            f"An object key is at most {MAX_KEY_BYTES} bytes of UTF-8; this one has {len(encoded)}."
+        )
+    if _CONTROL_CHARACTER.search(key):
+        raise InvalidKey("An object key cannot contain NUL or other control characters.")
+
+
+def check_bucket_name(name: str) -> None:
+    """Refuse (:class:`InvalidBucketName`, saying why) a name S3 would not give a bucket."""
+    if not _BUCKET_NAME.match(name):
+        raise InvalidBucketName(
+            f"Bucket name {name!r} is invalid: use 3-63 lowercase letters, digits, dots "
+            "and hyphens, beginning and ending with a letter or digit."
+        )
+    if ".." in name or _IP_ADDRESS.match(name):
+        raise InvalidBucketName(
+            f"Bucket name {name!r} is invalid: it has two adjacent periods or is "
+            "formatted as an IP address."
+        )
+    if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
+        raise InvalidBucketName(f"Bucket name {name!r} uses a prefix or suffix S3 reserves.")
+
+
+def last_modified(clock: Clock) -> datetime:
+    """Now, as S3 records an object's Last-Modified: UTC, whole seconds."""
+    return clock().astimezone(UTC).replace(microsecond=0)
+
+
+def resolve_range(byte_range: ByteRange | None, size: int) -> ByteRange | None:
+    """``byte_range`` of an object of ``size`` bytes, its end clipped to the object's.
+
+    Mirrors S3 (and RFC 9110): a range whose first byte is at or past the end is not
+    satisfiable (:class:`InvalidRange`), so any range of an empty object is too.
+    """
+    if byte_range is None:
+        return None
+    if byte_range.first < 0 or byte_range.last < byte_range.first or byte_range.first >= size:
+        raise InvalidRange(size)
+    return ByteRange(byte_range.first, min(byte_range.last, size - 1))

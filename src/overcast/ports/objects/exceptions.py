@@ -7,6 +7,10 @@
     ├── InvalidKey           the key is not a valid object key (empty, too long, NUL, ...)
     ├── InvalidRange         the byte range starts at or past the end of the object
     ├── PreconditionFailed   an If-Match style precondition did not hold
+    ├── NoSuchBucket         no bucket has this name (or it was deleted meanwhile)
+    ├── InvalidBucketName    the name breaks S3's bucket naming rules
+    ├── BucketAlreadyExists  a bucket of this name exists already
+    ├── BucketNotEmpty       a bucket that still holds objects cannot be deleted
     └── ObjectStoreUnavailable  the backend failed (disk full, I/O error, ...)
 """
 
@@ -35,6 +39,28 @@ class InvalidRange(ObjectStoreError):
 
 class PreconditionFailed(ObjectStoreError):
     """A conditional write or copy found another version of the object."""
+
+
+class NoSuchBucket(ObjectStoreError):
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"No bucket named {bucket!r}.")
+        self.bucket = bucket
+
+
+class InvalidBucketName(ObjectStoreError):
+    """The name cannot name a bucket; the message says why."""
+
+
+class BucketAlreadyExists(ObjectStoreError):
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"A bucket named {bucket!r} exists already.")
+        self.bucket = bucket
+
+
+class BucketNotEmpty(ObjectStoreError):
+    def __init__(self, bucket: str) -> None:
+        super().__init__(f"Bucket {bucket!r} still holds objects; delete them first.")
+        self.bucket = bucket
 
 
 class ObjectStoreUnavailable(ObjectStoreError):
