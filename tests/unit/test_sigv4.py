@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
 from overcast.local.auth import canonical
+from overcast.local.auth.signature import SignatureClaim, SignedParts, calculate, parse_credential
 from overcast.local.auth.sigv4 import (
     Credentials,
     IncompleteSignature,
@@ -255,4 +256,35 @@ def test_the_signature_matches_the_aws_test_suite_get_vanilla_vector() -> None:
     assert (
         canonical.signature(key, to_sign)
         == "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+    )
+
+
+def test_a_query_string_signature_is_recomputed_by_the_same_calculation() -> None:
+    # botocore's presigner for a non-S3 service: the path is double-encoded and the
+    # canonical query holds every parameter but X-Amz-Signature; the payload is the
+    # empty body's hash.
+    request = AWSRequest(method="GET", url=BASE + "/some%20path/item?owner=alice")
+    SigV4QueryAuth(
+        BotoCredentials(ROOT.access_key_id, ROOT.secret_access_key), "execute-api", "us-east-1"
+    ).add_auth(request)
+    parts = urlsplit(request.prepare().url)
+    params = dict(canonical.query_pairs(parts.query))
+    credential = parse_credential(params["X-Amz-Credential"])
+    assert credential is not None
+    claim = SignatureClaim(
+        credential,
+        tuple(params["X-Amz-SignedHeaders"].split(";")),
+        params["X-Amz-Signature"],
+        params["X-Amz-Date"],
+    )
+    key = canonical.signing_key(ROOT.secret_access_key, credential.date, "us-east-1", "execute-api")
+    sent = SignedParts("GET", parts.path, parts.query, [("Host", parts.netloc)])
+
+    calculation = calculate(claim, sent, canonical.EMPTY_SHA256, key, presigned=True)
+
+    assert calculation.matches(claim.signature)
+    assert "X-Amz-Signature" not in calculation.canonical_request
+    tampered = replace(sent, query=parts.query.replace("owner=alice", "owner=bob"))
+    assert not calculate(claim, tampered, canonical.EMPTY_SHA256, key, presigned=True).matches(
+        claim.signature
     )

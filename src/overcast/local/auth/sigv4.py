@@ -1,8 +1,9 @@
 """Verify AWS Signature Version 4 on an incoming request, as an AWS endpoint does.
 
-The verifier recomputes the signature from the request (see
-:mod:`overcast.local.auth.canonical`) with the secret found for the access key id
-and compares it in constant time. What it mirrors from AWS:
+The verifier recomputes the signature from the request with the secret found for
+the access key id and compares it in constant time; the parsing and the
+recomputation live in :mod:`overcast.local.auth.signature`, shared with S3's
+header and query-string (presigned) forms. What it mirrors from AWS:
 
 - The ``Authorization`` header ``AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/
   <service>/aws4_request, SignedHeaders=<a;b;c>, Signature=<hex>``; a missing
@@ -30,16 +31,24 @@ import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from overcast.local.auth import canonical
+from overcast.local.auth.signature import (
+    ISO_BASIC,
+    MalformedAuthorization,
+    SignatureClaim,
+    SignedParts,
+    calculate,
+    first_header,
+    parse_authorization,
+    request_time,
+)
 
 MAX_SKEW = timedelta(minutes=15)
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_PREFIX = "STREAMING-"
-_ISO_BASIC = "%Y%m%dT%H%M%SZ"
 _MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. "
@@ -71,8 +80,7 @@ class SignedRequest:
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), if any."""
-        wanted = name.lower()
-        return next((value for key, value in self.headers if key.lower() == wanted), None)
+        return first_header(self.headers, name)
 
 
 @dataclass(frozen=True)
@@ -124,75 +132,6 @@ class PayloadHashMismatch(SignatureError):
     code = "XAmzContentSHA256Mismatch"
 
 
-@dataclass(frozen=True)
-class _Authorization:
-    access_key_id: str
-    date: str
-    region: str
-    service: str
-    terminator: str
-    signed_headers: tuple[str, ...]
-    signature: str
-
-
-def _parse_authorization(header: str) -> _Authorization:
-    algorithm, _, rest = header.strip().partition(" ")
-    if algorithm != canonical.ALGORITHM:
-        raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{algorithm}'.")
-    fields: dict[str, str] = {}
-    for part in rest.split(","):
-        name, equals, value = part.strip().partition("=")
-        if not equals:
-            raise IncompleteSignature(
-                f"Invalid key=value pair (missing equal-sign) in Authorization header: '{part}'."
-            )
-        fields[name] = value
-    missing = [name for name in ("Credential", "Signature", "SignedHeaders") if name not in fields]
-    if missing:
-        required = " ".join(
-            f"Authorization header requires '{name}' parameter." for name in missing
-        )
-        raise IncompleteSignature(f"{required} Authorization={header}")
-    scope = fields["Credential"].split("/")
-    if len(scope) != 5:
-        raise IncompleteSignature(
-            "Credential must have exactly 5 slash-delimited elements, e.g. "
-            f"keyid/date/region/service/term, got '{fields['Credential']}'"
-        )
-    access_key_id, date, region, service, terminator = scope
-    return _Authorization(
-        access_key_id=access_key_id,
-        date=date,
-        region=region,
-        service=service,
-        terminator=terminator,
-        signed_headers=tuple(fields["SignedHeaders"].split(";")),
-        signature=fields["Signature"],
-    )
-
-
-def _request_time(request: SignedRequest) -> tuple[datetime, str]:
-    amz_date = request.header("x-amz-date")
-    if amz_date is not None:
-        try:
-            moment = datetime.strptime(amz_date, _ISO_BASIC).replace(tzinfo=UTC)
-        except ValueError:
-            raise IncompleteSignature(
-                f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'."
-            ) from None
-        return moment, amz_date
-    http_date = request.header("date")
-    if http_date is None:
-        raise IncompleteSignature(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-        )
-    try:
-        moment = parsedate_to_datetime(http_date).astimezone(UTC)
-    except (TypeError, ValueError):
-        raise IncompleteSignature(f"Date header is not an HTTP date: '{http_date}'.") from None
-    return moment, moment.strftime(_ISO_BASIC)
-
-
 class SigV4Verifier:
     """Checks requests signed for one ``service`` in one ``region``.
 
@@ -225,48 +164,54 @@ class SigV4Verifier:
         header = request.header("authorization")
         if header is None:
             raise MissingAuthenticationToken("Missing Authentication Token")
-        authorization = _parse_authorization(header)
-        moment, timestamp = _request_time(request)
-        self._check_scope(authorization, timestamp)
-        credentials = self._credentials(authorization.access_key_id, request)
+        try:
+            parsed = parse_authorization(header)
+            moment, timestamp = request_time(request.headers)
+        except MalformedAuthorization as error:
+            raise IncompleteSignature(error.message) from None
+        claim = SignatureClaim(
+            parsed.credential, parsed.signed_headers, parsed.signature, timestamp
+        )
+        self._check_scope(claim)
+        credentials = self._credentials(claim.credential.access_key_id, request)
         self._check_time(moment, timestamp)
         payload_hash = self._payload_hash(request)
         key = canonical.signing_key(
-            credentials.secret_access_key, authorization.date, self._region, self._service
+            credentials.secret_access_key, claim.credential.date, self._region, self._service
         )
-        self._check_signature(request, authorization, timestamp, payload_hash, key)
+        self._check_signature(request, claim, payload_hash, key)
         return VerifiedSignature(
             credentials=credentials,
             timestamp=moment,
-            date=authorization.date,
-            region=authorization.region,
-            service=authorization.service,
-            signature=authorization.signature,
+            date=claim.credential.date,
+            region=claim.credential.region,
+            service=claim.credential.service,
+            signature=claim.signature,
             payload_hash=payload_hash,
             signing_key=key,
         )
 
-    def _check_scope(self, authorization: _Authorization, timestamp: str) -> None:
-        if authorization.date != timestamp[:8]:
+    def _check_scope(self, claim: SignatureClaim) -> None:
+        credential, day = claim.credential, claim.timestamp[:8]
+        if credential.date != day:
             raise InvalidSignature(
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of "
-                f"date from HTTP: '{authorization.date}' != '{timestamp[:8]}', from "
-                f"'{timestamp}'."
+                f"date from HTTP: '{credential.date}' != '{day}', from '{claim.timestamp}'."
             )
-        if authorization.region != self._region:
+        if credential.region != self._region:
             raise InvalidSignature(
-                f"Credential should be scoped to a valid region, not '{authorization.region}'."
+                f"Credential should be scoped to a valid region, not '{credential.region}'."
             )
-        if authorization.service != self._service:
+        if credential.service != self._service:
             raise InvalidSignature(
                 f"Credential should be scoped to correct service: '{self._service}'."
             )
-        if authorization.terminator != canonical.TERMINATOR:
+        if credential.terminator != canonical.TERMINATOR:
             raise InvalidSignature(
                 "Credential should be scoped with a valid terminator: 'aws4_request', "
-                f"not '{authorization.terminator}'."
+                f"not '{credential.terminator}'."
             )
-        if "host" not in authorization.signed_headers:
+        if "host" not in claim.signed_headers:
             raise InvalidSignature(
                 "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
             )
@@ -280,14 +225,14 @@ class SigV4Verifier:
 
     def _check_time(self, moment: datetime, timestamp: str) -> None:
         now = self._clock()
-        stamp = now.strftime(_ISO_BASIC)
+        stamp = now.strftime(ISO_BASIC)
         if moment < now - self._max_skew:
-            earliest = (now - self._max_skew).strftime(_ISO_BASIC)
+            earliest = (now - self._max_skew).strftime(ISO_BASIC)
             raise SignatureExpired(
                 f"Signature expired: {timestamp} is now earlier than {earliest} ({stamp} - 15 min.)"
             )
         if moment > now + self._max_skew:
-            latest = (now + self._max_skew).strftime(_ISO_BASIC)
+            latest = (now + self._max_skew).strftime(ISO_BASIC)
             raise SignatureExpired(
                 f"Signature not yet current: {timestamp} is still later than {latest} "
                 f"({stamp} + 15 min.)"
@@ -309,31 +254,19 @@ class SigV4Verifier:
         return declared
 
     def _check_signature(
-        self,
-        request: SignedRequest,
-        authorization: _Authorization,
-        timestamp: str,
-        payload_hash: str,
-        key: bytes,
+        self, request: SignedRequest, claim: SignatureClaim, payload_hash: str, key: bytes
     ) -> None:
-        signed = sorted(authorization.signed_headers)
-        canonical_request = canonical.canonical_request(
-            request.method,
-            canonical.canonical_path(request.path, double_encode=self._double_encode_path),
-            canonical.canonical_query(canonical.query_pairs(request.query)),
-            canonical.canonical_headers(request.headers, signed),
-            signed,
-            payload_hash,
+        parts = SignedParts(request.method, request.path, request.query, request.headers)
+        calculation = calculate(
+            claim, parts, payload_hash, key, double_encode_path=self._double_encode_path
         )
-        scope = f"{authorization.date}/{self._region}/{self._service}/{canonical.TERMINATOR}"
-        to_sign = canonical.string_to_sign(timestamp, scope, canonical_request)
-        expected = canonical.signature(key, to_sign)
-        if not hmac.compare_digest(expected.encode(), authorization.signature.encode()):
+        if not calculation.matches(claim.signature):
             # AWS's JSON services show the canonical request and string to sign, so a
             # client author can see where their signing went wrong; neither is secret.
             raise InvalidSignature(
                 f"{_MISMATCH}\n\nThe Canonical String for this request should have been\n"
-                f"'{canonical_request}'\n\nThe String-to-Sign should have been\n'{to_sign}'\n"
+                f"'{calculation.canonical_request}'\n\nThe String-to-Sign should have been\n"
+                f"'{calculation.string_to_sign}'\n"
             )
 
 
