@@ -83,10 +83,8 @@ def test_each_api_accepts_only_its_own_pools_tokens(
         (
             'services = ["broken.service"]\npython_path = ["."]\n',
             "from overcast.spec import *\n"
-            "srp = UserPoolClient('web', auth_flows=('USER_SRP_AUTH',))\n"
-            "pool = UserPool('p', clients=(srp,))\n"
-            "service = Service('broken', user_pools=(pool,))\n",
-            "do not support",
+            "service = Service('broken', buckets=(Bucket('b' * 60),))\n",
+            "longer than S3's 63 characters",
         ),
         (
             'services = ["broken.service"]\npython_path = ["."]\n',

@@ -18,29 +18,28 @@ from dataclasses import dataclass, field
 from overcast import spec
 from overcast.local import servers
 from overcast.local.aws_endpoint import AwsEndpoint
+from overcast.local.aws_services import AwsServices, ServiceResources
 from overcast.local.credentials import load_or_create_root_credentials
 from overcast.local.discovery import discover
-from overcast.local.endpoints import Endpoints, ServiceEndpoints, UserPoolEndpoint
+from overcast.local.endpoints import (
+    Endpoints,
+    IdentityPoolEndpoint,
+    ServiceEndpoints,
+    UserPoolEndpoint,
+)
 from overcast.local.functions.invoker import FunctionInvoker
 from overcast.local.gateway.app import Gateway
 from overcast.local.gateway.authorizer import CognitoAuthorizer
-from overcast.local.identity.provider import IdentityProvider, RegisteredPool, check_supported
 from overcast.local.mail import Mailbox, SmtpSink
 from overcast.local.settings import CloudSettings
 from overcast.local.tls import LocalCA
 from overcast.ports.mail.smtp import SmtpMailer
-from overcast.runtime.config import RuntimeConfig
+from overcast.runtime.config import RuntimeConfig, resource_variable
 
 access_logger = logging.getLogger("overcast.access")
 
 # A file that marks a directory as an Overcast data directory (`overcast reset` checks it).
 DATA_DIR_MARKER = ".overcast-data"
-
-
-def check_local_support(service: spec.Service) -> None:
-    """Refuse, loudly and before anything starts, a declaration the local cloud cannot honour."""
-    for pool in service.user_pools:
-        check_supported(service.name, pool)
 
 
 @dataclass
@@ -49,7 +48,7 @@ class ServiceRuntime:
 
     service: spec.Service
     invoker: FunctionInvoker
-    pools: dict[str, RegisteredPool]
+    resources: ServiceResources
     listener: servers.Listener | None = None
 
 
@@ -62,7 +61,7 @@ class LocalCloud:
     _listeners: list[servers.Listener] = field(default_factory=list)
     _tasks: list[object] = field(default_factory=list)
     _sink: SmtpSink | None = None
-    _identity: IdentityProvider | None = None
+    _aws_services: AwsServices | None = None
     _aws: AwsEndpoint = field(default_factory=AwsEndpoint)
 
     async def start(self) -> Endpoints:
@@ -71,9 +70,9 @@ class LocalCloud:
         ca = self._prepare_data_dir()
         mailbox = Mailbox(self.settings.data_dir / "mail")
         smtp_port = await self._start_mail(mailbox)
-        identity, aws_url = self._start_identity(smtp_port)
+        aws, aws_url = self._start_aws(smtp_port)
         for service in declared:
-            self.services.append(self._build_service(service, identity, smtp_port))
+            self.services.append(self._build_service(service, aws, smtp_port, aws_url, ca))
         await asyncio.gather(*(runtime.invoker.start() for runtime in self.services))
         self._bind_apis()
         self._tasks = list(
@@ -82,7 +81,7 @@ class LocalCloud:
         endpoints = Endpoints(
             region=self.settings.region,
             ca_bundle=str(ca.ca_cert_path),
-            aws={"cognito-idp": aws_url},
+            aws=dict.fromkeys(("cognito-idp", "cognito-identity", "sts", "s3"), aws_url),
             smtp=f"{self.settings.host}:{smtp_port}",
             mailbox=str(mailbox.directory),
             services={
@@ -95,12 +94,9 @@ class LocalCloud:
 
     def _discover(self) -> list[spec.Service]:
         settings = self.settings
-        declared = discover(
+        return discover(
             settings.services, python_path=settings.python_path, builtin_apps=settings.builtin_apps
         )
-        for service in declared:
-            check_local_support(service)
-        return declared
 
     def _prepare_data_dir(self) -> LocalCA:
         """The data directory, marked as Overcast's, with its CA; no stale endpoints file."""
@@ -120,21 +116,23 @@ class LocalCloud:
             raise servers.port_unavailable("the SMTP sink", self.settings.ports.smtp, exc) from exc
         return self._sink.port
 
-    def _start_identity(self, smtp_port: int) -> tuple[IdentityProvider, str]:
+    def _start_aws(self, smtp_port: int) -> tuple[AwsServices, str]:
         settings = self.settings
-        aws = servers.bind("the AWS endpoint", settings.host, settings.ports.aws)
-        self._listeners.append(aws)
-        aws_url = f"https://{settings.host}:{aws.port}"
-        self._identity = IdentityProvider(
-            settings.data_dir / "identity" / "userpools.sqlite3",
-            SmtpMailer(settings.host, smtp_port),
-            public_base_url=aws_url,
+        listener = servers.bind("the AWS endpoint", settings.host, settings.ports.aws)
+        self._listeners.append(listener)
+        aws_url = f"https://{settings.host}:{listener.port}"
+        self._aws_services = AwsServices(
+            data_dir=settings.data_dir,
+            mailer=SmtpMailer(settings.host, smtp_port),
+            public_url=aws_url,
+            root=load_or_create_root_credentials(settings.data_dir),
             region=settings.region,
-            root_credentials=load_or_create_root_credentials(settings.data_dir),
+            account_id=settings.account_id,
+            credential_seconds=settings.credential_seconds,
         )
-        self._aws = AwsEndpoint(cognito_idp=self._identity.asgi_app)
-        aws.app = self._aws
-        return self._identity, aws_url
+        self._aws = self._aws_services.endpoint
+        listener.app = self._aws
+        return self._aws_services, aws_url
 
     def _bind_apis(self) -> None:
         with_api = sorted((r for r in self.services if r.service.api), key=lambda r: r.service.name)
@@ -148,16 +146,17 @@ class LocalCloud:
     async def stop(self) -> None:
         await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]
         await asyncio.gather(*(runtime.invoker.close() for runtime in self.services))
-        if self._identity is not None:
-            self._identity.close()
+        if self._aws_services is not None:
+            self._aws_services.close()
         if self._sink is not None:
             await self._sink.stop()
         self.settings.endpoints_file.unlink(missing_ok=True)
 
     def _build_service(
-        self, service: spec.Service, identity: IdentityProvider, smtp_port: int
+        self, service: spec.Service, aws: AwsServices, smtp_port: int, aws_url: str, ca: LocalCA
     ) -> ServiceRuntime:
         settings = self.settings
+        resources = aws.register(service)
         config = RuntimeConfig(
             service=service.name,
             backend="local",
@@ -165,6 +164,8 @@ class LocalCloud:
             data_dir=settings.data_dir,
             smtp_host=settings.host,
             smtp_port=smtp_port,
+            aws_endpoint=aws_url,
+            ca_bundle=str(ca.ca_cert_path),
         )
         invoker = FunctionInvoker(
             service.name,
@@ -173,16 +174,19 @@ class LocalCloud:
             region=settings.region,
             account_id=settings.account_id,
             python_path=[str(entry) for entry in settings.python_path],
+            variables={
+                function.name: function_resources(function, resources)
+                for function in service.all_functions
+            },
         )
-        pools = {pool.name: identity.register(service.name, pool) for pool in service.user_pools}
-        return ServiceRuntime(service, invoker, pools)
+        return ServiceRuntime(service, invoker, resources)
 
     def _gateway(self, runtime: ServiceRuntime) -> Gateway:
         assert runtime.service.api is not None
         authorizers = {}
         for route in runtime.service.api.routes:
             if route.authorizer is not None:
-                pool = runtime.pools[route.authorizer.user_pool.name]
+                pool = runtime.resources.user_pools[route.authorizer.user_pool.name]
                 authorizers[pool.name] = CognitoAuthorizer(
                     issuer=pool.issuer,
                     client_ids=pool.client_ids.values(),
@@ -218,9 +222,33 @@ class LocalCloud:
                 name: UserPoolEndpoint(
                     id=pool.pool_id, arn=pool.arn, issuer=pool.issuer, clients=dict(pool.client_ids)
                 )
-                for name, pool in runtime.pools.items()
+                for name, pool in runtime.resources.user_pools.items()
             },
+            identity_pools={
+                name: IdentityPoolEndpoint(id=pool.id, authenticated_role_arn=pool.role_arn)
+                for name, pool in runtime.resources.identity_pools.items()
+            },
+            buckets=dict(runtime.resources.buckets),
         )
+
+
+def function_resources(function: spec.Function, resources: ServiceResources) -> dict[str, str]:
+    """The physical names of what ``function`` declares it uses, as its variables.
+
+    Only what it declares: on AWS the deployer passes exactly these, so a function
+    that forgets a declaration fails here as it would there.
+    """
+    names: dict[str, str] = {}
+    for pool in function.user_pools:
+        names[resource_variable("USER_POOL", pool.name)] = resources.user_pools[pool.name].pool_id
+    for identities in function.identity_pools:
+        registered = resources.identity_pools[identities.name]
+        names[resource_variable("IDENTITY_POOL", identities.name)] = registered.id
+        user_pool = resources.user_pools[identities.user_pool.name]
+        names[resource_variable("USER_POOL", identities.user_pool.name)] = user_pool.pool_id
+    for bucket in function.buckets:
+        names[resource_variable("BUCKET", bucket.name)] = resources.buckets[bucket.name]
+    return names
 
 
 def api_id(service: spec.Service) -> str:

@@ -76,15 +76,18 @@ def port_unavailable(name: str, port: int, error: OSError) -> DeclarationError:
 
 
 async def serve(
-    listeners: list[Listener], certfile: Path, keyfile: Path
+    listeners: list[Listener], certfile: Path | None, keyfile: Path | None
 ) -> list[asyncio.Task[None]]:
-    """Start every listener; return once all accept connections."""
+    """Start every listener; return once all accept connections.
+
+    Without a certificate the listeners speak plain HTTP: only benchmarks do that.
+    """
     tasks: list[asyncio.Task[None]] = []
     for listener in listeners:
         config = uvicorn.Config(
             listener.app,
-            ssl_certfile=str(certfile),
-            ssl_keyfile=str(keyfile),
+            ssl_certfile=str(certfile) if certfile else None,
+            ssl_keyfile=str(keyfile) if keyfile else None,
             http=_HttpProtocol,
             loop="none",
             lifespan="off",

@@ -30,7 +30,12 @@ POOL = spec.UserPool(
     clients=(
         spec.UserPoolClient(
             "web",
-            auth_flows=("USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "ADMIN_USER_PASSWORD_AUTH"),
+            auth_flows=(
+                "USER_PASSWORD_AUTH",
+                "USER_SRP_AUTH",
+                "REFRESH_TOKEN_AUTH",
+                "ADMIN_USER_PASSWORD_AUTH",
+            ),
         ),
         spec.UserPoolClient("refresh-only", auth_flows=("REFRESH_TOKEN_AUTH",)),
     ),

@@ -186,7 +186,7 @@ def test_flows_the_client_does_not_enable_are_refused(world: World) -> None:
     ):
         authentication.initiate_auth(refresh_only, "USER_PASSWORD_AUTH", credentials)
     with pytest.raises(InvalidParameter, match="USER_SRP_AUTH flow not enabled for this client"):
-        authentication.initiate_auth(world.client_id, "USER_SRP_AUTH", credentials)
+        authentication.initiate_auth(refresh_only, "USER_SRP_AUTH", {**credentials, "SRP_A": "2"})
     with pytest.raises(InvalidParameter, match="Initiate Auth method not supported"):
         authentication.initiate_auth(world.client_id, "ADMIN_USER_PASSWORD_AUTH", credentials)
     with pytest.raises(ResourceNotFound):

@@ -1,13 +1,12 @@
-"""Registering pools: Cognito-like ids, stable across restarts, unsupported flows refused."""
+"""Registering pools: Cognito-like ids, stable across restarts, every declared flow served."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import pytest
-
 from overcast import spec
+from overcast.local.identity.srp_sign_in import PasswordVerifierChallenge
 from overcast.ports.mail.memory import MemoryMailer
 from tests.unit.identity.conftest import POOL, FakeClock, World, build_provider
 
@@ -49,8 +48,13 @@ def test_a_pool_is_stable_across_restarts(tmp_path: Path) -> None:
     assert after == before
 
 
-def test_a_client_enabling_srp_is_refused_loudly(world: World) -> None:
+def test_a_client_enabling_only_srp_is_served(world: World) -> None:
     srp = spec.UserPool("srp", clients=(spec.UserPoolClient("app", auth_flows=("USER_SRP_AUTH",)),))
 
-    with pytest.raises(spec.DeclarationError, match="USER_SRP_AUTH"):
-        world.provider.register("todo", srp)
+    registered = world.provider.register("todo", srp)
+
+    assert set(registered.client_ids) == {"app"}
+    challenge = world.pools.authentication.initiate_auth(
+        registered.client_ids["app"], "USER_SRP_AUTH", {"USERNAME": "a@example.com", "SRP_A": "2"}
+    )
+    assert isinstance(challenge, PasswordVerifierChallenge)

@@ -9,6 +9,11 @@ Table layout (single-table style; the item shape is private to ``repository.py``
 
 Ids are ULIDs, so sort-key order is creation order and "newest first" is a
 descending query.
+
+Files: each signed-in user exchanges their ID token at the ``files`` identity pool
+for temporary credentials that reach only their own folder, ``<identity id>/``, of
+the ``files`` bucket; they read and write it directly with any S3 client. A to-do's
+attachments are keys in that folder, and the API refuses any other key.
 """
 
 from __future__ import annotations
@@ -30,12 +35,24 @@ todos_table = spec.Table(
     ),
 )
 
-users = spec.UserPool(name="users", clients=(spec.UserPoolClient("web"),))
+users = spec.UserPool(
+    name="users",
+    clients=(
+        spec.UserPoolClient(
+            "web", auth_flows=("USER_SRP_AUTH", "USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH")
+        ),
+    ),
+)
+
+files_identities = spec.IdentityPool(name="files", user_pool=users)
+
+files_bucket = spec.Bucket(name="files", user_folders=files_identities)
 
 api_function = spec.Function(
     name="api",
     handler="overcast.apps.todo.handler:handler",
     tables=(todos_table,),
+    identity_pools=(files_identities,),
 )
 
 _signed_in = spec.CognitoAuthorizer(users)
@@ -61,4 +78,6 @@ service = spec.Service(
     api=todo_api,
     tables=(todos_table,),
     user_pools=(users,),
+    identity_pools=(files_identities,),
+    buckets=(files_bucket,),
 )

@@ -87,17 +87,20 @@ class Administration:
     ) -> User:
         context = self._context
         now = context.clock()
+        sub = str(uuid.uuid4())
+        stored = context.stored_password(pool.pool_id, sub, password)
         return User(
             pool_id=pool.pool_id,
-            sub=str(uuid.uuid4()),
+            sub=sub,
             email=email,
             status=UserStatus.FORCE_CHANGE_PASSWORD,
             email_verified=bool(given.email_verified),
-            password_hash=context.hasher.hash(password),
+            password_hash=stored.hash,
             created_at=now,
             modified_at=now,
             attributes=given.others,
             password_expires_at=now + TEMPORARY_PASSWORD_VALIDITY,
+            srp_verifier=stored.srp_verifier,
         )
 
     def set_user_password(
@@ -107,14 +110,15 @@ class Administration:
         context = self._context
         pool, user = self._user(pool_id, username)
         check_password(pool.declaration.password_policy, password, operator=True)
-        password_hash = context.hasher.hash(password)
+        stored = context.stored_password(pool.pool_id, user.sub, password)
         now = context.clock()
 
         def set_password(current: User) -> User:
             return replace(
                 current,
                 status=UserStatus.CONFIRMED if permanent else UserStatus.FORCE_CHANGE_PASSWORD,
-                password_hash=password_hash,
+                password_hash=stored.hash,
+                srp_verifier=stored.srp_verifier,
                 password_expires_at=None if permanent else now + TEMPORARY_PASSWORD_VALIDITY,
                 failed_sign_ins=0,
                 last_failed_at=None,
@@ -169,7 +173,7 @@ class Administration:
         _check_awaiting_password(user)
         _check_delivery(mediums)
         password = self._temporary_password(pool, temporary)
-        password_hash = context.hasher.hash(password)
+        stored = context.stored_password(pool.pool_id, user.sub, password)
         self._invite(pool, user, password)  # first: a failed invitation changes nothing
         now = context.clock()
 
@@ -178,7 +182,8 @@ class Administration:
             _check_awaiting_password(current)
             return replace(
                 current,
-                password_hash=password_hash,
+                password_hash=stored.hash,
+                srp_verifier=stored.srp_verifier,
                 password_expires_at=now + TEMPORARY_PASSWORD_VALIDITY,
                 modified_at=now,
             )

@@ -3,37 +3,36 @@ GetUser, GlobalSignOut.
 
 Cognito behaviours mirrored here:
 
-- Flows: ``USER_PASSWORD_AUTH`` and ``REFRESH_TOKEN_AUTH`` (alias ``REFRESH_TOKEN``)
-  through InitiateAuth; ``ADMIN_USER_PASSWORD_AUTH`` (alias ``ADMIN_NO_SRP_AUTH``)
-  and ``REFRESH_TOKEN_AUTH`` through AdminInitiateAuth. An admin flow sent to
-  InitiateAuth (or the reverse) is ``Initiate Auth method not supported.``; a flow
-  the app client does not enable is ``<FLOW> flow not enabled for this client``
-  (``Auth flow not enabled for this client`` for the admin password flow).
+- Flows: ``USER_PASSWORD_AUTH``, ``USER_SRP_AUTH`` (the ``PASSWORD_VERIFIER``
+  challenge, see :mod:`srp_sign_in`) and ``REFRESH_TOKEN_AUTH`` (alias
+  ``REFRESH_TOKEN``) through InitiateAuth; ``ADMIN_USER_PASSWORD_AUTH`` (alias
+  ``ADMIN_NO_SRP_AUTH``) and ``REFRESH_TOKEN_AUTH`` through AdminInitiateAuth.
+  An admin flow sent to InitiateAuth (or the reverse) is ``Initiate Auth method
+  not supported.``; a flow the app client does not enable is ``<FLOW> flow not
+  enabled for this client`` (``Auth flow not enabled for this client`` for the
+  admin password flow).
 - With user existence errors prevented, an unknown user and a wrong password
   both give ``NotAuthorizedException: Incorrect username or password.``; only
-  the right password reveals ``UserNotConfirmedException``.
-- Lockout (Cognito developer guide, "Lockout behavior for failed sign-in
-  attempts"): after five failed password attempts the user is locked out for
-  2^(n-5) seconds (n = cumulative failures), at most about 15 minutes; attempts
-  during a lockout give ``Password attempts exceeded`` and do not count; a
-  successful sign-in, or 15 minutes without failures, resets the count. Each
-  attempt is counted as a failure *before* the (slow) password check and
-  forgiven if the password is right, so parallel guesses cannot outrun the
-  lockout.
+  the right password (or SRP proof) reveals ``UserNotConfirmedException``.
+- Failed attempts lock the user out for a while, as Cognito's lockout does (see
+  :mod:`lockout`).
 - A user created by the operator signs in with their temporary password and gets
   the ``NEW_PASSWORD_REQUIRED`` challenge, answered within the session's
   validity (3 minutes, Cognito's default ``AuthSessionValidity``). A temporary
   password expires after 7 days (``TemporaryPasswordValidityDays``).
+- A user whose password predates the SRP verifiers gets one the next time they
+  sign in with their password (``USER_PASSWORD_AUTH`` or the admin flow).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from overcast.local.identity import srp
 from overcast.local.identity.context import IdentityContext
 from overcast.local.identity.errors import (
     InvalidParameter,
@@ -41,16 +40,16 @@ from overcast.local.identity.errors import (
     UserNotConfirmed,
     UserNotFound,
 )
+from overcast.local.identity.lockout import forgive_failures, reserve_attempt, update_signing_in
 from overcast.local.identity.passwords import check_password
 from overcast.local.identity.pools import ActivePool
 from overcast.local.identity.records import Challenge, User, UserStatus
+from overcast.local.identity.shapes import required_parameter as _required
+from overcast.local.identity.srp_sign_in import PasswordVerifierChallenge, SrpSignIn
 from overcast.local.identity.tokens import Tokens, secret_digest
 from overcast.local.identity.users import find_user, parse_attributes
 
 SESSION_VALIDITY = timedelta(minutes=3)
-FREE_FAILURES = 5
-MAX_LOCKOUT = timedelta(minutes=15)
-FAILURE_MEMORY = timedelta(minutes=15)
 _ADMIN_PASSWORD_FLOWS = ("ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH")
 _REFRESH_FLOWS = ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN")
 _PUBLIC_FLOWS = ("USER_PASSWORD_AUTH", "USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH")
@@ -64,14 +63,7 @@ class NewPasswordChallenge:
     parameters: Mapping[str, str]
 
 
-AuthOutcome = Tokens | NewPasswordChallenge
-
-
-def _required(parameters: Mapping[str, str], name: str) -> str:
-    value = parameters.get(name)
-    if not value:
-        raise InvalidParameter(f"Missing required parameter {name}")
-    return value
+AuthOutcome = Tokens | NewPasswordChallenge | PasswordVerifierChallenge
 
 
 class Authentication:
@@ -79,6 +71,7 @@ class Authentication:
 
     def __init__(self, context: IdentityContext) -> None:
         self._context = context
+        self._srp = SrpSignIn(context)
 
     def initiate_auth(
         self, client_id: str, flow: str, parameters: Mapping[str, str]
@@ -89,6 +82,8 @@ class Authentication:
             raise InvalidParameter("Initiate Auth method not supported.")
         if flow in _REFRESH_FLOWS:
             return self._refresh(pool, client_id, parameters)
+        if flow == "USER_SRP_AUTH" and pool.allows(client_id, "USER_SRP_AUTH"):
+            return self._srp.challenge(pool, client_id, parameters)
         if flow != "USER_PASSWORD_AUTH" or not pool.allows(client_id, "USER_PASSWORD_AUTH"):
             raise InvalidParameter(f"{flow} flow not enabled for this client")
         return self._password_sign_in(pool, client_id, parameters)
@@ -105,6 +100,14 @@ class Authentication:
         if not pool.allows(client_id, "ADMIN_USER_PASSWORD_AUTH"):
             raise InvalidParameter("Auth flow not enabled for this client")
         return self._password_sign_in(pool, client_id, parameters)
+
+    def respond_to_password_verifier(
+        self, client_id: str, responses: Mapping[str, str]
+    ) -> AuthOutcome:
+        """RespondToAuthChallenge for ``PASSWORD_VERIFIER``: the SRP proof of the password."""
+        pool = self._context.pools.pool_of_client(client_id)
+        user = self._srp.verify(pool, client_id, responses)
+        return self._signed_in(pool, client_id, user, self._context.clock())
 
     def respond_to_new_password(
         self, client_id: str, session: str | None, responses: Mapping[str, str]
@@ -125,14 +128,15 @@ class Authentication:
         check_password(pool.declaration.password_policy, new_password)
         if not context.store.delete_challenge(digest):
             raise NotAuthorized("Invalid session for the user.")
-        password_hash = context.hasher.hash(new_password)
+        stored = context.stored_password(pool.pool_id, user.sub, new_password)
         now = context.clock()
 
         def choose_password(current: User) -> User:
             return replace(
                 current,
                 status=UserStatus.CONFIRMED,
-                password_hash=password_hash,
+                password_hash=stored.hash,
+                srp_verifier=stored.srp_verifier,
                 password_expires_at=None,
                 attributes={**current.attributes, **given.others},
                 modified_at=now,
@@ -196,21 +200,35 @@ class Authentication:
             context.hasher.waste_time(password)
             raise NotAuthorized()
         now = context.clock()
-        user = self._update(user, lambda current: _count_failure(current, now))
+        user = reserve_attempt(context.store, user, now)
         if not context.hasher.verify(password, user.password_hash):
             raise NotAuthorized()
-        user = self._update(user, _forgive_failures)
+        user = self._forgive_and_upgrade(user, password)
+        return self._signed_in(pool, client_id, user, now)
+
+    def _forgive_and_upgrade(self, user: User, password: str) -> User:
+        """Forgive the attempt; store an SRP verifier if the user has none yet."""
+        if user.srp_verifier is not None:
+            return update_signing_in(self._context.store, user, forgive_failures)
+        verifier = srp.new_verifier(srp.pool_name(user.pool_id), user.sub, password).encode()
+
+        def forgive_and_upgrade(current: User) -> User:
+            current = forgive_failures(current)
+            if current.password_hash != user.password_hash:  # a new password meanwhile
+                return current
+            return replace(current, srp_verifier=current.srp_verifier or verifier)
+
+        return update_signing_in(self._context.store, user, forgive_and_upgrade)
+
+    def _signed_in(
+        self, pool: ActivePool, client_id: str, user: User, now: datetime
+    ) -> AuthOutcome:
+        """What a proven password leads to: an error, the new-password challenge, or tokens."""
         if user.status is UserStatus.UNCONFIRMED:
             raise UserNotConfirmed()
         if user.status is UserStatus.FORCE_CHANGE_PASSWORD:
             return self._new_password_challenge(pool, client_id, user, now)
-        return context.tokens.sign_in(pool, client_id, user)
-
-    def _update(self, user: User, change: Callable[[User], User]) -> User:
-        updated = self._context.store.update_user(user.pool_id, user.sub, change)
-        if updated is None:  # deleted meanwhile
-            raise NotAuthorized()
-        return updated
+        return self._context.tokens.sign_in(pool, client_id, user)
 
     def _new_password_challenge(
         self, pool: ActivePool, client_id: str, user: User, now: datetime
@@ -229,22 +247,3 @@ class Authentication:
             "userAttributes": json.dumps({**visible, "email": user.email}),
         }
         return NewPasswordChallenge(session, parameters)
-
-
-def _count_failure(user: User, now: datetime) -> User:
-    """``user`` with one more failed attempt; ``Password attempts exceeded`` if locked out."""
-    if user.last_failed_at is not None and now - user.last_failed_at >= FAILURE_MEMORY:
-        user = _forgive_failures(user)
-    if user.locked_until is not None and now < user.locked_until:
-        raise NotAuthorized("Password attempts exceeded")
-    failures = user.failed_sign_ins + 1
-    locked_until = None
-    if failures >= FREE_FAILURES:
-        # The exponent is capped only to keep timedelta in range; MAX_LOCKOUT bounds it.
-        doubling = timedelta(seconds=2 ** min(failures - FREE_FAILURES, 20))
-        locked_until = now + min(doubling, MAX_LOCKOUT)
-    return replace(user, failed_sign_ins=failures, last_failed_at=now, locked_until=locked_until)
-
-
-def _forgive_failures(user: User) -> User:
-    return replace(user, failed_sign_ins=0, last_failed_at=None, locked_until=None)

@@ -20,6 +20,7 @@ from overcast.local.identity.codes import CodeDelivery
 from overcast.local.identity.errors import InvalidParameter
 from overcast.local.identity.records import User
 from overcast.local.identity.registration import Registration
+from overcast.local.identity.srp_sign_in import PasswordVerifierChallenge
 from overcast.local.identity.users import attribute_list
 
 Json = dict[str, Any]
@@ -53,6 +54,12 @@ def _delivery(delivery: CodeDelivery) -> Json:
 
 
 def _auth(outcome: AuthOutcome) -> Json:
+    if isinstance(outcome, PasswordVerifierChallenge):
+        # Cognito sends no Session with this challenge: the SECRET_BLOCK stands for it.
+        return {
+            "ChallengeName": "PASSWORD_VERIFIER",
+            "ChallengeParameters": dict(outcome.parameters),
+        }
     if isinstance(outcome, NewPasswordChallenge):
         return {
             "ChallengeName": "NEW_PASSWORD_REQUIRED",
@@ -127,15 +134,17 @@ def initiate_auth(pools: UserPools, request: shapes.InitiateAuthRequest) -> Json
 def respond_to_auth_challenge(
     pools: UserPools, request: shapes.RespondToAuthChallengeRequest
 ) -> Json:
+    authentication = pools.authentication
+    responses = request.ChallengeResponses or {}
+    if request.ChallengeName == "PASSWORD_VERIFIER":
+        return _auth(authentication.respond_to_password_verifier(request.ClientId, responses))
     if request.ChallengeName != "NEW_PASSWORD_REQUIRED":
-        # The local pools issue no other challenge (no MFA, no SRP, no custom auth).
+        # The local pools issue no other challenge (no MFA, no devices, no custom auth).
         raise InvalidParameter(
             f"{request.ChallengeName} is not a challenge the local user pools issue; "
-            "only NEW_PASSWORD_REQUIRED is."
+            "only PASSWORD_VERIFIER and NEW_PASSWORD_REQUIRED are."
         )
-    outcome = pools.authentication.respond_to_new_password(
-        request.ClientId, request.Session, request.ChallengeResponses or {}
-    )
+    outcome = authentication.respond_to_new_password(request.ClientId, request.Session, responses)
     return _auth(outcome)
 
 

@@ -10,7 +10,7 @@ still in the store but no longer declared does not exist for clients.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from overcast import spec
 from overcast.local.identity.errors import ResourceNotFound
@@ -19,7 +19,11 @@ from overcast.local.identity.keys import SigningKey
 
 @dataclass(frozen=True)
 class ActivePool:
-    """A registered pool: its declaration, ids, issuer, key and clients (by id)."""
+    """A registered pool: its declaration, ids, issuer, key and clients (by id).
+
+    ``secret`` is the pool's own random secret: it makes the stand-in SRP answers
+    for unknown users stable (see ``srp_sign_in``).
+    """
 
     declaration: spec.UserPool
     pool_id: str
@@ -27,6 +31,7 @@ class ActivePool:
     issuer: str
     key: SigningKey
     clients: Mapping[str, spec.UserPoolClient]
+    secret: bytes = field(repr=False)
 
     def allows(self, client_id: str, flow: spec.AuthFlow) -> bool:
         """Whether the app client enables ``flow`` (its ``ExplicitAuthFlows``)."""

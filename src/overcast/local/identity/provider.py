@@ -37,9 +37,8 @@ from overcast.local.identity.store import UserPoolStore
 from overcast.ports.mail import Mailer
 
 SERVICE = "cognito-idp"
-_UNSUPPORTED_FLOWS = frozenset({"USER_SRP_AUTH"})
-
-
+# Every flow a declaration can name is served (USER_SRP_AUTH too, see ``srp_sign_in``);
+# a flow added to ``spec.AuthFlow`` before the pools serve it belongs here.
 @dataclass(frozen=True)
 class RegisteredPool:
     """A pool as the rest of the local cloud sees it (gateway authorizers, ``overcast env``)."""
@@ -107,13 +106,13 @@ class IdentityProvider:
 
     def register(self, service: str, pool: spec.UserPool) -> RegisteredPool:
         """Serve ``pool`` of ``service``; the same ids every time, across restarts."""
-        check_supported(service, pool)
         pool_id = self._store.pool_id(service, pool.name, lambda: new_pool_id(self._region))
         client_ids = {
             client.name: self._store.client_id(pool_id, client.name, new_client_id)
             for client in pool.clients
         }
         key = SigningKey(self._store.signing_key(pool_id, new_private_jwk))
+        secret = self._store.pool_secret(pool_id, lambda: secrets.token_hex(32))
         active = ActivePool(
             declaration=pool,
             pool_id=pool_id,
@@ -121,6 +120,7 @@ class IdentityProvider:
             issuer=f"{self._base_url}/{pool_id}",
             key=key,
             clients={client_ids[client.name]: client for client in pool.clients},
+            secret=bytes.fromhex(secret),
         )
         self._directory.add(active)
         return RegisteredPool(
@@ -141,15 +141,3 @@ class IdentityProvider:
     def close(self) -> None:
         """Close the store."""
         self._store.close()
-
-
-def check_supported(service: str, pool: spec.UserPool) -> None:
-    """Refuse a pool declaration the local user pools cannot honour."""
-    for client in pool.clients:
-        unsupported = _UNSUPPORTED_FLOWS.intersection(client.auth_flows)
-        if unsupported:
-            raise spec.DeclarationError(
-                f"Service {service!r}: user pool {pool.name!r} client {client.name!r} enables "
-                f"{sorted(unsupported)}, which the local user pools do not support; remove it "
-                "from auth_flows to run locally."
-            )

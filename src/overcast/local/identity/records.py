@@ -1,4 +1,8 @@
-"""What the user pool stores: users, codes, refresh sessions, pending challenges."""
+"""What the user pool stores: users, codes, refresh sessions, pending challenges.
+
+Secrets (password hash, SRP verifier, SRP session keys) are left out of ``repr``,
+so that logging a record never writes them.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ class User:
     email: str
     status: UserStatus
     email_verified: bool
-    password_hash: str
+    password_hash: str = field(repr=False)
     created_at: datetime
     modified_at: datetime
     attributes: Mapping[str, str] = field(default_factory=dict)
@@ -40,6 +44,9 @@ class User:
     failed_sign_ins: int = 0
     last_failed_at: datetime | None = None
     locked_until: datetime | None = None
+    # ``srp$salt$verifier`` (see ``srp.Verifier``); ``None`` for a password set before
+    # the pools spoke SRP, until the user next signs in with their password.
+    srp_verifier: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,21 @@ class Challenge:
     sub: str
     client_id: str
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SrpChallenge:
+    """A pending ``PASSWORD_VERIFIER`` challenge, found by its secret block's hash.
+
+    ``key`` is what the server derived when it answered the client's ``SRP_A``;
+    the signature the client sends back must be made with the same key.
+    """
+
+    pool_id: str
+    sub: str
+    client_id: str
+    key: bytes = field(repr=False)
+    expires_at: datetime
+    # SHA-256 of the verifier the key was derived from: a password changed meanwhile
+    # makes the challenge worthless.
+    verifier_hash: str = field(repr=False)

@@ -59,16 +59,19 @@ class Registration:
         email = email_for_username(username, given)
         check_password(pool.declaration.password_policy, password)
         now = context.clock()
+        sub = str(uuid.uuid4())
+        stored = context.stored_password(pool.pool_id, sub, password)
         user = User(
             pool_id=pool.pool_id,
-            sub=str(uuid.uuid4()),
+            sub=sub,
             email=email,
             status=UserStatus.UNCONFIRMED,
             email_verified=False,
-            password_hash=context.hasher.hash(password),
+            password_hash=stored.hash,
             created_at=now,
             modified_at=now,
             attributes=given.others,
+            srp_verifier=stored.srp_verifier,
         )
         delivery = enroll(
             context.store, user, lambda: context.codes.send(pool, user, CodePurpose.SIGN_UP)
@@ -128,14 +131,15 @@ class Registration:
             raise CodeMismatch()
         check_password(pool.declaration.password_policy, password)
         context.codes.redeem(pool, user, CodePurpose.FORGOT_PASSWORD, code)
-        password_hash = context.hasher.hash(password)
+        stored = context.stored_password(pool.pool_id, user.sub, password)
         now = context.clock()
 
         def reset(current: User) -> User:
             return replace(
                 current,
                 status=UserStatus.CONFIRMED,
-                password_hash=password_hash,
+                password_hash=stored.hash,
+                srp_verifier=stored.srp_verifier,
                 password_expires_at=None,
                 failed_sign_ins=0,
                 last_failed_at=None,

@@ -19,6 +19,7 @@ without the Lambda triggers and analytics they feed.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
@@ -164,6 +165,14 @@ class AdminInitiateAuthRequest(Shape):
     ClientId: ClientIdType
     AuthFlow: AuthFlowType
     AuthParameters: dict[str, str] | None = None
+
+
+def required_parameter(parameters: Mapping[str, str], name: str) -> str:
+    """An entry of ``AuthParameters`` or ``ChallengeResponses``; Cognito's error if absent."""
+    value = parameters.get(name)
+    if not value:
+        raise InvalidParameter(f"Missing required parameter {name}")
+    return value
 
 
 def parse(shape: type[S], body: Any) -> S:

@@ -1,10 +1,14 @@
 """The user pools' SQLite file: ids, signing keys, users, codes, sessions, challenges.
 
-One file (WAL) holds every pool. Pool and client ids and signing keys are created
-once and read back on later starts, so ids and tokens survive restarts. Secrets
-are stored only as hashes. Deleting a user deletes their codes, sessions and
-challenges with them (foreign keys, ``ON DELETE CASCADE``). One connection is
-shared between threads behind a lock; every write is its own short transaction.
+One file (WAL) holds every pool. Pool and client ids, signing keys and pool
+secrets are created once and read back on later starts, so ids and tokens
+survive restarts. Passwords, codes, refresh tokens and sessions are stored only
+as hashes; a password's SRP verifier sits beside its hash in the user's row (it
+is as sensitive: never logged, never returned), and a pending SRP challenge
+keeps the key its handshake derived until it is answered or expires. Deleting a
+user deletes their codes, sessions and challenges with them (foreign keys, ``ON
+DELETE CASCADE``). One connection is shared between threads behind a lock; every
+write is its own short transaction.
 
 Operations run in worker threads and overlap, so no write puts back a row read
 earlier: a user is changed by :meth:`UserPoolStore.update_user`, which reads
@@ -14,22 +18,22 @@ conditional ``UPDATE`` and the code spent by a conditional ``DELETE``.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from overcast.local.identity import rows
 from overcast.local.identity.records import (
     Challenge,
     CodePurpose,
     RefreshSession,
+    SrpChallenge,
     StoredCode,
     User,
-    UserStatus,
 )
 
 _SCHEMA = """
@@ -45,7 +49,7 @@ CREATE TABLE IF NOT EXISTS users (
     status TEXT NOT NULL, email_verified INTEGER NOT NULL, password_hash TEXT NOT NULL,
     created_at REAL NOT NULL, modified_at REAL NOT NULL, attributes TEXT NOT NULL,
     password_expires_at REAL, failed_sign_ins INTEGER NOT NULL,
-    last_failed_at REAL, locked_until REAL,
+    last_failed_at REAL, locked_until REAL, srp_verifier TEXT,
     PRIMARY KEY (pool_id, sub), UNIQUE (pool_id, email_key));
 CREATE TABLE IF NOT EXISTS codes (
     pool_id TEXT NOT NULL, sub TEXT NOT NULL, purpose TEXT NOT NULL, code_hash TEXT NOT NULL,
@@ -61,100 +65,19 @@ CREATE TABLE IF NOT EXISTS challenges (
     session_hash TEXT PRIMARY KEY, pool_id TEXT NOT NULL, sub TEXT NOT NULL,
     client_id TEXT NOT NULL, expires_at REAL NOT NULL,
     FOREIGN KEY (pool_id, sub) REFERENCES users (pool_id, sub) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS srp_challenges (
+    block_hash TEXT PRIMARY KEY, pool_id TEXT NOT NULL, sub TEXT NOT NULL,
+    client_id TEXT NOT NULL, session_key TEXT NOT NULL, expires_at REAL NOT NULL,
+    verifier_hash TEXT NOT NULL,
+    FOREIGN KEY (pool_id, sub) REFERENCES users (pool_id, sub) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS pool_secrets (pool_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
 """
-
-_USER_COLUMNS = [
-    "pool_id",
-    "sub",
-    "email",
-    "email_key",
-    "status",
-    "email_verified",
-    "password_hash",
-    "created_at",
-    "modified_at",
-    "attributes",
-    "password_expires_at",
-    "failed_sign_ins",
-    "last_failed_at",
-    "locked_until",
-]
-_INSERT_USER = (
-    f"INSERT INTO users ({', '.join(_USER_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _USER_COLUMNS)})"
-)
-# An UPDATE, not a REPLACE: a REPLACE deletes the row first, and the delete would
-# cascade to the user's codes and sessions.
-_UPDATE_USER = (
-    f"UPDATE users SET {', '.join(f'{column} = ?' for column in _USER_COLUMNS[2:])} "
-    "WHERE pool_id = ? AND sub = ?"
-)
+# Files written before the pools spoke SRP have no verifier column yet.
+_ADD_VERIFIER = "ALTER TABLE users ADD COLUMN srp_verifier TEXT"
 
 
 class DuplicateUser(Exception):
     """A user with this email address (or sub) is already in the pool."""
-
-
-def _epoch(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
-
-
-def _moment(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
-
-
-def _required_moment(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _user_row(user: User) -> tuple[Any, ...]:
-    return (
-        user.pool_id,
-        user.sub,
-        user.email,
-        user.email.lower(),
-        user.status.value,
-        int(user.email_verified),
-        user.password_hash,
-        _epoch(user.created_at),
-        _epoch(user.modified_at),
-        json.dumps(dict(user.attributes), sort_keys=True),
-        _epoch(user.password_expires_at),
-        user.failed_sign_ins,
-        _epoch(user.last_failed_at),
-        _epoch(user.locked_until),
-    )
-
-
-def _user(row: sqlite3.Row) -> User:
-    return User(
-        pool_id=row["pool_id"],
-        sub=row["sub"],
-        email=row["email"],
-        status=UserStatus(row["status"]),
-        email_verified=bool(row["email_verified"]),
-        password_hash=row["password_hash"],
-        created_at=_required_moment(row["created_at"]),
-        modified_at=_required_moment(row["modified_at"]),
-        attributes=json.loads(row["attributes"]),
-        password_expires_at=_moment(row["password_expires_at"]),
-        failed_sign_ins=row["failed_sign_ins"],
-        last_failed_at=_moment(row["last_failed_at"]),
-        locked_until=_moment(row["locked_until"]),
-    )
-
-
-def _session(row: sqlite3.Row) -> RefreshSession:
-    return RefreshSession(
-        origin_jti=row["origin_jti"],
-        pool_id=row["pool_id"],
-        sub=row["sub"],
-        client_id=row["client_id"],
-        refresh_hash=row["refresh_hash"],
-        auth_time=_required_moment(row["auth_time"]),
-        expires_at=_required_moment(row["expires_at"]),
-        revoked=bool(row["revoked"]),
-    )
 
 
 class UserPoolStore:
@@ -170,6 +93,9 @@ class UserPoolStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             self._db.executescript(_SCHEMA)
+            columns = {row["name"] for row in self._db.execute("PRAGMA table_info(users)")}
+            if "srp_verifier" not in columns:
+                self._db.execute(_ADD_VERIFIER)
 
     def close(self) -> None:
         with self._lock:
@@ -222,13 +148,22 @@ class UserPoolStore:
                 ).fetchone()
         return str(row["private_jwk"])
 
+    def pool_secret(self, pool_id: str, new_secret: Callable[[], str]) -> str:
+        """A pool's own secret (for stand-in SRP answers), made with ``new_secret`` once."""
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO pool_secrets VALUES (?, ?)", (pool_id, new_secret()))
+            row = db.execute(
+                "SELECT secret FROM pool_secrets WHERE pool_id = ?", (pool_id,)
+            ).fetchone()
+        return str(row["secret"])
+
     # Users.
 
     def add_user(self, user: User) -> None:
         """Insert ``user``; :class:`DuplicateUser` if the email or sub is taken."""
         try:
             with self._write() as db:
-                db.execute(_INSERT_USER, _user_row(user))
+                db.execute(rows.INSERT_USER, rows.user_row(user))
         except sqlite3.IntegrityError as error:
             raise DuplicateUser(user.email) from error
 
@@ -245,8 +180,8 @@ class UserPoolStore:
             ).fetchone()
             if row is None:
                 return None
-            changed = change(_user(row))
-            db.execute(_UPDATE_USER, (*_user_row(changed)[2:], pool_id, sub))
+            changed = change(rows.user(row))
+            db.execute(rows.UPDATE_USER, (*rows.user_row(changed)[2:], pool_id, sub))
         return changed
 
     def user_by_email(self, pool_id: str, email: str) -> User | None:
@@ -254,11 +189,11 @@ class UserPoolStore:
         row = self._one(
             "SELECT * FROM users WHERE pool_id = ? AND email_key = ?", pool_id, email.lower()
         )
-        return None if row is None else _user(row)
+        return None if row is None else rows.user(row)
 
     def user_by_sub(self, pool_id: str, sub: str) -> User | None:
         row = self._one("SELECT * FROM users WHERE pool_id = ? AND sub = ?", pool_id, sub)
-        return None if row is None else _user(row)
+        return None if row is None else rows.user(row)
 
     def delete_user(self, pool_id: str, sub: str) -> None:
         """Delete a user, with their codes, sessions and challenges."""
@@ -277,7 +212,7 @@ class UserPoolStore:
                     code.sub,
                     code.purpose.value,
                     code.code_hash,
-                    _epoch(code.expires_at),
+                    rows.epoch(code.expires_at),
                     code.failed_attempts,
                 ),
             )
@@ -296,7 +231,7 @@ class UserPoolStore:
             sub=sub,
             purpose=purpose,
             code_hash=row["code_hash"],
-            expires_at=_required_moment(row["expires_at"]),
+            expires_at=rows.required_moment(row["expires_at"]),
             failed_attempts=row["failed_attempts"],
         )
 
@@ -305,13 +240,13 @@ class UserPoolStore:
     ) -> str | None:
         """Count one attempt at a live code with fewer than ``limit``; its hash, else ``None``."""
         with self._write() as db:
-            rows = db.execute(
+            reserved = db.execute(
                 "UPDATE codes SET failed_attempts = failed_attempts + 1 "
                 "WHERE pool_id = ? AND sub = ? AND purpose = ? "
                 "AND expires_at > ? AND failed_attempts < ? RETURNING code_hash",
-                (pool_id, sub, purpose.value, _epoch(now), limit),
+                (pool_id, sub, purpose.value, rows.epoch(now), limit),
             ).fetchall()
-        return str(rows[0]["code_hash"]) if rows else None
+        return str(reserved[0]["code_hash"]) if reserved else None
 
     def spend_code(self, pool_id: str, sub: str, purpose: CodePurpose, code_hash: str) -> bool:
         """Delete the code with ``code_hash``; ``False`` if it was already spent or replaced."""
@@ -341,19 +276,19 @@ class UserPoolStore:
                     session.sub,
                     session.client_id,
                     session.refresh_hash,
-                    _epoch(session.auth_time),
-                    _epoch(session.expires_at),
+                    rows.epoch(session.auth_time),
+                    rows.epoch(session.expires_at),
                     int(session.revoked),
                 ),
             )
 
     def session_by_refresh_hash(self, refresh_hash: str) -> RefreshSession | None:
         row = self._one("SELECT * FROM sessions WHERE refresh_hash = ?", refresh_hash)
-        return None if row is None else _session(row)
+        return None if row is None else rows.session(row)
 
     def session(self, origin_jti: str) -> RefreshSession | None:
         row = self._one("SELECT * FROM sessions WHERE origin_jti = ?", origin_jti)
-        return None if row is None else _session(row)
+        return None if row is None else rows.session(row)
 
     def revoke_sessions(self, pool_id: str, sub: str) -> None:
         """Revoke every refresh session of a user (their tokens then stop working)."""
@@ -373,23 +308,35 @@ class UserPoolStore:
                     challenge.pool_id,
                     challenge.sub,
                     challenge.client_id,
-                    _epoch(challenge.expires_at),
+                    rows.epoch(challenge.expires_at),
                 ),
             )
 
     def challenge(self, session_hash: str) -> Challenge | None:
         row = self._one("SELECT * FROM challenges WHERE session_hash = ?", session_hash)
-        if row is None:
-            return None
-        return Challenge(
-            pool_id=row["pool_id"],
-            sub=row["sub"],
-            client_id=row["client_id"],
-            expires_at=_required_moment(row["expires_at"]),
-        )
+        return None if row is None else rows.challenge(row)
 
     def delete_challenge(self, session_hash: str) -> bool:
         """Remove a challenge; ``False`` if it was already gone (used by someone else)."""
         with self._write() as db:
             cursor = db.execute("DELETE FROM challenges WHERE session_hash = ?", (session_hash,))
         return cursor.rowcount == 1
+
+    # SRP challenges (PASSWORD_VERIFIER).
+
+    def add_srp_challenge(self, block_hash: str, pending: SrpChallenge, now: datetime) -> None:
+        """Keep ``pending`` under its secret block's hash; drop those expired by ``now``."""
+        with self._write() as db:
+            db.execute("DELETE FROM srp_challenges WHERE expires_at <= ?", (rows.epoch(now),))
+            db.execute(
+                "INSERT INTO srp_challenges VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows.srp_challenge_row(block_hash, pending),
+            )
+
+    def take_srp_challenge(self, block_hash: str) -> SrpChallenge | None:
+        """Remove and return a challenge: only one answer is ever checked against it."""
+        with self._write() as db:
+            taken = db.execute(
+                "DELETE FROM srp_challenges WHERE block_hash = ? RETURNING *", (block_hash,)
+            ).fetchall()
+        return rows.srp_challenge(taken[0]) if taken else None
