@@ -15,10 +15,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pytest
 from boto3.s3.transfer import TransferConfig
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
 
 from overcast.local.endpoints import Endpoints
@@ -180,17 +184,26 @@ def test_keys_that_could_escape_or_break_a_folder_are_refused(
 def test_an_encoded_slash_is_part_of_the_key_and_cannot_climb_out(
     alice: FilesUser, bob: FilesUser, files_bucket: str, root_s3: Any, endpoints: Endpoints
 ) -> None:
-    # A raw path "<alice>%2F..%2F<bob>x" decodes to a key with a ".." segment: refused.
-    signed = alice.s3.generate_presigned_url(
-        "put_object", Params={"Bucket": files_bucket, "Key": f"{alice.folder}placeholder"}
+    # The raw path "<alice>%2F..%2F<bob>%2Fx", signed as sent, decodes to the key
+    # "<alice>/../<bob>/x": inside alice's folder by its prefix, but with a ".."
+    # segment that path-mapping tools would resolve into bob's folder. Refused.
+    escaped = quote(alice.identity_id) + "%2F..%2F" + quote(bob.identity_id) + "%2Fx"
+    url = f"{endpoints.aws['s3']}/{files_bucket}/{escaped}"
+    request = AWSRequest(method="PUT", url=url, data=b"x")
+    request.headers["x-amz-content-sha256"] = hashlib.sha256(b"x").hexdigest()
+    credentials = BotoCredentials(
+        alice.credentials["AccessKeyId"],
+        alice.credentials["SecretKey"],
+        alice.credentials["SessionToken"],
     )
-    escaped = f"{alice.identity_id}%2F..%2F{bob.identity_id}%2Fx"
-    tampered = signed.replace(f"{alice.identity_id}/placeholder", escaped)
+    S3SigV4Auth(credentials, "s3", endpoints.region).add_auth(request)
     with httpx.Client(verify=trusting(endpoints)) as client:
-        response = client.put(tampered, content=b"x")
+        response = client.put(url, content=b"x", headers=dict(request.headers.items()))
 
-    assert response.status_code in (400, 403), response.text
+    assert response.status_code == 400, response.text
+    assert b"InvalidArgument" in response.content
     assert root_s3.list_objects_v2(Bucket=files_bucket, Prefix=bob.folder)["KeyCount"] == 0
+    assert root_s3.list_objects_v2(Bucket=files_bucket, Prefix=alice.folder)["KeyCount"] == 0
 
 
 def test_wrong_secret_and_tampered_or_expired_presigned_urls_are_refused(
@@ -207,8 +220,8 @@ def test_wrong_secret_and_tampered_or_expired_presigned_urls_are_refused(
     url = alice.s3.generate_presigned_url(
         "get_object", Params={"Bucket": files_bucket, "Key": key}, ExpiresIn=1
     )
-    signature = url.rsplit("X-Amz-Signature=", 1)[1][:64]
-    tampered = url.replace(signature, ("0" if signature[0] != "0" else "1") + signature[1:])
+    assert "Signature=" in url  # boto3's default presigned URL: Signature Version 2
+    tampered = tamper_signature(url)
 
     with httpx.Client(verify=trusting(endpoints)) as client:
         fresh = client.get(url)
@@ -245,6 +258,18 @@ def test_expired_credentials_are_refused(
 
     assert code == "ExpiredToken"
     assert cloud.stop() == 0
+
+
+def tamper_signature(url: str) -> str:
+    """``url`` with one character of its signature changed."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    name = next(name for name, _ in query if name in ("Signature", "X-Amz-Signature"))
+    changed = [
+        (key, ("A" if value[0] != "A" else "B") + value[1:] if key == name else value)
+        for key, value in query
+    ]
+    return urlunsplit(parts._replace(query=urlencode(changed)))
 
 
 def _sha256(path: Path) -> str:

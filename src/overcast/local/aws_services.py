@@ -98,6 +98,7 @@ class AwsServices:
             clock=self.clock,
             uploads_root=self.data_dir / "s3" / "uploads",
         )
+        s3.recover()
         self.endpoint = AwsEndpoint(
             cognito_idp=self.identity.asgi_app,
             cognito_identity=self.federation.cognito_identity_app,

@@ -130,3 +130,30 @@ XAmzContentSHA256Mismatch = _error(
     400,
     "The provided 'x-amz-content-sha256' header does not match what was computed.",
 )
+AccessControlListNotSupported = _error(
+    "AccessControlListNotSupported", 400, "The bucket does not allow ACLs"
+)
+IllegalLocationConstraintException = _error(
+    "IllegalLocationConstraintException",
+    400,
+    "The unspecified location constraint is incompatible for the region specific endpoint "
+    "this request was sent to.",
+)
+InvalidLocationConstraint = _error(
+    "InvalidLocationConstraint", 400, "The specified location-constraint is not valid"
+)
+InvalidURI = _error("InvalidURI", 400, "Couldn't parse the specified URI.")
+MetadataTooLarge = _error(
+    "MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size."
+)
+NoSuchVersion = _error(
+    "NoSuchVersion",
+    404,
+    "The specified version does not exist.",
+)
+MalformedTrailerError = _error(
+    "MalformedTrailerError",
+    400,
+    "The request contained trailing data that was not well-formed or did not conform to our "
+    "published schema.",
+)

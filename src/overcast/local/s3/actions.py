@@ -1,0 +1,167 @@
+"""Authorizing an S3 request as S3 does: each operation's IAM action, resource and keys.
+
+What it mirrors ("Actions, resources, and condition keys for Amazon S3", "How Amazon S3
+authorizes a request"):
+
+- Each operation is one action on one resource: ``s3:GetObject`` on
+  ``arn:aws:s3:::<bucket>/<key>``, ``s3:ListBucket`` on ``arn:aws:s3:::<bucket>``,
+  ``s3:ListAllMyBuckets`` on every bucket. Operations without an action of their own
+  use the action S3 documents for them: HeadObject is ``s3:GetObject``, HeadBucket and
+  ListObjects(V2) are ``s3:ListBucket``, ListObjectVersions ``s3:ListBucketVersions``,
+  the multipart calls that write (Create, UploadPart, Complete) are ``s3:PutObject``,
+  AbortMultipartUpload ``s3:AbortMultipartUpload``, ListParts
+  ``s3:ListMultipartUploadParts``, ListMultipartUploads
+  ``s3:ListBucketMultipartUploads``. DeleteObjects is authorized key by key as
+  ``s3:DeleteObject``; CopyObject needs ``s3:GetObject`` on its source as well as
+  ``s3:PutObject`` on its destination.
+- Condition keys of the request: ``aws:SecureTransport``, ``aws:SourceIp``,
+  ``s3:authType`` (``REST-HEADER`` / ``REST-QUERY-STRING``) and
+  ``s3:signatureversion`` for signed requests; ``s3:prefix``, ``s3:delimiter`` and
+  ``s3:max-keys`` for the listings, when the request has the parameter.
+- ``aws:SourceArn`` is set by an AWS service calling on a customer's behalf (CloudFront
+  with origin access control). The local CDN edge signs its origin requests as the
+  service principal and names its distribution in a header; the endpoint trusts that
+  header only from a service principal (``Principal.arn`` such as
+  ``cloudfront.amazonaws.com``), and only when it was told the header's name.
+- Both the caller's identity policies and the bucket's policy apply (evaluated by
+  :class:`~overcast.local.iam.evaluation.PolicyEvaluator`); the bucket belongs to the
+  endpoint's account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from overcast.local.iam.evaluation import AuthorizationRequest, PolicyEvaluator
+from overcast.local.iam.policy import Policy
+from overcast.local.iam.principals import Principal
+from overcast.local.s3.errors import AccessDenied
+from overcast.local.s3.requests import Operation, S3Call
+
+BucketPolicies = Callable[[str], Sequence[Policy]]
+Context = dict[str, str]
+
+ALL_BUCKETS = "arn:aws:s3:::*"
+
+# The action each operation needs (None: authorized inside the operation, key by key).
+ACTIONS: Mapping[Operation, str | None] = {
+    Operation.LIST_BUCKETS: "s3:ListAllMyBuckets",
+    Operation.CREATE_BUCKET: "s3:CreateBucket",
+    Operation.HEAD_BUCKET: "s3:ListBucket",
+    Operation.DELETE_BUCKET: "s3:DeleteBucket",
+    Operation.GET_BUCKET_LOCATION: "s3:GetBucketLocation",
+    Operation.LIST_OBJECTS: "s3:ListBucket",
+    Operation.LIST_OBJECTS_V2: "s3:ListBucket",
+    Operation.LIST_OBJECT_VERSIONS: "s3:ListBucketVersions",
+    Operation.LIST_MULTIPART_UPLOADS: "s3:ListBucketMultipartUploads",
+    Operation.DELETE_OBJECTS: None,
+    Operation.PUT_OBJECT: "s3:PutObject",
+    Operation.COPY_OBJECT: "s3:PutObject",
+    Operation.GET_OBJECT: "s3:GetObject",
+    Operation.HEAD_OBJECT: "s3:GetObject",
+    Operation.DELETE_OBJECT: "s3:DeleteObject",
+    Operation.CREATE_MULTIPART_UPLOAD: "s3:PutObject",
+    Operation.UPLOAD_PART: "s3:PutObject",
+    Operation.COMPLETE_MULTIPART_UPLOAD: "s3:PutObject",
+    Operation.ABORT_MULTIPART_UPLOAD: "s3:AbortMultipartUpload",
+    Operation.LIST_PARTS: "s3:ListMultipartUploadParts",
+}
+
+_LISTINGS = frozenset(
+    {Operation.LIST_OBJECTS, Operation.LIST_OBJECTS_V2, Operation.LIST_OBJECT_VERSIONS}
+)
+# Listing parameters and the condition keys S3 gives them.
+_LIST_KEYS = {"prefix": "s3:prefix", "delimiter": "s3:delimiter", "max-keys": "s3:max-keys"}
+
+
+def resource_arn(bucket: str, key: str | None = None) -> str:
+    """The ARN of a bucket, or of an object when ``key`` is given."""
+    if not bucket:
+        return ALL_BUCKETS
+    return f"arn:aws:s3:::{bucket}" if key is None else f"arn:aws:s3:::{bucket}/{key}"
+
+
+def request_context(
+    call: S3Call,
+    principal: Principal | None,
+    *,
+    presigned: bool,
+    source_arn_header: str | None = None,
+) -> Context:
+    """The condition keys a request carries, whatever its operation."""
+    context = {
+        "aws:SecureTransport": "true" if call.secure else "false",
+        "aws:SourceIp": call.source_ip,
+    }
+    if principal is not None:
+        context["s3:authType"] = "REST-QUERY-STRING" if presigned else "REST-HEADER"
+        context["s3:signatureversion"] = "AWS4-HMAC-SHA256"
+        if source_arn_header is not None and is_service(principal):
+            source_arn = call.headers.get(source_arn_header)
+            if source_arn:
+                context["aws:SourceArn"] = source_arn
+    return context
+
+
+def operation_context(call: S3Call) -> Context:
+    """The condition keys of the operation itself (the listings' parameters)."""
+    if call.operation not in _LISTINGS:
+        return {}
+    return {key: call.query[name] for name, key in _LIST_KEYS.items() if name in call.query}
+
+
+def is_service(principal: Principal) -> bool:
+    """An AWS service principal (``cloudfront.amazonaws.com``), not a user or role."""
+    return not principal.arn.startswith("arn:") and principal.arn.endswith(".amazonaws.com")
+
+
+class Access:
+    """What one caller may do during one request: every check of the request goes here."""
+
+    def __init__(
+        self,
+        evaluator: PolicyEvaluator,
+        principal: Principal | None,
+        context: Context,
+        *,
+        account_id: str,
+        bucket_policies: BucketPolicies,
+    ) -> None:
+        self.principal = principal
+        self._evaluator = evaluator
+        self._context = context
+        self._account_id = account_id
+        self._bucket_policies = bucket_policies
+
+    @property
+    def signed(self) -> bool:
+        return self.principal is not None
+
+    def allows(
+        self,
+        action: str,
+        bucket: str,
+        key: str | None = None,
+        extra: Context | None = None,
+        *,
+        bucket_exists: bool = True,
+    ) -> bool:
+        """Whether ``action`` on the bucket (or its ``key``) is allowed; a missing bucket
+        has no bucket policy."""
+        context = {**self._context, **extra} if extra else self._context
+        request = AuthorizationRequest(
+            principal=self.principal,
+            action=action,
+            resource=resource_arn(bucket, key),
+            context=context,
+            resource_account=self._account_id,
+        )
+        policies = self._bucket_policies(bucket) if bucket and bucket_exists else ()
+        return self._evaluator.allowed(request, policies)
+
+    def require(
+        self, action: str, bucket: str, key: str | None = None, extra: Context | None = None
+    ) -> None:
+        """Raise ``AccessDenied`` unless :meth:`allows`."""
+        if not self.allows(action, bucket, key, extra):
+            raise AccessDenied()
