@@ -50,6 +50,11 @@ def test_overcast_env_exports_what_sdks_need(cloud: CloudProcess) -> None:
     assert env["AWS_CA_BUNDLE"] == cloud.endpoints.ca_bundle
     assert env["AWS_REGION"] == cloud.endpoints.region
     assert env["OVERCAST_TODO_API_URL"] == cloud.endpoints.services["todo"].api
+    for sdk_name in ("S3", "STS", "COGNITO_IDENTITY"):
+        assert env[f"AWS_ENDPOINT_URL_{sdk_name}"] == cloud.endpoints.aws["s3"]
+    todo = cloud.endpoints.services["todo"]
+    assert env["OVERCAST_TODO_FILES_BUCKET"] == todo.buckets["files"] == "todo-files"
+    assert env["OVERCAST_TODO_FILES_IDENTITY_POOL_ID"] == todo.identity_pools["files"].id
 
 
 def test_aws_cli_signs_up_confirms_and_signs_in(cloud: CloudProcess, users: Users) -> None:
