@@ -17,7 +17,11 @@ from pathlib import Path
 from overcast import policies, spec
 from overcast.local.auth.sigv4 import Credentials
 from overcast.local.aws_endpoint import AwsEndpoint
-from overcast.local.federation.provider import Federation, RegisteredIdentityPool
+from overcast.local.federation.provider import (
+    Federation,
+    RegisteredIdentityPool,
+    authenticated_role_name,
+)
 from overcast.local.iam.evaluation import PolicyEvaluator
 from overcast.local.iam.policy import Policy
 from overcast.local.iam.roles import Roles
@@ -55,6 +59,9 @@ class AwsServices:
     credential_seconds: int
     clock: Callable[[], datetime] = _utc_now
     endpoint: AwsEndpoint = field(init=False)
+    # Physical names are global (S3 bucket names, IAM role names) and built as
+    # "<service>-<name>": "todo-x" + "files" and "todo" + "x-files" would share one.
+    _owners: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.identity = IdentityProvider(
@@ -108,6 +115,11 @@ class AwsServices:
 
     def register(self, service: spec.Service) -> ServiceResources:
         """Create (first time) or find again the service's pools and buckets."""
+        for bucket in service.buckets:
+            self._claim(f"bucket {service.bucket_name(bucket)!r}", service, bucket.name)
+        for pool in service.identity_pools:
+            role = authenticated_role_name(service.name, pool.name)
+            self._claim(f"IAM role {role!r}", service, pool.name)
         user_pools = {
             pool.name: self.identity.register(service.name, pool) for pool in service.user_pools
         }
@@ -129,6 +141,14 @@ class AwsServices:
             for pool in service.identity_pools
         }
         return ServiceResources(user_pools, identity_pools, buckets)
+
+    def _claim(self, physical: str, service: spec.Service, name: str) -> None:
+        owner = f"{service.name}/{name}"
+        if self._owners.setdefault(physical, owner) != owner:
+            raise spec.DeclarationError(
+                f"Service {service.name!r}: {name!r} would be the {physical}, which "
+                f"{self._owners[physical]!r} already is; rename one of them."
+            )
 
     def close(self) -> None:
         self.identity.close()

@@ -154,6 +154,9 @@ def _object_key(value: Any) -> str:
         )
     if any(ord(char) < 0x20 or char == "\x7f" for char in value):
         raise PydanticCustomError("object_key_chars", "An object key has no control characters")
+    if any(segment in (".", "..") for segment in value.split("/")):
+        # The files bucket refuses such keys (they resolve to other folders in tools).
+        raise PydanticCustomError("object_key_segment", "An object key has no . or .. segment")
     return value
 
 

@@ -17,8 +17,10 @@ connections, one for reads and one for writes, each used by one thread at a time
 a read never waits behind a write of this process. Writes run in ``BEGIN
 IMMEDIATE`` (the write lock first, then the read), so the blob a write replaces is
 the one it read, whoever else writes; a busy file makes a writer wait up to
-``busy_timeout`` seconds. ``synchronous=NORMAL``: an application crash never loses
-a commit; a power cut may lose the last ones, never corrupt the file.
+``busy_timeout`` seconds. ``synchronous=FULL``: a commit is on disk before it
+returns, so an object acknowledged to a client survives a power cut too (with
+NORMAL the last commits could roll back, and start-up recovery would then delete
+their blobs as unnamed).
 
 Every ``sqlite3.Error`` becomes :class:`ObjectStoreUnavailable`.
 """
@@ -236,7 +238,7 @@ class Catalog:
                 raise NoSuchBucket(self.bucket) from exc
             raise
         try:
-            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA synchronous=FULL")
         except BaseException:
             connection.close()
             raise
