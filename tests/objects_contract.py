@@ -4,6 +4,10 @@ A runner module defines a ``store`` fixture that returns a fresh, empty store wh
 clock is the ``clock`` fixture defined here, then imports these tests with
 ``from tests.objects_contract import *``. Runners: ``tests/unit/test_objects_memory.py``
 and ``tests/integration/test_objects_filesystem.py``.
+
+Conditional commits (``commit_if``) are optional: an adapter that cannot check a
+precondition atomically raises ``ConditionalWriteUnsupported``, and their tests skip;
+one that accepts them must honour them.
 """
 
 from __future__ import annotations
@@ -17,12 +21,17 @@ import pytest
 
 from overcast.ports.objects import (
     ByteRange,
+    ConditionalWriteUnsupported,
     InvalidKey,
     InvalidRange,
     ListPage,
     NoSuchKey,
     ObjectAttributes,
+    ObjectInfo,
     ObjectStore,
+    ObjectWriter,
+    PreconditionFailed,
+    WritePrecondition,
 )
 
 EMPTY_MD5 = "d41d8cd98f00b204e9800998ecf8427e"
@@ -556,6 +565,119 @@ def test_a_prefix_that_is_not_valid_unicode_is_refused(store: ObjectStore) -> No
         store.list("\udc80")
     with pytest.raises(InvalidKey):
         store.list(start_after="\ud800")
+
+
+# --- conditional writes --------------------------------------------------------------------
+
+CREATE_ONLY = WritePrecondition(if_none_match=True)
+
+
+def commit_if(
+    writer: ObjectWriter, precondition: WritePrecondition, etag: str | None = None
+) -> ObjectInfo:
+    """``writer.commit_if``; the test skips where the adapter refuses conditional writes."""
+    try:
+        return writer.commit_if(precondition, ObjectAttributes(), etag=etag)
+    except ConditionalWriteUnsupported as refused:
+        writer.abort()
+        pytest.skip(f"this adapter refuses conditional writes: {refused}")
+
+
+def put_if(
+    store: ObjectStore, key: str, body: bytes, precondition: WritePrecondition
+) -> ObjectInfo:
+    with store.writer(key) as writer:
+        writer.write(body)
+        return commit_if(writer, precondition)
+
+
+def test_a_create_only_write_creates_a_missing_key(store: ObjectStore) -> None:
+    info = put_if(store, "new", b"first", CREATE_ONLY)
+
+    assert info.etag == md5(b"first")
+    assert store.get("new") == b"first"
+
+
+def test_a_create_only_write_leaves_an_existing_object_alone(store: ObjectStore) -> None:
+    store.put("taken", b"precious")
+
+    with pytest.raises(PreconditionFailed):
+        put_if(store, "taken", b"overwrite", CREATE_ONLY)
+
+    assert store.get("taken") == b"precious"
+    assert keys(store.list()) == ["taken"]
+
+
+def test_if_match_replaces_only_the_version_it_names(store: ObjectStore) -> None:
+    old = store.put("doc", b"v1")
+
+    with pytest.raises(PreconditionFailed):
+        put_if(store, "doc", b"v2", WritePrecondition(if_match=frozenset({md5(b"other")})))
+    assert store.get("doc") == b"v1"
+
+    put_if(store, "doc", b"v2", WritePrecondition(if_match=frozenset({"x", old.etag})))
+    assert store.get("doc") == b"v2"
+    put_if(store, "doc", b"v3", WritePrecondition(if_match=frozenset({"*"})))
+    assert store.get("doc") == b"v3"
+
+
+def test_if_match_on_a_missing_key_is_no_such_key(store: ObjectStore) -> None:
+    with pytest.raises(NoSuchKey):
+        put_if(store, "absent", b"x", WritePrecondition(if_match=frozenset({"*"})))
+
+    assert keys(store.list()) == []
+
+
+def test_a_precondition_is_checked_when_the_writer_commits_not_when_it_opens(
+    store: ObjectStore,
+) -> None:
+    first, second = store.writer("race"), store.writer("race")
+    first.write(b"first")
+    second.write(b"second")
+
+    commit_if(first, CREATE_ONLY)
+    with pytest.raises(PreconditionFailed):
+        commit_if(second, CREATE_ONLY)
+    second.abort()
+
+    assert store.get("race") == b"first"
+
+
+def test_a_conditional_commit_may_name_the_etag(store: ObjectStore) -> None:
+    with store.writer("multipart") as writer:
+        writer.write(b"parts")
+        info = commit_if(writer, CREATE_ONLY, etag="0123456789abcdef0123456789abcdef-2")
+
+    assert store.head("multipart").etag == info.etag == "0123456789abcdef0123456789abcdef-2"
+
+
+def test_of_threads_racing_to_create_a_key_exactly_one_wins(store: ObjectStore) -> None:
+    outcomes: list[str] = []
+    start = threading.Barrier(6)
+
+    def create(n: int) -> None:
+        writer = store.writer("lock")
+        writer.write(b"%d" % n)
+        start.wait()
+        try:
+            writer.commit_if(CREATE_ONLY, ObjectAttributes())
+            outcomes.append("won")
+        except PreconditionFailed:
+            outcomes.append("lost")
+        except ConditionalWriteUnsupported:
+            outcomes.append("refused")
+        finally:
+            writer.abort()
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if "refused" in outcomes:
+        pytest.skip("this adapter refuses conditional writes")
+    assert sorted(outcomes) == ["lost"] * 5 + ["won"]
+    assert store.get("lock") in {b"%d" % n for n in range(6)}
 
 
 # --- concurrency -----------------------------------------------------------------------------

@@ -708,3 +708,45 @@ def test_tuples_come_back_as_lists(table: Table) -> None:
     assert table.get({"user": "ana", "id": "t1"}) == todo(
         "ana", "t1", pair=[1, "a"], nested={"t": []}
     )
+
+
+# --- batch gets and consistent reads ---------------------------------------------------
+
+
+@of(TODOS)
+def test_batch_get_returns_items_in_the_order_asked_with_none_for_missing(table: Table) -> None:
+    table.put(todo("ana", "t1", n=1))
+    table.put(todo("ana", "t2", n=2))
+    found = table.batch_get(
+        [{"user": "ana", "id": "t2"}, {"user": "bob", "id": "t1"}, {"user": "ana", "id": "t1"}]
+    )
+    assert found == [todo("ana", "t2", n=2), None, todo("ana", "t1", n=1)]
+    assert table.batch_get([]) == []
+
+
+@of(TODOS)
+def test_batch_get_refuses_a_key_twice_and_more_than_100_keys(table: Table) -> None:
+    with pytest.raises(InvalidItem, match="twice"):
+        table.batch_get([{"user": "ana", "id": "t1"}, {"user": "ana", "id": "t1"}])
+    with pytest.raises(InvalidItem, match="at most 100"):
+        table.batch_get([{"user": "ana", "id": f"t{n}"} for n in range(101)])
+    with pytest.raises(InvalidItem, match="missing"):
+        table.batch_get([{"user": "ana"}])
+
+
+@of(TODOS)
+def test_consistent_reads_see_the_latest_write(table: Table) -> None:
+    table.put(todo("ana", "t1", n=1))
+    assert table.get({"user": "ana", "id": "t1"}, consistent=True) == todo("ana", "t1", n=1)
+    table.update({"user": "ana", "id": "t1"}, {"n": 2})
+    assert table.get({"user": "ana", "id": "t1"}, consistent=True) == todo("ana", "t1", n=2)
+    assert table.batch_get([{"user": "ana", "id": "t1"}], consistent=True)[0] == todo(
+        "ana", "t1", n=2
+    )
+    assert ids(table.query("ana", consistent=True).items) == ["t1"]
+
+
+@of(TODOS)
+def test_a_query_of_an_index_cannot_be_consistent(table: Table) -> None:
+    with pytest.raises(InvalidItem, match="consistent"):
+        table.query("open", index="by-status", consistent=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import signal
@@ -10,7 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 from rich.console import Console
@@ -18,6 +19,9 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from overcast.spec import DeclarationError
+
+if TYPE_CHECKING:
+    from overcast.local.admin import AdminClient
 
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
@@ -203,6 +207,58 @@ def mail_show(mailbox: object, message: str) -> None:
         _fail(str(exc.args[0] if exc.args else exc))
 
 
+@main.command()
+@project_option
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def stats(project_dir: Path, data_dir: Path | None, as_json: bool) -> None:
+    """Show the running cloud's caches: each stage cache by route, each read cache by table."""
+    from overcast.local.admin import AdminError
+    from overcast.local.stats_render import print_stats
+
+    client = _admin_client(project_dir, data_dir)
+    try:
+        figures = client.stats()
+    except AdminError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+    else:
+        print_stats(figures, console)
+
+
+@main.command("flush-stage-cache")
+@click.argument("service")
+@project_option
+@data_dir_option
+def flush_stage_cache(service: str, project_dir: Path, data_dir: Path | None) -> None:
+    """Drop every entry of SERVICE's API stage cache (API Gateway's FlushStageCache)."""
+    from overcast.local.admin import AdminError
+
+    client = _admin_client(project_dir, data_dir)
+    try:
+        flushed = client.flush_stage_cache(service)
+    except AdminError as exc:
+        _fail(str(exc))
+    entries = "entry" if flushed == 1 else "entries"
+    console.print(f"Flushed {flushed} {entries} from the {service} API's stage cache.")
+
+
+def _admin_client(project_dir: Path, data_dir: Path | None) -> AdminClient:
+    from overcast.local.admin import AdminClient
+    from overcast.local.endpoints import running_endpoints
+
+    directory = _data_dir(project_dir, data_dir)
+    endpoints = running_endpoints(directory / "endpoints.json")
+    if endpoints is None:
+        _fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
+    url = endpoints.aws.get("cognito-idp") or next(iter(endpoints.aws.values()))
+    try:
+        return AdminClient(url, directory, endpoints.ca_bundle)
+    except OSError as exc:
+        _fail(f"Cannot read the local cloud's admin token in {directory}: {exc}")
+
+
 def _data_dir(project_dir: Path, data_dir: Path | None) -> Path:
     from overcast.local.settings import data_dir_for
 
@@ -212,3 +268,9 @@ def _data_dir(project_dir: Path, data_dir: Path | None) -> Path:
 def _fail(message: str) -> NoReturn:
     errors.print(Text("error: ", style="red") + Text(message), soft_wrap=True)
     raise SystemExit(1)
+
+
+# `overcast synth`, `overcast deploy`, `overcast diff` (AWS CDK is imported only when they run).
+from overcast.cli_aws import register_aws_commands  # noqa: E402
+
+register_aws_commands(main)

@@ -30,6 +30,8 @@ from overcast.ports.objects import (
     ObjectAttributes,
     ObjectInfo,
     ObjectStoreUnavailable,
+    PreconditionFailed,
+    WritePrecondition,
 )
 from overcast.ports.objects.filesystem import FilesystemBuckets, FilesystemObjectStore
 from overcast.ports.objects.filesystem_catalog import Entry
@@ -203,6 +205,53 @@ def _overwrite(root: Path, fill: int, rounds: int, start: Barrier) -> None:
     start.wait()
     for _ in range(rounds):
         store.put("shared", (chunk for _ in range(4)))
+
+
+def test_a_failed_conditional_commit_leaves_no_file_behind(
+    store: FilesystemObjectStore, root: Path
+) -> None:
+    store.put("taken", b"precious")
+    writer = store.writer("taken")
+    writer.write(b"x" * 10_000)
+
+    with pytest.raises(PreconditionFailed):
+        writer.commit_if(WritePrecondition(if_none_match=True), ObjectAttributes())
+
+    assert store.get("taken") == b"precious"
+    assert len(files(root / "bucket" / "blobs")) == 1
+    assert files(root / "bucket" / "tmp") == []
+
+
+def test_processes_racing_to_create_the_same_keys_each_create_once(
+    store: FilesystemObjectStore, root: Path
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(3)
+    racers = [context.Process(target=_create_only, args=(root, 8, start)) for _ in range(3)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(60)
+    # Each racer's exit code is how many of the 8 keys it created.
+    assert sum(racer.exitcode or 0 for racer in racers) == 8
+    assert keys(store.list()) == [f"lock-{n}" for n in range(8)]
+    assert len(files(root / "bucket" / "blobs")) == 8
+    assert files(root / "bucket" / "tmp") == []
+
+
+def _create_only(root: Path, count: int, start: Barrier) -> None:
+    store = FilesystemBuckets(root).store("bucket")
+    start.wait()
+    created = 0
+    for n in range(count):
+        with store.writer(f"lock-{n}") as writer:
+            writer.write(b"mine")
+            try:
+                writer.commit_if(WritePrecondition(if_none_match=True), ObjectAttributes())
+                created += 1
+            except PreconditionFailed:
+                pass
+    os._exit(created)
 
 
 def test_a_50_mb_object_streams_in_and_out_in_bounded_memory(

@@ -144,3 +144,15 @@ def test_same_parameter_name_can_be_shared_by_nested_routes() -> None:
 def test_explicit_options_route_conflicts_with_declared_cors() -> None:
     with pytest.raises(spec.DeclarationError, match="OPTIONS"):
         table("OPTIONS /todos", cors=True)
+
+
+def test_remembered_matches_stay_per_method_and_path_however_many_paths_come() -> None:
+    routes = table("GET /things/{id}", "PUT /things/{id}")
+    for number in range(5000):  # more paths than the table remembers
+        path = f"/things/{number % 4500}"
+        assert key_of(routes.match("GET", path)) == "GET /things/{id}"
+        assert key_of(routes.match("PUT", path)) == "PUT /things/{id}"
+        assert routes.match("DELETE", path) is None
+    found = routes.match("GET", "/things/7")
+    assert found is not None
+    assert found.path_parameters == {"id": "7"}

@@ -151,6 +151,7 @@ def test_a_failing_store_is_a_500_internal_error(
     answer = call(app, "GET", "/b/k", headers={"Range": "bytes=-1"})
     assert answer.status_code == 500
     assert "<Code>InternalError</Code>" in answer.text
+    assert "The local object store failed: the disk is on fire" in answer.text
     assert "the disk is on fire" in caplog.text
 
 

@@ -14,8 +14,10 @@ from overcast.local.auth.sigv4 import Credentials
 from overcast.local.s3.auth import S3Request
 from overcast.local.s3.errors import (
     AccessDenied,
+    BadDigest,
     ExpiredToken,
     InvalidAccessKeyId,
+    InvalidArgument,
     SignatureDoesNotMatch,
 )
 from tests.unit.test_s3_auth import (
@@ -27,6 +29,7 @@ from tests.unit.test_s3_auth import (
     TEMPORARY_KEYS,
     authenticate,
     authenticator,
+    drain,
 )
 
 
@@ -52,7 +55,7 @@ def default_presigned(
         ExpiresIn=expires,
     )
     parts = urlsplit(url)
-    verb = "PUT" if method == "put_object" else "GET"
+    verb = "PUT" if method in ("put_object", "copy_object", "upload_part") else "GET"
     return S3Request(verb, parts.path, parts.query, [("host", parts.netloc)], secure=False)
 
 
@@ -116,3 +119,33 @@ def test_a_sigv2_url_of_expired_credentials_is_refused() -> None:
 
     with pytest.raises(ExpiredToken):
         authenticator(skew=after_expiry).authenticate(request)
+
+
+def test_a_sigv2_copy_url_signs_the_copy_source_it_carries_in_its_query() -> None:
+    request = default_presigned(method="copy_object", CopySource="bucket/source.jpg")
+    other_source = request.raw_query.replace("source.jpg", "secret.jpg")
+
+    assert "x-amz-copy-source=bucket%2Fsource.jpg" in request.raw_query
+    assert authenticate(request).session == ROOT
+    with pytest.raises(SignatureDoesNotMatch):
+        authenticate(S3Request("PUT", request.raw_path, other_source, request.headers, False))
+
+
+def test_a_sigv2_url_refuses_a_header_that_contradicts_its_query() -> None:
+    request = default_presigned(method="put_object", Metadata={"owner": "alice"})
+    same = [*request.headers, ("x-amz-meta-owner", "alice")]
+    contradicting = [*request.headers, ("x-amz-meta-owner", "mallory")]
+
+    assert authenticate(S3Request("PUT", request.raw_path, request.raw_query, same, False))
+    with pytest.raises(InvalidArgument, match="x-amz-meta-owner"):
+        authenticate(S3Request("PUT", request.raw_path, request.raw_query, contradicting, False))
+
+
+def test_a_sigv2_urls_query_borne_content_md5_checks_the_body() -> None:
+    md5_of_hello = "XUFAKrxLKna5cZ2REBfFkg=="
+    request = default_presigned(method="put_object", ContentMD5=md5_of_hello)
+    payload = authenticate(request).payload
+
+    assert drain(payload, b"hello") == b"hello"
+    with pytest.raises(BadDigest):
+        drain(authenticate(request).payload, b"jello")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,3 +90,64 @@ def test_the_multipart_etag_is_the_md5_of_the_part_md5s() -> None:
     ]
     digests = hashlib.md5(b"first").digest() + hashlib.md5(b"second").digest()
     assert multipart_etag(parts) == f"{hashlib.md5(digests).hexdigest()}-2"
+
+
+# A child process whose files may not grow past 100,000 bytes, as a full disk would
+# refuse them: the kernel writes what fits (a short write), then fails with EFBIG.
+_FULL_DISK = """
+import json, resource, signal, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from overcast.local.s3.uploads import UploadStore
+from overcast.ports.objects import ObjectStoreUnavailable
+
+root, upload_id, chunks = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+uploads = UploadStore(root, lambda: datetime.now(UTC))
+upload = uploads.find(upload_id, "b", "k")
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, resource.RLIM_INFINITY))
+writer = uploads.part_writer(upload, 1)
+try:
+    for size in chunks:
+        writer.write(b"x" * size)
+    part = writer.commit({})
+    print("acknowledged", part.size)
+except ObjectStoreUnavailable as error:
+    print("refused:", error)
+finally:
+    writer.abort()
+"""
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        pytest.param([150_000], id="one-chunk-written-short"),
+        pytest.param([16_000] * 10, id="chunks-refused-while-writing"),
+        pytest.param([99_000, 3_000], id="the-last-bytes-refused-at-commit"),
+    ],
+)
+def test_a_part_the_disk_cannot_hold_is_refused_whole_and_the_old_part_stays(
+    tmp_path: Path, chunks: list[int]
+) -> None:
+    uploads = store(tmp_path)
+    upload = uploads.create("b", "k", ObjectAttributes(), "anonymous")
+    old = uploads.part_writer(upload, 1)
+    old.write(b"old part")
+    old.commit({})
+
+    child = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(tmp_path), upload.upload_id, json.dumps(chunks)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert child.stdout.startswith("refused: Cannot store a part"), child.stdout + child.stderr
+    assert "File too large" in child.stdout
+    [part] = uploads.parts(upload)
+    assert (part.size, part.etag) == (8, hashlib.md5(b"old part").hexdigest())
+    assert sorted(os.listdir(tmp_path / upload.upload_id)) == sorted(
+        ["upload.json", "part-00001.json", part.path.name]
+    )

@@ -4,6 +4,9 @@
 creates the data directory's state on first start (local CA, root credentials,
 user pools), starts the mail sink, the AWS-compatible endpoint and one gateway per
 API, then writes ``endpoints.json``. ``stop()`` undoes it in reverse order.
+
+The AWS endpoint also serves the cloud's admin API (``/_overcast/``: cache stats and
+flushes), for the bearer token written to ``<data dir>/admin-token`` at each start.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 
 from overcast import spec
 from overcast.local import servers
+from overcast.local.admin import TOKEN_FILE, AdminApp, ServiceCaches, write_admin_token
 from overcast.local.aws_endpoint import AwsEndpoint
 from overcast.local.aws_services import AwsServices, ServiceResources
 from overcast.local.credentials import load_or_create_root_credentials
@@ -28,6 +32,7 @@ from overcast.local.endpoints import (
     UserPoolEndpoint,
 )
 from overcast.local.functions.invoker import FunctionInvoker
+from overcast.local.functions.stats import ReadCacheStats
 from overcast.local.gateway.app import Gateway
 from overcast.local.gateway.authorizer import CognitoAuthorizer
 from overcast.local.mail import Mailbox, SmtpSink
@@ -50,6 +55,7 @@ class ServiceRuntime:
     invoker: FunctionInvoker
     resources: ServiceResources
     listener: servers.Listener | None = None
+    gateway: Gateway | None = None
 
 
 @dataclass
@@ -75,6 +81,7 @@ class LocalCloud:
             self.services.append(self._build_service(service, aws, smtp_port, aws_url, ca))
         await asyncio.gather(*(runtime.invoker.start() for runtime in self.services))
         self._bind_apis()
+        self._aws.admin = self._admin_app()
         self._tasks = list(
             await servers.serve(self._listeners, ca.server_cert_path, ca.server_key_path)
         )
@@ -140,8 +147,18 @@ class LocalCloud:
             name = runtime.service.name
             port = self.settings.ports.for_api(name, position)
             runtime.listener = servers.bind(f"the {name} API", self.settings.host, port)
-            runtime.listener.app = self._gateway(runtime)
+            runtime.listener.app = runtime.gateway = self._gateway(runtime)
             self._listeners.append(runtime.listener)
+
+    def _admin_app(self) -> AdminApp:
+        services = {
+            runtime.service.name: ServiceCaches(
+                runtime.gateway.stage_cache if runtime.gateway else None,
+                ReadCacheStats(runtime.invoker),
+            )
+            for runtime in self.services
+        }
+        return AdminApp(write_admin_token(self.settings.data_dir), services)
 
     async def stop(self) -> None:
         await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]
@@ -151,6 +168,7 @@ class LocalCloud:
         if self._sink is not None:
             await self._sink.stop()
         self.settings.endpoints_file.unlink(missing_ok=True)
+        (self.settings.data_dir / TOKEN_FILE).unlink(missing_ok=True)
 
     def _build_service(
         self, service: spec.Service, aws: AwsServices, smtp_port: int, aws_url: str, ca: LocalCA
@@ -175,7 +193,7 @@ class LocalCloud:
             account_id=settings.account_id,
             python_path=[str(entry) for entry in settings.python_path],
             variables={
-                function.name: function_resources(function, resources)
+                function.name: function_resources(service.name, function, resources)
                 for function in service.all_functions
             },
         )
@@ -232,13 +250,17 @@ class LocalCloud:
         )
 
 
-def function_resources(function: spec.Function, resources: ServiceResources) -> dict[str, str]:
+def function_resources(
+    service_name: str, function: spec.Function, resources: ServiceResources
+) -> dict[str, str]:
     """The physical names of what ``function`` declares it uses, as its variables.
 
     Only what it declares: on AWS the deployer passes exactly these, so a function
     that forgets a declaration fails here as it would there.
     """
     names: dict[str, str] = {}
+    for table in function.tables:
+        names[resource_variable("TABLE", table.name)] = f"{service_name}-{table.name}"
     for pool in function.user_pools:
         names[resource_variable("USER_POOL", pool.name)] = resources.user_pools[pool.name].pool_id
     for identities in function.identity_pools:

@@ -1,11 +1,63 @@
-"""Pick a port's adapter from a function's configuration. Used by each app's bootstrap()."""
+"""Pick a port's adapter from a function's configuration. Used by each app's bootstrap().
+
+``config.backend`` chooses: ``local`` gives the embedded adapters (SQLite tables under
+the data directory, the local cloud's filesystem buckets, SMTP to its sink); ``aws``
+gives DynamoDB, S3 and SES v2. Resources are found by their physical names, which
+the deployer (or the local cloud) passes as ``OVERCAST_RESOURCE_<KIND>_<NAME>``.
+
+A table declared with a read cache gets one (``CachedTable``) around its adapter;
+:data:`read_caches` remembers every read cache this process opened, so that the local
+cloud can ask a function's execution environment for their counters. On AWS the read
+cache is the table's DAX cluster: when the function is given its endpoint
+(``OVERCAST_RESOURCE_DAX_<TABLE>``), the table talks to it through the DAX client
+(``amazondax``, which the function's bundle must then hold); otherwise to DynamoDB.
+
+:data:`aws_clients` builds each boto3 client once per process (boto3 clients are
+thread-safe), with the function's region and, when set, its AWS endpoint and CA
+bundle; boto3 finds the credentials (on Lambda, the function role's). boto3 is
+imported only when an AWS adapter is opened: it is on Lambda, not in the local
+runtime's requirements.
+"""
 
 from __future__ import annotations
 
+import importlib
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from overcast import spec
 from overcast.ports.identities import IdentityDirectory
+from overcast.ports.mail import Mailer
+from overcast.ports.objects import ObjectStore
 from overcast.ports.tables import Table
-from overcast.runtime.config import RuntimeConfig
+from overcast.ports.tables.cached import CachedTable, StatsByTable, merge_stats
+from overcast.runtime.config import RuntimeConfig, resource_variable
+
+if TYPE_CHECKING:
+    from overcast.ports.objects.filesystem import FilesystemBuckets
+
+
+class OpenedReadCaches:
+    """The read caches a process opened, by table name."""
+
+    def __init__(self) -> None:
+        self._caches: list[tuple[str, CachedTable]] = []
+        self._lock = threading.Lock()
+
+    def add(self, name: str, cache: CachedTable) -> CachedTable:
+        with self._lock:
+            self._caches.append((name, cache))
+        return cache
+
+    def stats(self) -> StatsByTable:
+        """Each table's item and query cache counters, summed over its caches."""
+        with self._lock:
+            caches = list(self._caches)
+        return merge_stats({name: cache.stats()} for name, cache in caches)
+
+
+read_caches = OpenedReadCaches()
 
 
 def table_path(config: RuntimeConfig, declaration: spec.Table) -> str:
@@ -16,12 +68,16 @@ def table_path(config: RuntimeConfig, declaration: spec.Table) -> str:
 
 
 def open_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
-    """The table adapter for this environment: SQLite locally, DynamoDB on AWS."""
-    if config.backend == "local":
-        from overcast.ports.tables.sqlite import SqliteTable
+    """The table adapter for this environment: SQLite locally, DynamoDB on AWS; behind its
+    declared read cache (in-process locally; the DAX client on AWS)."""
+    if config.backend == "aws":
+        return _dynamodb_table(declaration, config)
+    from overcast.ports.tables.sqlite import SqliteTable
 
-        return SqliteTable(declaration, table_path(config, declaration))
-    raise NotImplementedError("The DynamoDB table adapter arrives with the AWS deployment.")
+    table = SqliteTable(declaration, table_path(config, declaration))
+    if declaration.read_cache is None:
+        return table
+    return read_caches.add(declaration.name, CachedTable(table, declaration.read_cache))
 
 
 def open_identity_directory(
@@ -37,3 +93,109 @@ def open_identity_directory(
         endpoint=config.aws_endpoint,
         ca_bundle=config.ca_bundle,
     )
+
+
+def open_bucket(declaration: spec.Bucket, config: RuntimeConfig) -> ObjectStore:
+    """The bucket's objects: the local cloud's filesystem bucket locally, S3 on AWS."""
+    name = config.resource("BUCKET", declaration.name)
+    if config.backend == "aws":
+        from overcast.ports.objects.s3 import S3ObjectStore
+
+        return S3ObjectStore(name, aws_clients.client("s3", config))
+    return local_buckets.of(config).store(name)
+
+
+def open_mailer(config: RuntimeConfig) -> Mailer:
+    """The mailer: SMTP to the local cloud's sink (or any server) locally, SES v2 on AWS."""
+    if config.backend == "aws":
+        from overcast.ports.mail.ses import SesMailer
+
+        return SesMailer(aws_clients.client("sesv2", config))
+    from overcast.ports.mail.smtp import SmtpMailer
+
+    return SmtpMailer(config.smtp_host, config.smtp_port)
+
+
+def _dynamodb_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
+    from overcast.ports.tables.dynamodb import DynamoDbTable
+
+    name = config.resource("TABLE", declaration.name)
+    dax = config.resources.get(resource_variable("DAX", declaration.name))
+    if declaration.read_cache is not None and dax:
+        return DynamoDbTable(declaration, name, aws_clients.dax(dax, config))
+    return DynamoDbTable(declaration, name, aws_clients.client("dynamodb", config))
+
+
+class AwsClients:
+    """boto3 (and DAX) clients, built once per process for each service and endpoint."""
+
+    def __init__(self) -> None:
+        self._clients: dict[tuple[str | None, ...], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, config: RuntimeConfig) -> Any:
+        """The boto3 client of ``service`` for ``config``'s region, endpoint, CA bundle."""
+        key = (service, config.region, config.aws_endpoint, config.ca_bundle)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = _boto3_client(service, config)
+            return self._clients[key]
+
+    def dax(self, endpoint: str, config: RuntimeConfig) -> Any:
+        """The DAX client of the cluster at ``endpoint`` (``dax://`` or ``daxs://``)."""
+        key = ("dax", config.region, endpoint)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = _dax_client(endpoint, config)
+            return self._clients[key]
+
+
+def _boto3_client(service: str, config: RuntimeConfig) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    from overcast.ports.objects.s3 import client_config
+
+    settings = client_config() if service == "s3" else Config(retries={"mode": "standard"})
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        region_name=config.region,
+        endpoint_url=config.aws_endpoint,
+        verify=config.ca_bundle,
+        config=settings,
+    )
+
+
+def _dax_client(endpoint: str, config: RuntimeConfig) -> Any:
+    try:
+        amazondax = importlib.import_module("amazondax")
+    except ImportError as exc:
+        raise RuntimeError(
+            f"The function is given the DAX cluster {endpoint!r}, but the DAX client is "
+            "not installed: add amazon-dax-client to the function's bundle."
+        ) from exc
+    return amazondax.AmazonDaxClient(endpoint_url=endpoint, region_name=config.region)
+
+
+class LocalBuckets:
+    """The local cloud's buckets, opened once per process for each data directory."""
+
+    def __init__(self) -> None:
+        self._opened: dict[Path, FilesystemBuckets] = {}
+        self._lock = threading.Lock()
+
+    def of(self, config: RuntimeConfig) -> FilesystemBuckets:
+        """The buckets the local cloud keeps under ``config.data_dir`` (``s3/buckets``)."""
+        from overcast.ports.objects.filesystem import FilesystemBuckets
+
+        if config.data_dir is None:
+            raise ValueError("The local backend needs a data directory (OVERCAST_DATA_DIR).")
+        root = config.data_dir / "s3" / "buckets"
+        with self._lock:
+            if root not in self._opened:
+                self._opened[root] = FilesystemBuckets(root)
+            return self._opened[root]
+
+
+aws_clients = AwsClients()
+local_buckets = LocalBuckets()

@@ -15,7 +15,9 @@ user's to-do: it is simply not found. Writes are optimistic: each one is conditi
 on the version it read (DynamoDB's ``ConditionExpression: version = :read``), so two
 concurrent writers cannot lose each other's update. With an ``expected_version`` (the
 caller's ``If-Match``) a changed to-do is a :class:`VersionConflict`; without one the
-write is retried on the fresh version.
+write is retried on the fresh version. The version a write is based on is read
+consistently (``ConsistentRead``), past the table's read cache: a cached, older copy
+would only make every retry fail.
 
 Lists are newest first: a descending query of the user's partition (or of their
 ``by-completed`` partition). The page cursor is the id of the page's last to-do; the
@@ -76,9 +78,13 @@ class TodoRepository:
         self._table.put(_item(owner, todo), condition=ItemNotExists())
         return todo
 
-    def get(self, owner: str, todo_id: str) -> Todo:
-        """The owner's to-do; :class:`TodoNotFound` if they have none with this id."""
-        item = self._table.get(_key(owner, todo_id)) if is_todo_id(todo_id) else None
+    def get(self, owner: str, todo_id: str, *, consistent: bool = False) -> Todo:
+        """The owner's to-do; :class:`TodoNotFound` if they have none with this id.
+
+        ``consistent`` reads the table itself, never a cache: what a write is based on.
+        """
+        key = _key(owner, todo_id)
+        item = self._table.get(key, consistent=consistent) if is_todo_id(todo_id) else None
         if item is None:
             raise TodoNotFound(todo_id)
         return _todo(item)
@@ -126,7 +132,7 @@ class TodoRepository:
         try:
             deleted = self._table.delete(key, condition=_at_version(expected_version))
         except ConditionFailed:
-            if self._table.get(key) is None:
+            if self._table.get(key, consistent=True) is None:
                 raise TodoNotFound(todo_id) from None
             raise VersionConflict(todo_id) from None
         if deleted is None:
@@ -136,7 +142,7 @@ class TodoRepository:
         self, owner: str, todo_id: str, changes: dict[str, Any], expected_version: int | None
     ) -> Todo:
         for _ in range(MAX_WRITE_ATTEMPTS):
-            current = self.get(owner, todo_id)
+            current = self.get(owner, todo_id, consistent=True)
             if expected_version is not None and current.version != expected_version:
                 raise VersionConflict(todo_id)
             revised = current.revised(changes, self._clock())

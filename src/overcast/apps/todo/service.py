@@ -10,6 +10,10 @@ Table layout (single-table style; the item shape is private to ``repository.py``
 Ids are ULIDs, so sort-key order is creation order and "newest first" is a
 descending query.
 
+Reads are cached twice, as on AWS: the table has a read cache (DAX), and the API's
+stage caches each user's GETs, keyed by the caller. A user's write drops their
+cached GETs of what it changed, so they always read their own writes.
+
 Files: each signed-in user exchanges their ID token at the ``files`` identity pool
 for temporary credentials that reach only their own folder, ``<identity id>/``, of
 the ``files`` bucket; they read and write it directly with any S3 client. A to-do's
@@ -33,6 +37,7 @@ todos_table = spec.Table(
             sort_key=spec.Key("id"),
         ),
     ),
+    read_cache=spec.ReadCache(),
 )
 
 users = spec.UserPool(
@@ -57,14 +62,30 @@ api_function = spec.Function(
 
 _signed_in = spec.CognitoAuthorizer(users)
 
+# Stage cache keys: always the caller (each user's list is their own) and the Origin
+# (the CORS headers echo it, so a browser must not be served another origin's answer),
+# then what the route reads: every query parameter of the list, the id of one to-do.
+_ORIGIN = "method.request.header.Origin"
+_list_key = spec.RouteCache(
+    key_parameters=(
+        spec.CALLER,
+        _ORIGIN,
+        "method.request.querystring.limit",
+        "method.request.querystring.cursor",
+        "method.request.querystring.completed",
+    )
+)
+_item_key = spec.RouteCache(key_parameters=(spec.CALLER, _ORIGIN, "method.request.path.id"))
+
 todo_api = spec.Api(
     name="todo",
     stage="v1",
     cors=spec.Cors(),
+    cache=spec.StageCache(),
     routes=(
         spec.Route("POST", "/todos", api_function, _signed_in),
-        spec.Route("GET", "/todos", api_function, _signed_in),
-        spec.Route("GET", "/todos/{id}", api_function, _signed_in),
+        spec.Route("GET", "/todos", api_function, _signed_in, cache=_list_key),
+        spec.Route("GET", "/todos/{id}", api_function, _signed_in, cache=_item_key),
         spec.Route("PUT", "/todos/{id}", api_function, _signed_in),
         spec.Route("PATCH", "/todos/{id}", api_function, _signed_in),
         spec.Route("DELETE", "/todos/{id}", api_function, _signed_in),

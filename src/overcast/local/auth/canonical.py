@@ -57,12 +57,21 @@ def canonical_path(raw_path: str, *, double_encode: bool = True) -> str:
     return uri_encode(remove_dot_segments(raw_path), keep_slash=True)
 
 
-def query_pairs(raw_query: str) -> list[tuple[str, str]]:
-    """The decoded ``(name, value)`` pairs of a raw query string, in order."""
+def query_pairs(raw_query: str, *, strict: bool = False) -> list[tuple[str, str]]:
+    """The decoded ``(name, value)`` pairs of a raw query string, in order.
+
+    Each name and value is percent-decoded once, as UTF-8, and ``+`` stays a plus: the
+    canonical query re-encodes exactly what was decoded (a plus as ``%2B``), and AWS's
+    SDKs send a space as ``%20``, never ``+``. An endpoint that reads the request's
+    parameters must decode them with this same function, or a request could mean one
+    thing to the signature and another to the operation. ``strict``: bytes that are
+    not UTF-8 raise ``UnicodeDecodeError`` instead of becoming U+FFFD.
+    """
+    errors = "strict" if strict else "replace"
     pairs: list[tuple[str, str]] = []
     for part in raw_query.split("&") if raw_query else ():
         name, _, value = part.partition("=")
-        pairs.append((unquote(name), unquote(value)))
+        pairs.append((unquote(name, errors=errors), unquote(value, errors=errors)))
     return pairs
 
 

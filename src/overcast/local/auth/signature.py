@@ -163,12 +163,21 @@ def request_time(headers: Sequence[tuple[str, str]]) -> tuple[datetime, str]:
 
 @dataclass(frozen=True)
 class SignedParts:
-    """The parts of a request a signature covers; ``path`` and ``query`` raw, as sent."""
+    """The parts of a request a signature covers; ``path`` and ``query`` raw, as sent.
+
+    ``pairs`` is the query as the endpoint decoded it (with :func:`canonical.query_pairs`)
+    to serve the request, so that the signature covers exactly what is served; ``None``
+    decodes ``query`` here.
+    """
 
     method: str
     path: str
     query: str
     headers: Sequence[tuple[str, str]]
+    pairs: Sequence[tuple[str, str]] | None = None
+
+    def query_pairs(self) -> Sequence[tuple[str, str]]:
+        return canonical.query_pairs(self.query) if self.pairs is None else self.pairs
 
 
 @dataclass(frozen=True)
@@ -194,7 +203,7 @@ def calculate(
     presigned: bool = False,
 ) -> Calculation:
     """Recompute ``claim``'s signature over ``request`` with the derived signing ``key``."""
-    pairs = canonical.query_pairs(request.query)
+    pairs = request.query_pairs()
     if presigned:
         pairs = [(name, value) for name, value in pairs if name != SIGNATURE_PARAMETER]
     signed = sorted(claim.signed_headers)

@@ -235,6 +235,10 @@ class EnvironmentPool:
         """Start one environment ahead of the first invocation (and check the handler loads)."""
         await self._start()
 
+    def live(self) -> list[ExecutionEnvironment]:
+        """The environments that are running."""
+        return [each for each in self._ready if each.alive]
+
     def discard(self, environment: ExecutionEnvironment) -> None:
         """Kill an environment that must not serve again."""
         environment.kill()

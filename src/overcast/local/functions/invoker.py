@@ -208,6 +208,12 @@ class FunctionInvoker:
                     "Runtime.ExitError", "Runtime exited without providing a reason"
                 ) from None
 
+    def environments(self) -> list[ExecutionEnvironment]:
+        """Every running execution environment, of every function."""
+        return [
+            each for deployed in self._deployed.values() for each in deployed.environments.live()
+        ]
+
     async def close(self) -> None:
         """Take no more work; let running invocations finish (2 s at most), then end."""
         ending = [

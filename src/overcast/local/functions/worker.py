@@ -18,6 +18,9 @@ reports whether it could, then runs one invocation at a time until the socket cl
   by its class name (its traceback goes to the log), a result that is not JSON
   ``Runtime.MarshalError``, ``sys.exit`` ``Runtime.ExitError`` (and the worker exits,
   as Lambda discards that environment).
+
+Not Lambda's: ``{"stats": true}`` in asks for the counters of the read caches the
+function opened (``overcast stats``); ``{"stats": {table: {cache: counters}}}`` out.
 """
 
 from __future__ import annotations
@@ -56,10 +59,21 @@ def run(channel: socket.socket) -> None:
         return
     write_frame(channel, b'{"ready":true}')
     while (frame := read_frame(reader)) is not None:
-        reply, exiting = invoke(handler, orjson.loads(frame))
+        request = orjson.loads(frame)
+        if "stats" in request:
+            write_frame(channel, read_cache_stats())
+            continue
+        reply, exiting = invoke(handler, request)
         write_frame(channel, reply)
         if exiting:
             return
+
+
+def read_cache_stats() -> bytes:
+    """The counters of this environment's read caches (none if it opened no table)."""
+    adapters = sys.modules.get("overcast.runtime.adapters")
+    stats = {} if adapters is None else adapters.read_caches.stats()
+    return orjson.dumps({"stats": stats})
 
 
 def invoke(handler: Any, request: dict[str, Any]) -> tuple[bytes, bool]:

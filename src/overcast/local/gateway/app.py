@@ -3,7 +3,8 @@
 Served at ``https://127.0.0.1:<port>/<stage>/<resource path>``, like the execute-api
 endpoint. Each request goes through the same steps as on API Gateway:
 
-    stage prefix -> route -> body limit -> authorizer -> event -> invoke -> response
+    stage prefix -> route -> body limit -> authorizer -> stage cache -> event -> invoke
+    -> response
 
 - A wrong stage, unknown path or unserved method: 403 ``Missing Authentication
   Token`` (API Gateway's answer for anything it has no method for).
@@ -16,6 +17,8 @@ endpoint. Each request goes through the same steps as on API Gateway:
   504 ``Endpoint request timed out``; a function error, timeout or malformed answer: 502.
 - Every response carries ``x-amzn-RequestId``, ``x-amz-apigw-id`` and
   ``X-Amzn-Trace-Id`` (an incoming trace header is propagated, as X-Ray does).
+- An API with a stage cache answers cached GETs without invoking the function (see
+  ``stagecache``), and says what its cache did in ``X-Overcast-Cache`` (local only).
 
 Per request the hot path is: one pass over the headers, a dict lookup (a literal
 path's match is made once) or a short tree walk for the route, a dict lookup for a
@@ -59,6 +62,7 @@ from overcast.local.gateway.responses import (
     proxy_response,
 )
 from overcast.local.gateway.routes import RouteMatch, RouteTable
+from overcast.local.gateway.stagecache import OUTCOME_HEADERS, StageCache
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -102,7 +106,10 @@ class RequestIds(NamedTuple):
 
 
 class Gateway:
-    """A REST API's stage, served as an ASGI app; ``access_log=None`` writes no access log."""
+    """A REST API's stage, served as an ASGI app; ``access_log=None`` writes no access log.
+
+    An API that declares a stage cache gets one (``stage_cache`` to inject your own).
+    """
 
     def __init__(
         self,
@@ -114,8 +121,12 @@ class Gateway:
         api_id: str,
         access_log: Callable[[str], None] | None,
         clock: Callable[[], float] = time.time,
+        stage_cache: StageCache | None = None,
     ) -> None:
         _check_wiring(api, invoker, authorizers)
+        if stage_cache is None and api.cache is not None:
+            stage_cache = StageCache(api)
+        self.stage_cache = stage_cache
         self._invoker = invoker
         self._authorizers = authorizers
         self._routes = RouteTable(api.routes, cors_preflight=api.cors is not None)
@@ -166,19 +177,37 @@ class Gateway:
         if route is None:
             assert self._cors is not None
             return self._cors.preflight(headers.get("origin"), id_headers)
-        request.body = await read_body(receive, headers)
+        if "content-length" in headers or "transfer-encoding" in headers:
+            request.body = await read_body(receive, headers)
         claims = None
         if route.authorizer is not None:
             authorizer = self._authorizers[route.authorizer.user_pool.name]
             claims = authorizer.authorize(headers.get("authorization"))
+        if self.stage_cache is None:
+            response = await self._integrate(request, match, claims)
+            response.headers.extend(id_headers)
+            return response
+        response, outcome = await self.stage_cache.serve(
+            request, match, claims, lambda: self._integrate(request, match, claims)
+        )
+        response.headers += (*id_headers, OUTCOME_HEADERS[outcome])
+        return response
+
+    async def _integrate(
+        self, request: GatewayRequest, match: RouteMatch, claims: Mapping[str, str] | None
+    ) -> HttpResponse:
+        """The function's answer, as an HTTP response without the per-request headers."""
+        function = match.route.function if match.route else None
+        assert function is not None
+        accept = request.headers.get("accept")
         event = self._events.build(request, match, claims)
         # The invoker enforces the function's timeout, and gives up waiting at the
         # integration timeout when that comes first.
         try:
-            result = await self._invoker.invoke(route.function, event, give_up_after=self._timeout)
+            result = await self._invoker.invoke(function, event, give_up_after=self._timeout)
         except (TimeoutError, FunctionError) as exc:
-            raise self._integration_error(route.function, exc) from exc
-        return proxy_response(result, self._binary, headers.get("accept"), id_headers)
+            raise self._integration_error(function, exc) from exc
+        return proxy_response(result, self._binary, accept, [])
 
     def _integration_error(self, function: spec.Function, exc: Exception) -> GatewayError:
         # Past the integration timeout: 504. A function's own timeout expires first when

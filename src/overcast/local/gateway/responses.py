@@ -5,6 +5,7 @@ as ``{"message": ...}`` JSON with ``x-amzn-ErrorType``::
 
     GatewayError
      ├── MissingAuthenticationToken  403  unknown stage, path or method
+     ├── AccessDenied                403  e.g. a cache invalidation the caller may not make
      ├── Unauthorized                401  Cognito authorizer refused the token
      │    └── TokenExpired           401  "The incoming token has expired"
      ├── RequestTooLarge             413  body over API Gateway's 10 MB payload limit
@@ -115,6 +116,14 @@ class MissingAuthenticationToken(GatewayError):
     status = 403
     message = "Missing Authentication Token"
     error_type = "MissingAuthenticationTokenException"
+
+
+class AccessDenied(GatewayError):
+    """The caller may not do this (``ACCESS_DENIED``)."""
+
+    status = 403
+    message = "User is not authorized to access this resource"
+    error_type = "AccessDeniedException"
 
 
 class Unauthorized(GatewayError):

@@ -21,7 +21,8 @@ methods. The rules copied here:
   With ``cors_preflight=True`` every resource serves OPTIONS with that mock, which a
   match reports as ``route=None``.
 
-Literal paths are looked up in one dict; only templated paths walk the tree.
+Literal paths are looked up in one dict; only templated paths walk the tree, and the
+matches of the most recent templated paths are remembered (a bounded dict).
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class _Node:
     matches: dict[str, RouteMatch] = field(default_factory=dict)
 
 
+# How many templated paths' matches a route table remembers before it starts afresh.
+_RECENT_MATCHES = 4096
+
+
 class RouteTable:
     """All routes of one API, precompiled for cheap matching."""
 
@@ -81,6 +86,7 @@ class RouteTable:
                 method: RouteMatch(route, node.resource, None)
                 for method, route in node.methods.items()
             }
+        self._recent: dict[tuple[str, str], RouteMatch | None] = {}
 
     def match(self, method: str, path: str) -> RouteMatch | None:
         """The route for ``method`` on ``path`` (the request path after the stage)."""
@@ -93,8 +99,14 @@ class RouteTable:
                 return found
         if not path.startswith("/"):
             return None
+        if (method, path) in self._recent:
+            return self._recent[method, path]  # shared: its parameters are read, never changed
         segments = path[1:].split("/") if path != "/" else []
-        return _search(self._root, segments, 0, method, [])
+        found = _search(self._root, segments, 0, method, [])
+        if len(self._recent) >= _RECENT_MATCHES:
+            self._recent.clear()
+        self._recent[method, path] = found
+        return found
 
     def _resource_node(self, path: str) -> _Node:
         node = self._root

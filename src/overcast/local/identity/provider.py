@@ -37,8 +37,8 @@ from overcast.local.identity.store import UserPoolStore
 from overcast.ports.mail import Mailer
 
 SERVICE = "cognito-idp"
-# Every flow a declaration can name is served (USER_SRP_AUTH too, see ``srp_sign_in``);
-# a flow added to ``spec.AuthFlow`` before the pools serve it belongs here.
+
+
 @dataclass(frozen=True)
 class RegisteredPool:
     """A pool as the rest of the local cloud sees it (gateway authorizers, ``overcast env``)."""

@@ -15,9 +15,15 @@ authorizes a request"):
   ``s3:DeleteObject``; CopyObject needs ``s3:GetObject`` on its source as well as
   ``s3:PutObject`` on its destination.
 - Condition keys of the request: ``aws:SecureTransport``, ``aws:SourceIp``,
-  ``s3:authType`` (``REST-HEADER`` / ``REST-QUERY-STRING``) and
-  ``s3:signatureversion`` for signed requests; ``s3:prefix``, ``s3:delimiter`` and
-  ``s3:max-keys`` for the listings, when the request has the parameter.
+  ``s3:TlsVersion`` over TLS (when the server tells the version); for signed requests
+  those of the signature (``s3:authType``, ``s3:signatureversion``,
+  ``s3:signatureAge``, ``s3:x-amz-content-sha256``: see :mod:`.signing`).
+- Condition keys of the operation, when the request has the parameter or header:
+  ``s3:prefix``, ``s3:delimiter`` and ``s3:max-keys`` for the listings;
+  ``s3:x-amz-copy-source``, ``s3:x-amz-metadata-directive`` and
+  ``s3:x-amz-server-side-encryption`` for the writes (``s3:PutObject``: PutObject,
+  CopyObject, CreateMultipartUpload), as S3's service authorization reference lists
+  them for that action.
 - ``aws:SourceArn`` is set by an AWS service calling on a customer's behalf (CloudFront
   with origin access control). The local CDN edge signs its origin requests as the
   service principal and names its distribution in a header; the endpoint trusts that
@@ -37,6 +43,7 @@ from overcast.local.iam.policy import Policy
 from overcast.local.iam.principals import Principal
 from overcast.local.s3.errors import AccessDenied
 from overcast.local.s3.requests import Operation, S3Call
+from overcast.local.s3.signing import Signing
 
 BucketPolicies = Callable[[str], Sequence[Policy]]
 Context = dict[str, str]
@@ -72,6 +79,18 @@ _LISTINGS = frozenset(
 )
 # Listing parameters and the condition keys S3 gives them.
 _LIST_KEYS = {"prefix": "s3:prefix", "delimiter": "s3:delimiter", "max-keys": "s3:max-keys"}
+_WRITES = frozenset(
+    {Operation.PUT_OBJECT, Operation.COPY_OBJECT, Operation.CREATE_MULTIPART_UPLOAD}
+)
+# Headers of the writes and the condition keys S3 gives them.
+_WRITE_KEYS = {
+    name: f"s3:{name}"
+    for name in (
+        "x-amz-copy-source",
+        "x-amz-metadata-directive",
+        "x-amz-server-side-encryption",
+    )
+}
 
 
 def resource_arn(bucket: str, key: str | None = None) -> str:
@@ -84,8 +103,8 @@ def resource_arn(bucket: str, key: str | None = None) -> str:
 def request_context(
     call: S3Call,
     principal: Principal | None,
+    signing: Signing | None,
     *,
-    presigned: bool,
     source_arn_header: str | None = None,
 ) -> Context:
     """The condition keys a request carries, whatever its operation."""
@@ -93,21 +112,25 @@ def request_context(
         "aws:SecureTransport": "true" if call.secure else "false",
         "aws:SourceIp": call.source_ip,
     }
-    if principal is not None:
-        context["s3:authType"] = "REST-QUERY-STRING" if presigned else "REST-HEADER"
-        context["s3:signatureversion"] = "AWS4-HMAC-SHA256"
-        if source_arn_header is not None and is_service(principal):
-            source_arn = call.headers.get(source_arn_header)
-            if source_arn:
-                context["aws:SourceArn"] = source_arn
+    if call.tls_version is not None:
+        context["s3:TlsVersion"] = call.tls_version
+    if signing is not None:
+        context.update(signing.condition_keys())
+    if principal is not None and source_arn_header is not None and is_service(principal):
+        source_arn = call.headers.get(source_arn_header)
+        if source_arn:
+            context["aws:SourceArn"] = source_arn
     return context
 
 
 def operation_context(call: S3Call) -> Context:
-    """The condition keys of the operation itself (the listings' parameters)."""
-    if call.operation not in _LISTINGS:
-        return {}
-    return {key: call.query[name] for name, key in _LIST_KEYS.items() if name in call.query}
+    """The condition keys of the operation itself (its parameters and headers)."""
+    if call.operation in _LISTINGS:
+        return {key: call.query[name] for name, key in _LIST_KEYS.items() if name in call.query}
+    if call.operation in _WRITES:
+        headers = call.headers
+        return {key: headers[name] for name, key in _WRITE_KEYS.items() if name in headers}
+    return {}
 
 
 def is_service(principal: Principal) -> bool:

@@ -5,15 +5,20 @@ through the steps S3 takes, in S3's order:
 
     read (bucket, key, operation) -> authenticate -> bucket -> authorize -> operation
 
-- Authentication is SigV4, by header or query string (:mod:`.auth`); the body is
-  checked and decoded by the payload it returns (:mod:`.payload`).
+- The request is read once (:mod:`.requests`): its query decoded exactly as its
+  signature decodes it, a SigV2 URL's query-borne headers taken as headers.
+- Authentication is SigV4, by header or query string, or a SigV2 presigned URL
+  (:mod:`.auth`); the body is checked and decoded by the payload it returns
+  (:mod:`.payload`), and how the request was signed becomes condition keys.
 - A missing bucket is ``NoSuchBucket`` for a caller whose own policies would allow the
   operation on it (the account's root user always), and ``AccessDenied`` for anyone
   else, so that a stranger learns nothing about which buckets exist.
 - Every request is authorized before any data is read or changed (:mod:`.actions`);
   a denied request changes nothing and reads nothing, not even its body.
 - Every answer carries ``x-amz-request-id`` and ``x-amz-id-2``; errors are S3's XML
-  (none for HEAD). An unexpected failure is a logged 500 ``InternalError``.
+  (none for HEAD). An unexpected failure is a logged 500 ``InternalError``; so is a
+  failure of the object store (a full disk, an I/O error), whose message tells what
+  failed. Nothing is acknowledged that was not stored whole.
 - Object bodies stream out in 256 KiB chunks straight from the object store's file,
   with ASGI flow control: a 5 GB object costs one chunk of memory.
 
@@ -145,16 +150,18 @@ class S3Endpoint:
 
     async def _serve(self, call: S3Call, receive: Receive) -> S3Response:
         request = S3Request(
-            call.method, call.raw_path, call.raw_query, call.header_pairs, call.secure
+            call.method,
+            call.raw_path,
+            call.raw_query,
+            call.header_pairs,
+            call.secure,
+            call.query_pairs,
         )
         authentication = self._authenticator.authenticate(request)
         session = authentication.session
         principal = session.principal if session is not None else None
         context = request_context(
-            call,
-            principal,
-            presigned=authentication.presigned,
-            source_arn_header=self._source_arn_header,
+            call, principal, authentication.signing, source_arn_header=self._source_arn_header
         )
         access = Access(
             self._evaluator,
@@ -175,7 +182,9 @@ class S3Endpoint:
             raise NoSuchBucket(BucketName=call.bucket) from exc
         except port.ObjectStoreUnavailable as exc:
             logger.error("%s %s: %s", call.method, call.resource, exc)
-            raise S3Error() from exc
+            raise S3Error(
+                f"{S3Error.default_message} The local object store failed: {exc}"
+            ) from exc
 
     def _check_owner(self, call: S3Call) -> None:
         # S3: a request naming another account in x-amz-expected-bucket-owner (or

@@ -14,12 +14,15 @@ forms share one recomputation (:mod:`overcast.local.auth.signature`); what S3 ad
   (``AuthorizationHeaderMalformed``: "the region 'x' is wrong; expecting 'y'").
   A scheme other than ``AWS4-HMAC-SHA256`` is ``InvalidArgument`` "Unsupported
   Authorization Type"; SigV2 (``AWS key:sig``) is ``InvalidRequest``.
-- Query form: ``X-Amz-Algorithm``, ``-Credential``, ``-Date``, ``-Expires``,
-  ``-SignedHeaders`` and ``-Signature`` are all required, ``X-Amz-Expires`` is
-  1..604800 seconds (``AuthorizationQueryParametersError``); the payload is
-  ``UNSIGNED-PAYLOAD`` unless ``x-amz-content-sha256`` was signed along; past
-  ``X-Amz-Date + X-Amz-Expires`` the URL is ``AccessDenied`` "Request has expired",
-  more than 15 minutes before ``X-Amz-Date`` "Request is not yet valid".
+- Query form: its parameters and validity window are :mod:`.sigv4_query`'s; the
+  payload is ``UNSIGNED-PAYLOAD`` unless ``x-amz-content-sha256`` was signed along.
+  A SigV2 presigned URL (``AWSAccessKeyId``, ``Signature``, ``Expires``) is checked
+  as :mod:`.sigv2` says.
+- The query is the one the request reader decoded (:func:`.requests.decode_query`):
+  the signature covers exactly the parameters the operation is served with.
+- What the signature tells the policies (``s3:authType``, ``s3:signatureversion``,
+  ``s3:signatureAge``, ``s3:x-amz-content-sha256``) comes out as the
+  :class:`~.signing.Signing` of the :class:`Authentication`.
 - An unknown access key is ``InvalidAccessKeyId``, and so is a temporary key sent
   without its session token (S3 cannot resolve it); a wrong token, or one sent
   with long-term keys, is ``InvalidToken``; a session past its expiry is
@@ -33,7 +36,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from overcast.local.auth import canonical
 from overcast.local.auth.chunked import ChunkChain
@@ -48,11 +51,10 @@ from overcast.local.auth.signature import (
     first_header,
     parse_amz_date,
     parse_authorization,
-    parse_credential,
     request_time,
 )
 from overcast.local.iam.principals import Session
-from overcast.local.s3 import sigv2
+from overcast.local.s3 import sigv2, sigv4_query
 from overcast.local.s3.errors import (
     AccessDenied,
     AuthorizationHeaderMalformed,
@@ -73,27 +75,27 @@ from overcast.local.s3.payload import (
     check_content_sha256,
     payload_from_headers,
 )
+from overcast.local.s3.requests import decode_query, single_valued
+from overcast.local.s3.signing import (
+    Form,
+    Signing,
+    header_signing,
+    query_signing,
+    signing_form,
+    sigv2_query_signing,
+)
 
 SERVICE = "s3"
-MAX_SKEW = timedelta(minutes=15)
-MAX_EXPIRES = 604800  # seven days, the longest a SigV4 presigned URL lives
-QUERY_PARAMETERS = (
-    "X-Amz-Algorithm",
-    "X-Amz-Credential",
-    "X-Amz-Signature",
-    "X-Amz-Date",
-    "X-Amz-SignedHeaders",
-    "X-Amz-Expires",
-)
-_SERVER_TIME = "%Y-%m-%dT%H:%M:%SZ"
+MAX_SKEW = sigv4_query.MAX_SKEW
+_SERVER_TIME = sigv4_query.SERVER_TIME
 # SigV2 in the Authorization header ("AWS key:signature"): no current SDK signs
 # requests so, and S3 refuses it for every bucket created since June 2020.
 _SIGV2 = (
     "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
 )
-_EXPECTED_CREDENTIAL = 'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".'
+_EXPECTED_CREDENTIAL = sigv4_query.EXPECTED_CREDENTIAL
 _HEADER_PREFIX = "The authorization header is malformed; "
-_QUERY_PREFIX = "Error parsing the X-Amz-Credential parameter; "
+_QUERY_PREFIX = sigv4_query.CREDENTIAL_PREFIX
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,16 @@ class S3Request:
     raw_query: str  # scope["query_string"].decode("latin-1")
     headers: Sequence[tuple[str, str]]  # names lower-case, values as sent (latin-1 decoded)
     secure: bool  # over TLS (aws:SecureTransport)
+    # The query as the endpoint decoded it to serve the request (S3Call.query_pairs);
+    # None: decoded here, the same way.
+    query: Sequence[tuple[str, str]] | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name``, if sent."""
         return first_header(self.headers, name)
+
+    def query_pairs(self) -> Sequence[tuple[str, str]]:
+        return decode_query(self.raw_query) if self.query is None else self.query
 
 
 SessionLookup = Callable[[str], Session | None]
@@ -116,11 +124,16 @@ SessionLookup = Callable[[str], Session | None]
 
 @dataclass(frozen=True)
 class Authentication:
-    """Who sent a request (``None``: anonymous) and how to check and decode its body."""
+    """Who sent a request (``None``: anonymous), how to check and decode its body, and
+    how it was signed (``None``: not at all)."""
 
     session: Session | None
     payload: Payload
-    presigned: bool
+    signing: Signing | None = None
+
+    @property
+    def presigned(self) -> bool:
+        return self.signing is not None and self.signing.presigned
 
 
 @dataclass(frozen=True)
@@ -147,24 +160,18 @@ class S3Authenticator:
 
     def authenticate(self, request: S3Request) -> Authentication:
         """The request's session and payload rules, or an :class:`S3Error`."""
-        params = dict(canonical.query_pairs(request.raw_query))
+        pairs = request.query_pairs()
+        params = single_valued(pairs)
         header = request.header("authorization")
-        presigned = any(name in params for name in QUERY_PARAMETERS[:3])
-        if header is not None and presigned:
-            raise InvalidArgument(
-                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
-                "Signature query string parameter or the Authorization header should be specified",
-                ArgumentName="Authorization",
-                ArgumentValue=header,
-            )
+        form = signing_form(params, header)
         if header is not None:
             return self._from_header(request, header)
-        if presigned:
+        if form is Form.QUERY_V4:
             return self._from_query(request, params)
-        if "Signature" in params or "AWSAccessKeyId" in params:
+        if form is Form.QUERY_V2:
             return self._from_sigv2_query(request, params)
         content_sha256 = request.header("x-amz-content-sha256")
-        return Authentication(None, payload_from_headers(request.headers, content_sha256), False)
+        return Authentication(None, payload_from_headers(request.headers, content_sha256))
 
     def _from_header(self, request: S3Request, header: str) -> Authentication:
         parsed = _parse_header(header)
@@ -188,20 +195,21 @@ class S3Authenticator:
         )
         now = self._clock()
         self._check_skew(request, moment, now)
-        return self._finish(request, claim, session, now, content_sha256, presigned=False)
+        return self._finish(request, claim, session, now, header_signing(content_sha256))
 
     def _from_query(self, request: S3Request, params: Mapping[str, str]) -> Authentication:
-        claim, expires = self._query_claim(params)
+        claim, expires = sigv4_query.read_claim(params)
         moment = parse_amz_date(claim.timestamp)
-        assert moment is not None  # checked by _query_claim
+        assert moment is not None  # checked by read_claim
         self._check_scope(claim, _QUERY)
         _check_signed_headers(request, claim)
         session = self._session(claim.credential.access_key_id, params.get("X-Amz-Security-Token"))
         now = self._clock()
-        _check_validity(moment, expires, now)
+        sigv4_query.check_validity(moment, expires, now)
         content_sha256 = request.header("x-amz-content-sha256") or UNSIGNED_PAYLOAD
         check_content_sha256(content_sha256)
-        return self._finish(request, claim, session, now, content_sha256, presigned=True)
+        signing = query_signing(now - moment, content_sha256)
+        return self._finish(request, claim, session, now, signing)
 
     def _finish(
         self,
@@ -209,10 +217,9 @@ class S3Authenticator:
         claim: SignatureClaim,
         session: Session,
         now: datetime,
-        content_sha256: str,
-        *,
-        presigned: bool,
+        signing: Signing,
     ) -> Authentication:
+        content_sha256 = signing.content_sha256 or UNSIGNED_PAYLOAD
         if session.expired(now):
             token = session.credentials.session_token or ""
             raise ExpiredToken(**{"Token-0": token})
@@ -220,7 +227,14 @@ class S3Authenticator:
         key = canonical.signing_key(
             session.credentials.secret_access_key, credential.date, credential.region, SERVICE
         )
-        parts = SignedParts(request.method, request.raw_path, request.raw_query, request.headers)
+        parts = SignedParts(
+            request.method,
+            request.raw_path,
+            request.raw_query,
+            request.headers,
+            request.query_pairs(),
+        )
+        presigned = signing.presigned
         calculation = calculate(
             claim, parts, content_sha256, key, double_encode_path=False, presigned=presigned
         )
@@ -230,7 +244,7 @@ class S3Authenticator:
         if content_sha256 in SIGNED_STREAMING:
             chain = ChunkChain(key, claim.timestamp, credential.scope, claim.signature)
         payload = payload_from_headers(request.headers, content_sha256, chain)
-        return Authentication(session, payload, presigned)
+        return Authentication(session, payload, signing)
 
     def _from_sigv2_query(self, request: S3Request, params: Mapping[str, str]) -> Authentication:
         """A Signature Version 2 presigned URL, as botocore makes by default (see sigv2)."""
@@ -240,12 +254,10 @@ class S3Authenticator:
         sigv2.check_expiry(claim, now)
         if session.expired(now):
             raise ExpiredToken(**{"Token-0": session.credentials.session_token or ""})
+        pairs = request.query_pairs()
+        headers = sigv2.with_query_headers(request.headers, pairs)
         to_sign = sigv2.string_to_sign(
-            request.method,
-            request.raw_path,
-            canonical.query_pairs(request.raw_query),
-            request.headers,
-            claim.expires,
+            request.method, request.raw_path, pairs, headers, claim.expires
         )
         expected = sigv2.signature(session.credentials.secret_access_key, to_sign)
         if not sigv2.matches(expected, claim.signature):
@@ -255,35 +267,8 @@ class S3Authenticator:
                 SignatureProvided=claim.signature,
                 StringToSignBytes=_hex_bytes(to_sign),
             )
-        return Authentication(
-            session, payload_from_headers(request.headers, UNSIGNED_PAYLOAD), True
-        )
-
-    def _query_claim(self, params: Mapping[str, str]) -> tuple[SignatureClaim, int]:
-        if any(name not in params for name in QUERY_PARAMETERS):
-            raise AuthorizationQueryParametersError(
-                "Query-string authentication version 4 requires the X-Amz-Algorithm, "
-                "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, "
-                "and X-Amz-Expires parameters."
-            )
-        if params["X-Amz-Algorithm"] != canonical.ALGORITHM:
-            raise AuthorizationQueryParametersError(
-                f'X-Amz-Algorithm only supports "{canonical.ALGORITHM}"'
-            )
-        credential = parse_credential(params["X-Amz-Credential"])
-        if credential is None:
-            raise AuthorizationQueryParametersError(
-                f"{_QUERY_PREFIX}the Credential is mal-formed; {_EXPECTED_CREDENTIAL}"
-            )
-        if parse_amz_date(params["X-Amz-Date"]) is None:
-            raise AuthorizationQueryParametersError(
-                "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
-            )
-        signed_headers = tuple(params["X-Amz-SignedHeaders"].split(";"))
-        claim = SignatureClaim(
-            credential, signed_headers, params["X-Amz-Signature"], params["X-Amz-Date"]
-        )
-        return claim, _expires(params["X-Amz-Expires"])
+        payload = payload_from_headers(headers, UNSIGNED_PAYLOAD)
+        return Authentication(session, payload, sigv2_query_signing())
 
     def _check_scope(self, claim: SignatureClaim, wording: _Wording) -> None:
         problem = self._scope_problem(claim.credential, claim.timestamp)
@@ -371,47 +356,6 @@ def _check_signed_headers(request: S3Request, claim: SignatureClaim) -> None:
         raise AccessDenied(
             "There were headers present in the request which were not signed",
             HeadersNotSigned=", ".join(missing),
-        )
-
-
-def _expires(value: str) -> int:
-    try:
-        seconds = int(value)
-    except ValueError:
-        raise AuthorizationQueryParametersError("X-Amz-Expires should be a number") from None
-    if seconds < 0:
-        raise AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
-    if seconds == 0:
-        # The S3 reference: "The minimum value you can set is 1".
-        raise AuthorizationQueryParametersError("X-Amz-Expires must be at least 1 second")
-    if seconds > MAX_EXPIRES:
-        raise AuthorizationQueryParametersError(
-            "X-Amz-Expires must be less than a week (in seconds); that is, the given "
-            f"X-Amz-Expires must be less than {MAX_EXPIRES} seconds"
-        )
-    return seconds
-
-
-def _check_validity(signed_at: datetime, expires: int, now: datetime) -> None:
-    expiry = signed_at + timedelta(seconds=expires)
-    if now > expiry:
-        raise AccessDenied(
-            "Request has expired",
-            **{
-                "X-Amz-Expires": str(expires),
-                "Expires": expiry.strftime(_SERVER_TIME),
-                "ServerTime": now.strftime(_SERVER_TIME),
-            },
-        )
-    if signed_at > now + MAX_SKEW:
-        # S3 reports X-Amz-Date here in epoch milliseconds.
-        raise AccessDenied(
-            "Request is not yet valid",
-            **{
-                "X-Amz-Date": str(int(signed_at.timestamp() * 1000)),
-                "Expires": expiry.strftime(_SERVER_TIME),
-                "ServerTime": now.strftime(_SERVER_TIME),
-            },
         )
 
 

@@ -13,6 +13,8 @@ What it mirrors from S3 (CopyObject API reference):
 - ``x-amz-copy-source-if-match`` / ``-if-none-match`` / ``-if-modified-since`` /
   ``-if-unmodified-since`` are checked against the source version being copied; any
   failure is 412 ``PreconditionFailed``.
+- ``If-None-Match: *`` and ``If-Match`` make the copy conditional on the destination
+  (:mod:`.conditional_writes`).
 - The caller needs ``s3:GetObject`` on the source as well as ``s3:PutObject`` on the
   destination (authorized before this runs). A missing source key is ``NoSuchKey``
   to a caller who may list the source bucket, else ``AccessDenied``.
@@ -26,10 +28,10 @@ What it mirrors from S3 (CopyObject API reference):
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
-from overcast.local.s3 import xml
+from overcast.local.s3 import conditional_writes, xml
 from overcast.local.s3.actions import Access
 from overcast.local.s3.conditional import Preconditions
 from overcast.local.s3.errors import (
@@ -42,7 +44,7 @@ from overcast.local.s3.exchange import Buckets, Exchange
 from overcast.local.s3.metadata import attributes_from
 from overcast.local.s3.objects import checked_key, missing_key
 from overcast.local.s3.responses import S3Response, iso_time, quoted, xml_response
-from overcast.ports.objects import ObjectAttributes, ObjectInfo, ObjectStore
+from overcast.ports.objects import ObjectAttributes, ObjectInfo, ObjectStore, WritePrecondition
 from overcast.ports.objects import exceptions as port
 
 MAX_COPY_BYTES = 5 * 1024**3
@@ -91,9 +93,12 @@ class CopyOperation:
         source = self._source(exchange.access, source_bucket, source_key)
         attributes = attributes_from(call.headers) if replacing else None
         preconditions = Preconditions.read(call.headers, COPY_SOURCE_PREFIX)
+        target = _Target(
+            exchange.objects(), key, conditional_writes.write_precondition(call.headers)
+        )
         try:
             info = await asyncio.to_thread(
-                _copy, source, source_key, exchange.objects(), key, preconditions, attributes
+                _copy, source, source_key, target, preconditions, attributes
             )
         except port.NoSuchKey as exc:
             raise missing_key(exchange, source_bucket, source_key) from exc
@@ -126,11 +131,19 @@ def _directive(value: str | None) -> str:
     return directive
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Where a copy goes, and on what condition (the destination's If-*)."""
+
+    store: ObjectStore
+    key: str
+    precondition: WritePrecondition | None
+
+
 def _copy(
     source: ObjectStore,
     source_key: str,
-    target: ObjectStore,
-    key: str,
+    target: _Target,
     preconditions: Preconditions | None,
     attributes: ObjectAttributes | None,
 ) -> ObjectInfo:
@@ -147,7 +160,7 @@ def _copy(
         kept = found.attributes
         if attributes is not None:
             kept = replace(attributes, checksums=dict(found.attributes.checksums))
-        with target.writer(key) as writer:
+        with target.store.writer(target.key) as writer:
             for chunk in reader.chunks():
                 writer.write(chunk)
-            return writer.commit(kept)
+            return conditional_writes.commit(writer, kept, target.precondition)

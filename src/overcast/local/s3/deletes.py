@@ -12,6 +12,9 @@ What it mirrors from S3 (DeleteObjects API reference):
   not delete is an ``<Error>`` entry with ``AccessDenied`` and stays untouched, while
   the others are deleted. A missing key is reported deleted, as DeleteObject's 204.
 - Quiet mode answers only the errors.
+- An object entry with a condition (``ETag``, ``LastModifiedTime``, ``Size``) is a
+  conditional delete, which the local endpoint does not serve: the request is 501
+  ``NotImplemented`` rather than served unconditionally.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from overcast.local.s3.errors import (
     InvalidRequest,
     MalformedXML,
     NoSuchVersion,
+    NotImplementedError_,
     S3Error,
 )
 from overcast.local.s3.exchange import Exchange
@@ -84,10 +88,18 @@ def _read_request(body: bytes) -> tuple[bool, list[_Object]]:
     return quiet, [_object(entry) for entry in objects]
 
 
+_CONDITIONS = ("ETag", "LastModifiedTime", "Size")
+
+
 def _object(entry: Element) -> _Object:
     key = xml.child_text(entry, "Key")
     if not key:
         raise MalformedXML()
+    for condition in _CONDITIONS:
+        if xml.child_text(entry, condition) is not None:
+            raise NotImplementedError_(
+                f"The local S3 endpoint does not serve conditional deletes ({condition})."
+            )
     return _Object(key, xml.child_text(entry, "VersionId"))
 
 

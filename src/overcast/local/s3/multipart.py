@@ -17,7 +17,9 @@ the operations' API reference):
   otherwise, or when the part was never sent); every part but the last must be at
   least 5 MiB (``EntityTooSmall``); an empty list is ``MalformedXML``. The object's
   ETag is the hex MD5 of the concatenated binary MD5s of those parts, then ``-`` and
-  their count. Parts not listed are discarded.
+  their count. Parts not listed are discarded. ``If-None-Match: *`` and ``If-Match``
+  make the completion conditional (:mod:`.conditional_writes`); when the condition
+  fails, the upload stays in progress.
 - Assembly streams the part files into the object store in a worker thread (a big
   object takes a while; the event loop serves other requests meanwhile).
 """
@@ -31,7 +33,7 @@ import itertools
 from collections.abc import Sequence
 from xml.etree.ElementTree import Element
 
-from overcast.local.s3 import xml
+from overcast.local.s3 import conditional_writes, xml
 from overcast.local.s3.errors import (
     EntityTooLarge,
     EntityTooSmall,
@@ -47,7 +49,7 @@ from overcast.local.s3.metadata import attributes_from, checksum_headers
 from overcast.local.s3.objects import checked_key, declared_length
 from overcast.local.s3.responses import S3Response, empty_response, quoted, unquoted, xml_response
 from overcast.local.s3.uploads import Part, Upload, UploadStore
-from overcast.ports.objects import ObjectInfo, ObjectStore
+from overcast.ports.objects import ObjectInfo, ObjectStore, WritePrecondition
 from overcast.ports.objects.base import CHUNK_SIZE
 
 MAX_PART_NUMBER = 10_000
@@ -113,13 +115,14 @@ class MultipartOperations:
     async def complete(self, exchange: Exchange) -> S3Response:
         call = exchange.call
         upload = self.upload_of(exchange)
+        precondition = conditional_writes.write_precondition(call.headers)
         body = await exchange.payload.read_all(exchange.receive, MAX_COMPLETE_BODY_BYTES)
         requested = _requested_parts(body)
         stored = {
             part.number: part for part in await asyncio.to_thread(self._uploads.parts, upload)
         }
         chosen = _choose(upload, requested, stored)
-        info = await asyncio.to_thread(_assemble, exchange.objects(), upload, chosen)
+        info = await asyncio.to_thread(_assemble, exchange.objects(), upload, chosen, precondition)
         with contextlib.suppress(NoSuchUpload):  # completed twice at once: same object
             await asyncio.to_thread(self._uploads.remove, upload)
         parts = [
@@ -195,7 +198,12 @@ def _choose(
     return chosen
 
 
-def _assemble(store: ObjectStore, upload: Upload, parts: Sequence[Part]) -> ObjectInfo:
+def _assemble(
+    store: ObjectStore,
+    upload: Upload,
+    parts: Sequence[Part],
+    precondition: WritePrecondition | None,
+) -> ObjectInfo:
     """Stream the parts into the object, in a worker thread."""
     with store.writer(upload.key) as writer:
         for part in parts:
@@ -208,7 +216,8 @@ def _assemble(store: ObjectStore, upload: Upload, parts: Sequence[Part]) -> Obje
             with source:
                 while chunk := source.read(CHUNK_SIZE):
                     writer.write(chunk)
-        return writer.commit(upload.attributes, etag=multipart_etag(parts))
+        etag = multipart_etag(parts)
+        return conditional_writes.commit(writer, upload.attributes, precondition, etag=etag)
 
 
 def _location(exchange: Exchange) -> str:

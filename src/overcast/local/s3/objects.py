@@ -7,14 +7,16 @@ What they mirror from S3:
   ``Transfer-Encoding: chunked``; at most 5 GiB in one PUT (``EntityTooLarge``). The
   body streams into the object store and is committed only once the payload's checks
   (signature chunks, checksums, ``Content-MD5``) all passed, so a bad body is never
-  stored. The answer tells the ETag and the verified checksums.
+  stored. The answer tells the ETag and the verified checksums. ``If-None-Match: *``
+  and ``If-Match`` make it conditional: see :mod:`.conditional_writes`.
 - GetObject streams the body (or one range: 206 with ``Content-Range``) and tells the
   object's metadata; HeadObject tells the same without a body. Preconditions and
   ranges: see :mod:`.conditional`; ``response-*`` overrides: see :mod:`.metadata`.
 - "If the object you request doesn't exist, the error that Amazon S3 returns depends
   on whether you also have the s3:ListBucket permission": 404 ``NoSuchKey`` with it,
   403 ``AccessDenied`` without, so a caller who may not list cannot probe for keys.
-- DeleteObject answers 204 whether or not the key held an object.
+- DeleteObject answers 204 whether or not the key held an object; a conditional one
+  (``If-Match``) is 501 ``NotImplemented``, never served unconditionally.
 - Keys the object store refuses: longer than 1024 bytes is ``KeyTooLongError``, any
   other bad key (control characters, ...) ``InvalidArgument``.
 - The bucket is unversioned: ``versionId=null`` names the one version of an object;
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from overcast.local.s3 import conditional_writes
 from overcast.local.s3.conditional import (
     Outcome,
     Preconditions,
@@ -119,13 +122,14 @@ async def put_object(exchange: Exchange) -> S3Response:
     key = checked_key(exchange.call.key)
     declared_length(exchange)
     attributes = attributes_from(exchange.call.headers)
+    precondition = conditional_writes.write_precondition(exchange.call.headers)
     writer = exchange.objects().writer(key)
     try:
         async for chunk in exchange.payload.chunks(exchange.receive):
             writer.write(chunk)
         attributes = replace(attributes, checksums=dict(exchange.payload.checksums))
         # The commit fsyncs: off the event loop, so other requests go on meanwhile.
-        info = await asyncio.to_thread(writer.commit, attributes)
+        info = await asyncio.to_thread(conditional_writes.commit, writer, attributes, precondition)
     finally:
         writer.abort()
     headers = [(b"etag", quoted(info.etag).encode())]
@@ -135,6 +139,7 @@ async def put_object(exchange: Exchange) -> S3Response:
 async def delete_object(exchange: Exchange) -> S3Response:
     key = checked_key(exchange.call.key)
     check_version(exchange)
+    conditional_writes.refuse_conditional_delete(exchange.call.headers)
     await asyncio.to_thread(exchange.objects().delete, key)
     return empty_response(204)
 

@@ -14,20 +14,39 @@ What it mirrors from S3's REST API:
   not serve (``?acl``, ``?tagging``, ``?policy``...) answers ``NotImplemented``
   rather than being served as something else; a method S3 has no operation for at
   that path answers ``MethodNotAllowed``.
-- Query parameters are form-decoded (``+`` is a space, as S3 reads them); the first
-  value of a repeated parameter counts. Header names are lower-case (ASGI gives
-  them so) and repeated headers are joined with ``,`` (RFC 9110, 5.3).
+- The query is decoded once (:func:`decode_query`), by the very function the
+  signature check decodes it with (:func:`overcast.local.auth.canonical.query_pairs`):
+  percent-decoded as UTF-8 (else ``InvalidURI``), ``+`` a plus (AWS's SDKs send a
+  space as ``%20``). So a request cannot mean one thing to its signature and another
+  to its operation. S3's parameters each take one value: a name sent twice is
+  ``InvalidArgument`` (under SigV4 every parameter is signed, so whichever value an
+  operation took, a repeated one would be served unsigned).
+- A SigV2 presigned URL carries headers in its query string (``x-amz-*``,
+  ``Content-Type``, ``Content-MD5``): they count as headers, for the operation as for
+  the signature (:func:`overcast.local.s3.sigv2.with_query_headers`).
+- Header names are lower-case (ASGI gives them so) and repeated headers are joined
+  with ``,`` (RFC 9110, 5.3).
+- Over TLS, ``tls_version`` is the protocol version (``"1.3"``) when the server tells
+  it (the ASGI TLS extension), for ``s3:TlsVersion``.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
-from overcast.local.s3.errors import InvalidURI, MethodNotAllowed, NotImplementedError_
+from overcast.local.auth import canonical
+from overcast.local.s3 import sigv2
+from overcast.local.s3.errors import (
+    InvalidArgument,
+    InvalidURI,
+    MethodNotAllowed,
+    NotImplementedError_,
+)
+from overcast.local.s3.signing import Form, signing_form
 
 Scope = MutableMapping[str, Any]
 
@@ -68,6 +87,9 @@ UNSERVED_SUBRESOURCES = frozenset(
         "tagging", "torrent", "versioning", "website",
     }
 )  # fmt: skip
+# The ASGI TLS extension's tls_version (the TLS record's version number) as
+# s3:TlsVersion tells it.
+TLS_VERSIONS = {0x0301: "1.0", 0x0302: "1.1", 0x0303: "1.2", 0x0304: "1.3"}
 
 
 @dataclass(slots=True)
@@ -78,13 +100,15 @@ class S3Call:
     bucket: str  # "" for the service (ListBuckets)
     key: str  # "" for the service and bucket operations
     operation: Operation
-    query: dict[str, str]
+    query: dict[str, str]  # each parameter once (a repeated one is refused)
     headers: dict[str, str]
     header_pairs: list[tuple[str, str]]
     raw_path: str
     raw_query: str
     secure: bool
     source_ip: str
+    query_pairs: Sequence[tuple[str, str]] = ()  # the query decoded, in order, as signed
+    tls_version: str | None = None  # "1.3" over TLS 1.3, when the server tells it
 
     @property
     def resource(self) -> str:
@@ -100,10 +124,13 @@ def read_call(scope: Scope) -> S3Call:
     raw_path = _raw_path(scope)
     raw_query = bytes(scope.get("query_string", b"")).decode("latin-1")
     bucket, key = split_path(raw_path)
-    query = _query(raw_query)
+    pairs = decode_query(raw_query)
+    query = single_valued(pairs)
     header_pairs = [
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
     ]
+    if signing_form(query, _first(header_pairs, "authorization")) is Form.QUERY_V2:
+        header_pairs = sigv2.with_query_headers(header_pairs, pairs)
     headers = _merge(header_pairs)
     method = str(scope["method"])
     operation = resolve_operation(method, bucket, key, query, headers)
@@ -120,7 +147,38 @@ def read_call(scope: Scope) -> S3Call:
         raw_query=raw_query,
         secure=scope.get("scheme") == "https",
         source_ip=str(client[0]) if client else "127.0.0.1",
+        query_pairs=pairs,
+        tls_version=tls_version(scope),
     )
+
+
+def decode_query(raw_query: str) -> list[tuple[str, str]]:
+    """The query's ``(name, value)`` pairs, decoded as its signature decodes them."""
+    try:
+        return canonical.query_pairs(raw_query, strict=True)
+    except UnicodeDecodeError as exc:
+        raise InvalidURI() from exc
+
+
+def single_valued(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """The parameters by name; ``InvalidArgument`` for a name given twice."""
+    query: dict[str, str] = {}
+    for name, value in pairs:
+        if name in query:
+            raise InvalidArgument(
+                f"The query parameter {name!r} was given more than once.",
+                ArgumentName=name,
+                ArgumentValue=value,
+            )
+        query[name] = value
+    return query
+
+
+def tls_version(scope: Scope) -> str | None:
+    """The TLS version of the connection, if the server reports it (ASGI TLS extension)."""
+    extension = (scope.get("extensions") or {}).get("tls") or {}
+    version = extension.get("tls_version")
+    return TLS_VERSIONS.get(version) if isinstance(version, int) else None
 
 
 def split_path(raw_path: str) -> tuple[str, str]:
@@ -210,15 +268,8 @@ def _raw_path(scope: Scope) -> str:
     return bytes(raw).decode("latin-1").partition("?")[0]
 
 
-def _query(raw_query: str) -> dict[str, str]:
-    try:
-        pairs = parse_qsl(raw_query, keep_blank_values=True, errors="strict")
-    except UnicodeDecodeError as exc:
-        raise InvalidURI() from exc
-    query: dict[str, str] = {}
-    for name, value in pairs:
-        query.setdefault(name, value)
-    return query
+def _first(pairs: Sequence[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in pairs if key == name), None)
 
 
 def _merge(pairs: list[tuple[str, str]]) -> dict[str, str]:

@@ -13,7 +13,12 @@ REST requests", "Query string request authentication alternative"):
   "Request has expired".
 - ``CanonicalizedAmzHeaders``: every ``x-amz-*`` header, lower-cased, sorted,
   ``name:value`` per line; botocore moves them (and ``Content-Type``/``Content-MD5``)
-  into the query string, where S3 reads them as if sent as headers.
+  into the query string (``HmacV1QueryAuth._inject_signature``), where S3 reads them
+  as if sent as headers. So does the endpoint, for the signature and for the operation
+  alike (:func:`with_query_headers`): a presigned CopyObject's ``x-amz-copy-source``
+  makes it a copy, a PutObject's ``x-amz-meta-*`` are its metadata. A name sent both
+  ways with different values is ``InvalidArgument``: which one S3 would take is not
+  documented, and taking either could serve what was not signed.
 - ``CanonicalizedResource``: the path as sent, plus the sub-resources and
   ``response-*`` overrides of the query, sorted, values decoded.
 
@@ -29,7 +34,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from overcast.local.s3.errors import AccessDenied, AuthorizationQueryParametersError
+from overcast.local.s3.errors import (
+    AccessDenied,
+    AuthorizationQueryParametersError,
+    InvalidArgument,
+)
 
 QUERY_PARAMETERS = ("AWSAccessKeyId", "Signature", "Expires")
 # The query arguments S3 signs in the canonicalized resource (botocore's QSAOfInterest).
@@ -88,6 +97,42 @@ def check_expiry(claim: SigV2Claim, now: datetime) -> None:
         )
 
 
+def is_query_header(name: str) -> bool:
+    """Whether a query parameter of a SigV2 URL is a header botocore moved there."""
+    lowered = name.lower()
+    return lowered.startswith("x-amz-") or lowered in ("content-type", "content-md5")
+
+
+def with_query_headers(
+    headers: Sequence[tuple[str, str]], query: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """``headers`` (names lower-case) plus the headers a SigV2 URL carries in ``query``.
+
+    A header sent both ways with the same value counts once (so this is idempotent);
+    with different values it is ``InvalidArgument``.
+    """
+    merged = list(headers)
+    sent: dict[str, str] = {}
+    for name, value in headers:
+        sent[name] = f"{sent[name]},{value}" if name in sent else value
+    for name, value in query:
+        if not is_query_header(name):
+            continue
+        lowered = name.lower()
+        known = sent.get(lowered)
+        if known is None:
+            merged.append((lowered, value))
+            sent[lowered] = value
+        elif known != value:
+            raise InvalidArgument(
+                f"The {lowered} header was sent in both the headers and the query string of "
+                "this presigned URL, with different values.",
+                ArgumentName=lowered,
+                ArgumentValue=value,
+            )
+    return merged
+
+
 def string_to_sign(
     method: str,
     raw_path: str,
@@ -95,15 +140,13 @@ def string_to_sign(
     headers: Sequence[tuple[str, str]],
     expires: int,
 ) -> str:
-    """S3's SigV2 string to sign for a presigned request."""
+    """S3's SigV2 string to sign for a presigned request; ``query`` as decoded to serve
+    it (no name twice), ``headers`` with those the query carries
+    (:func:`with_query_headers`)."""
     sent = dict(query)
     header_values: dict[str, list[str]] = {}
     for name, value in headers:
         header_values.setdefault(name.lower(), []).append(value.strip())
-    for name, value in query:  # botocore moves these headers into the query string
-        lowered = name.lower()
-        if lowered.startswith("x-amz-") or lowered in ("content-type", "content-md5"):
-            header_values.setdefault(lowered, [value.strip()])
     amz = "".join(
         f"{name}:{','.join(values)}\n"
         for name, values in sorted(header_values.items())

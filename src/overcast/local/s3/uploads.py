@@ -11,9 +11,13 @@ Layout under the endpoint's ``uploads_root``::
   sends becomes a path only after it matched that shape exactly; any other string
   is ``NoSuchUpload``, so no id can name a file outside ``uploads_root``.
 - A part streams to a temporary file (never into memory), hashed as it arrives.
-  Committing it fsyncs the file, renames it to a fresh data file, then replaces the
-  part's record atomically (temporary file, fsync, rename, fsync the directory)
-  and unlinks the data it replaced. Data files are immutable, so completing an
+  Committing it flushes and fsyncs the file, renames it to a fresh data file, then
+  replaces the part's record atomically (temporary file, fsync, rename, fsync the
+  directory) and unlinks the data it replaced. Every byte is written or the write
+  fails: a full disk or an I/O error is the object store port's
+  ``ObjectStoreUnavailable`` (S3's 500 ``InternalError``), the part's files are
+  removed, and the part it would have replaced stays current: nothing is
+  acknowledged that is not on disk whole. Data files are immutable, so completing an
   upload while a part is re-sent reads either the old part or the new one, whole.
 - Aborting or completing moves the upload's directory out of sight in one rename,
   then deletes it; a part still arriving for it then finds no upload.
@@ -37,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from overcast.local.s3.errors import NoSuchUpload
-from overcast.ports.objects import ObjectAttributes
+from overcast.ports.objects import ObjectAttributes, ObjectStoreUnavailable
 
 UPLOAD_RECORD = "upload.json"
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{64}")
@@ -71,7 +75,11 @@ class Part:
 
 
 class PartWriter:
-    """A part being received: appended to a temporary file, hashed as it goes."""
+    """A part being received: appended to a temporary file, hashed as it goes.
+
+    The file is buffered: its ``write`` writes every byte or raises (a raw file's
+    ``write`` may write fewer bytes than given, and say so only in its return value).
+    """
 
     def __init__(self, directory: Path, number: int, clock: Clock) -> None:
         self._directory = directory
@@ -79,21 +87,32 @@ class PartWriter:
         self._clock = clock
         self._path = directory / f"tmp-{secrets.token_hex(8)}"
         try:
-            self._file = open(self._path, "xb", buffering=0)  # noqa: SIM115 (closed in commit/abort)
+            self._file = open(self._path, "xb")  # noqa: SIM115 (closed in commit/abort)
         except FileNotFoundError as exc:
             raise NoSuchUpload() from exc
+        except OSError as exc:
+            raise _unavailable(exc) from exc
         self._md5 = hashlib.md5(usedforsecurity=False)
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
-        self._file.write(chunk)
+        try:
+            self._file.write(chunk)
+        except OSError as exc:
+            self.abort()
+            raise _unavailable(exc) from exc
         self._md5.update(chunk)
         self.size += len(chunk)
 
     def commit(self, checksums: Mapping[str, str]) -> Part:
         """Make the part durable and current (fsyncs: call it off the event loop)."""
-        os.fsync(self._file.fileno())
-        self._file.close()
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        except OSError as exc:
+            self.abort()
+            raise _unavailable(exc) from exc
         data = self._directory / f"data-{self._number:05d}-{secrets.token_hex(8)}"
         part = Part(
             self._number,
@@ -108,7 +127,12 @@ class PartWriter:
             replaced = _read_part(self._directory, self._number)
             _write_atomically(self._directory / _part_record(self._number), _part_json(part))
         except FileNotFoundError as exc:  # aborted or completed meanwhile
+            _unlink(data)
             raise NoSuchUpload() from exc
+        except OSError as exc:
+            _unlink(self._path)
+            _unlink(data)
+            raise _unavailable(exc) from exc
         if replaced is not None:
             _unlink(replaced.path)
         return part
@@ -116,7 +140,8 @@ class PartWriter:
     def abort(self) -> None:
         """Discard the part; a no-op after :meth:`commit`."""
         if not self._file.closed:
-            self._file.close()
+            with contextlib.suppress(OSError):  # flushing what a full disk refused
+                self._file.close()
             _unlink(self._path)
 
 
@@ -274,13 +299,21 @@ def _upload_from(upload_id: str, record: dict[str, Any]) -> Upload:
     )
 
 
+def _unavailable(error: OSError) -> ObjectStoreUnavailable:
+    return ObjectStoreUnavailable(f"Cannot store a part of a multipart upload: {error}.")
+
+
 def _write_atomically(path: Path, record: dict[str, Any]) -> None:
     temporary = path.with_name(f"tmp-{secrets.token_hex(8)}")
-    with open(temporary, "xb") as file:
-        file.write(json.dumps(record).encode())
-        file.flush()
-        os.fsync(file.fileno())
-    os.rename(temporary, path)
+    try:
+        with open(temporary, "xb") as file:
+            file.write(json.dumps(record).encode())
+            file.flush()
+            os.fsync(file.fileno())
+        os.rename(temporary, path)
+    except BaseException:
+        _unlink(temporary)
+        raise
     descriptor = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(descriptor)

@@ -10,12 +10,14 @@ from overcast.ports.objects.base import (
     ObjectReader,
     ObjectStore,
     ObjectWriter,
+    WritePrecondition,
     check_bucket_name,
     check_key,
 )
 from overcast.ports.objects.exceptions import (
     BucketAlreadyExists,
     BucketNotEmpty,
+    ConditionalWriteUnsupported,
     InvalidBucketName,
     InvalidKey,
     InvalidRange,
@@ -32,6 +34,7 @@ __all__ = [
     "BucketNotEmpty",
     "ByteRange",
     "Clock",
+    "ConditionalWriteUnsupported",
     "InvalidBucketName",
     "InvalidKey",
     "InvalidRange",
@@ -46,6 +49,7 @@ __all__ = [
     "ObjectStoreUnavailable",
     "ObjectWriter",
     "PreconditionFailed",
+    "WritePrecondition",
     "check_bucket_name",
     "check_key",
 ]

@@ -17,6 +17,11 @@ What it mirrors from S3:
   sharing the part of the key after the prefix up to the first delimiter roll up
   into one common prefix, which counts once toward the page size.
 - Delete of a missing key succeeds (S3 answers DeleteObject with 204 regardless).
+- A write may be conditional (S3's conditional writes, ``If-None-Match: *`` and
+  ``If-Match: <etag>`` on PutObject, CopyObject and CompleteMultipartUpload): see
+  :class:`WritePrecondition` and :meth:`ObjectWriter.commit_if`. The condition is
+  checked atomically with the commit, so of two writers that both may create a key
+  only if it is absent, exactly one does.
 - Bucket names follow S3's rule for general purpose buckets (see
   :func:`check_bucket_name`); a name that breaks it can never name a bucket.
 
@@ -34,7 +39,14 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from overcast.ports.objects.exceptions import InvalidBucketName, InvalidKey, InvalidRange
+from overcast.ports.objects.exceptions import (
+    ConditionalWriteUnsupported,
+    InvalidBucketName,
+    InvalidKey,
+    InvalidRange,
+    NoSuchKey,
+    PreconditionFailed,
+)
 
 MAX_KEY_BYTES = 1024
 CHUNK_SIZE = 1024 * 1024
@@ -116,6 +128,30 @@ class ListPage:
         return self.next_marker is not None
 
 
+@dataclass(frozen=True)
+class WritePrecondition:
+    """What must hold of the object under a key for a write to commit there.
+
+    ``if_match``: an object must exist with one of these ETags (hex, unquoted; ``*``:
+    any ETag); a missing object is :class:`NoSuchKey` (S3: If-Match on a key with no
+    object is 404), another ETag :class:`PreconditionFailed`. ``if_none_match``: no
+    object may exist under the key (S3's ``If-None-Match: *``).
+    """
+
+    if_match: frozenset[str] | None = None
+    if_none_match: bool = False
+
+    def check(self, key: str, current: ObjectInfo | None) -> None:
+        """Raise unless the precondition holds of ``current``, the object under ``key``."""
+        if self.if_match is not None:
+            if current is None:
+                raise NoSuchKey(key)
+            if "*" not in self.if_match and current.etag not in self.if_match:
+                raise PreconditionFailed(f"{key!r} has another ETag than If-Match names.")
+        if self.if_none_match and current is not None:
+            raise PreconditionFailed(f"{key!r} holds an object already.")
+
+
 class ObjectReader(ABC):
     """An open object version: its info, the byte range served, and its chunks.
 
@@ -163,6 +199,21 @@ class ObjectWriter(ABC):
     @abstractmethod
     def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
         """Make the object durable and visible, replacing any object under its key."""
+
+    def commit_if(
+        self,
+        precondition: WritePrecondition,
+        attributes: ObjectAttributes,
+        *,
+        etag: str | None = None,
+    ) -> ObjectInfo:
+        """:meth:`commit`, if ``precondition`` holds of the object under the key at the
+        moment of the commit, checked atomically with it; else the precondition's error
+        (:meth:`WritePrecondition.check`) and nothing is stored. An adapter that cannot
+        check atomically raises :class:`ConditionalWriteUnsupported` (the default)."""
+        raise ConditionalWriteUnsupported(
+            f"{type(self).__name__} cannot check a write's precondition atomically."
+        )
 
     @abstractmethod
     def abort(self) -> None:

@@ -7,6 +7,7 @@
     ├── InvalidKey           the key is not a valid object key (empty, too long, NUL, ...)
     ├── InvalidRange         the byte range starts at or past the end of the object
     ├── PreconditionFailed   an If-Match style precondition did not hold
+    ├── ConditionalWriteUnsupported  the adapter cannot check a write's precondition
     ├── NoSuchBucket         no bucket has this name (or it was deleted meanwhile)
     ├── InvalidBucketName    the name breaks S3's bucket naming rules
     ├── BucketAlreadyExists  a bucket of this name exists already
@@ -39,6 +40,11 @@ class InvalidRange(ObjectStoreError):
 
 class PreconditionFailed(ObjectStoreError):
     """A conditional write or copy found another version of the object."""
+
+
+class ConditionalWriteUnsupported(ObjectStoreError):
+    """The adapter cannot check a write's precondition atomically with the write, so it
+    refuses the write rather than ignore the precondition."""
 
 
 class NoSuchBucket(ObjectStoreError):

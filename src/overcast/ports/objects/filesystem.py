@@ -16,8 +16,10 @@ How S3's guarantees are kept, across threads and processes:
 - **Atomic, durable writes.** A writer streams into ``tmp/<id>``, hashing MD5 as it
   goes. ``commit`` fsyncs the file, renames it into ``blobs/`` and fsyncs that
   directory, then upserts the row in one transaction, then unlinks the blob it
-  replaced. Readers see the old row or the new one, never a partial body; a row
-  only ever names a blob already on disk.
+  replaced. A conditional commit (``commit_if``) checks its precondition against the
+  row inside that same transaction; when it fails, the new blob is unlinked. Readers
+  see the old row or the new one, never a partial body; a row only ever names a blob
+  already on disk.
 - **Readers keep their version.** A reader opens the blob the row names and reads
   that file descriptor; an overwrite or delete unlinks the name, and POSIX keeps
   the open file readable. If the blob vanished between reading the row and opening
@@ -52,6 +54,7 @@ from overcast.ports.objects.base import (
     ListPage,
     ObjectInfo,
     ObjectStore,
+    WritePrecondition,
     check_bucket_name,
     check_key,
     last_modified,
@@ -197,14 +200,17 @@ class FilesystemObjectStore(ObjectStore):
         return self._catalog.scan(lower, inclusive, upper, count)
 
     @_translated
-    def _publish(self, source: Path, info: ObjectInfo) -> None:
-        """Make the fsynced file ``source`` the body of ``info.key``, atomically."""
+    def _publish(
+        self, source: Path, info: ObjectInfo, precondition: WritePrecondition | None
+    ) -> None:
+        """Make the fsynced file ``source`` the body of ``info.key``, atomically (if
+        ``precondition`` holds of the row it replaces)."""
         blob = uuid.uuid4().hex
         target = self._blobs + blob
         os.rename(source, target)
         try:
             _fsync_directory(self._blobs)
-            replaced = self._catalog.put(Entry(info, blob))
+            replaced = self._catalog.put(Entry(info, blob), precondition)
         except BaseException:
             _discard(target)
             raise

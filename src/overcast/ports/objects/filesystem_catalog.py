@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from overcast.ports.objects.base import ObjectAttributes, ObjectInfo
+from overcast.ports.objects.base import ObjectAttributes, ObjectInfo, WritePrecondition
 from overcast.ports.objects.exceptions import (
     BucketNotEmpty,
     NoSuchBucket,
@@ -167,8 +167,12 @@ class Catalog:
     # --- writes -----------------------------------------------------------------------
 
     @_translated
-    def put(self, entry: Entry) -> str | None:
-        """Store ``entry``'s row; return the blob of the row it replaced, if any."""
+    def put(self, entry: Entry, precondition: WritePrecondition | None = None) -> str | None:
+        """Store ``entry``'s row; return the blob of the row it replaced, if any.
+
+        ``precondition`` is checked against the row found in the same transaction (the
+        write lock is held from the start), so no other write can slip in between.
+        """
         info = entry.info
         row = (
             info.key,
@@ -181,7 +185,10 @@ class Catalog:
         with self._transaction() as connection:
             if connection.execute(_IS_DELETED).fetchall():
                 raise NoSuchBucket(self.bucket)
-            replaced = connection.execute(_BLOB_OF, (info.key,)).fetchall()
+            if precondition is None:
+                replaced = connection.execute(_BLOB_OF, (info.key,)).fetchall()
+            else:
+                replaced = _checked(connection, info.key, precondition)
             connection.execute(_UPSERT, row)
         return str(replaced[0][0]) if replaced else None
 
@@ -274,6 +281,15 @@ class _Link:
 
 
 # --- rows ----------------------------------------------------------------------------
+
+
+def _checked(
+    connection: sqlite3.Connection, key: str, precondition: WritePrecondition
+) -> list[tuple[str]]:
+    """Check ``precondition`` against ``key``'s row; the blob the write will replace."""
+    rows = connection.execute(_FIND, (key,)).fetchall()
+    precondition.check(key, _info(rows[0][:5]) if rows else None)
+    return [(rows[0][5],)] if rows else []
 
 
 def _info(row: tuple[Any, ...]) -> ObjectInfo:

@@ -26,12 +26,14 @@ from overcast.ports.objects.base import (
     ObjectInfo,
     ObjectReader,
     ObjectWriter,
+    WritePrecondition,
     last_modified,
 )
 from overcast.ports.objects.exceptions import ObjectStoreUnavailable
 
-Publish = Callable[[Path, ObjectInfo], None]
-"""Make a complete, fsynced temporary file the body of an object."""
+Publish = Callable[[Path, ObjectInfo, WritePrecondition | None], None]
+"""Make a complete, fsynced temporary file the body of an object (if the precondition
+holds, checked atomically with it)."""
 
 
 class FilesystemReader(ObjectReader):
@@ -107,6 +109,20 @@ class FilesystemWriter(ObjectWriter):
         return self._md5.hexdigest()
 
     def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
+        return self._finish(attributes, etag, None)
+
+    def commit_if(
+        self,
+        precondition: WritePrecondition,
+        attributes: ObjectAttributes,
+        *,
+        etag: str | None = None,
+    ) -> ObjectInfo:
+        return self._finish(attributes, etag, precondition)
+
+    def _finish(
+        self, attributes: ObjectAttributes, etag: str | None, precondition: WritePrecondition | None
+    ) -> ObjectInfo:
         if not self._open:
             raise ValueError("This writer has been committed or aborted.")
         self._open = False  # whatever happens next, this writer is done
@@ -125,7 +141,7 @@ class FilesystemWriter(ObjectWriter):
             self.abort()
             raise ObjectStoreUnavailable(f"Cannot write {self.key!r}: {exc}.") from exc
         try:
-            self._publish(self.path, info)
+            self._publish(self.path, info, precondition)
         except BaseException:
             self.abort()
             raise

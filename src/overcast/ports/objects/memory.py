@@ -4,8 +4,9 @@ Each object version is an immutable ``bytes`` body plus its :class:`ObjectInfo`;
 commit swaps the version under the key in one step under a lock, so a reader sees
 the old version or the new one, and a reader opened before an overwrite or delete
 keeps its version (it holds the old ``bytes``), as an open file does on the
-filesystem. Keys are kept sorted for listing, which follows
-:mod:`overcast.ports.objects.listing` exactly as the filesystem adapter does.
+filesystem. A conditional commit checks its precondition under the same lock. Keys
+are kept sorted for listing, which follows :mod:`overcast.ports.objects.listing`
+exactly as the filesystem adapter does.
 Validation (keys, ranges) is the port's own, so what the fake refuses every adapter
 refuses.
 """
@@ -29,6 +30,7 @@ from overcast.ports.objects.base import (
     ObjectReader,
     ObjectStore,
     ObjectWriter,
+    WritePrecondition,
     check_key,
     last_modified,
     resolve_range,
@@ -92,9 +94,12 @@ class MemoryObjectStore(ObjectStore):
             raise NoSuchKey(key)
         return version
 
-    def _commit(self, version: _Version) -> None:
+    def _commit(self, version: _Version, precondition: WritePrecondition | None) -> None:
         key = version.info.key
         with self._lock:
+            if precondition is not None:
+                current = self._versions.get(key)
+                precondition.check(key, None if current is None else current.info)
             if key not in self._versions:
                 bisect.insort(self._keys, key)
             self._versions[key] = version
@@ -112,8 +117,11 @@ class MemoryObjectStore(ObjectStore):
         return found
 
 
+_Publish = Callable[[_Version, WritePrecondition | None], None]
+
+
 class _MemoryWriter(ObjectWriter):
-    def __init__(self, key: str, clock: Clock, publish: Callable[[_Version], None]) -> None:
+    def __init__(self, key: str, clock: Clock, publish: _Publish) -> None:
         self._key = key
         self._clock = clock
         self._publish = publish
@@ -136,6 +144,20 @@ class _MemoryWriter(ObjectWriter):
         return self._md5.hexdigest()
 
     def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
+        return self._finish(attributes, etag, None)
+
+    def commit_if(
+        self,
+        precondition: WritePrecondition,
+        attributes: ObjectAttributes,
+        *,
+        etag: str | None = None,
+    ) -> ObjectInfo:
+        return self._finish(attributes, etag, precondition)
+
+    def _finish(
+        self, attributes: ObjectAttributes, etag: str | None, precondition: WritePrecondition | None
+    ) -> ObjectInfo:
         self._check_open()
         info = ObjectInfo(
             key=self._key,
@@ -144,8 +166,10 @@ class _MemoryWriter(ObjectWriter):
             last_modified=last_modified(self._clock),
             attributes=_copied(attributes),
         )
-        self._publish(_Version(info, b"".join(self._chunks)))
-        self.abort()
+        try:
+            self._publish(_Version(info, b"".join(self._chunks)), precondition)
+        finally:
+            self.abort()
         return info
 
     def abort(self) -> None:

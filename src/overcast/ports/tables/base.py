@@ -16,12 +16,19 @@ optional sort key, each a string (``S``) or a number (``N``). As in DynamoDB:
 - Pages carry an opaque cursor. Unlike DynamoDB, which may return a
   ``LastEvaluatedKey`` for a page that happens to end the partition, a page's
   cursor is ``None`` exactly when nothing follows.
+- ``batch_get`` reads up to 100 items by key at once (DynamoDB's BatchGetItem),
+  refusing a key given twice; it returns them in the keys' order, ``None`` for each
+  missing one.
+- Reads take ``consistent=True`` for DynamoDB's ``ConsistentRead``: the local tables
+  are always consistent, and a read cache (``cached``) passes such reads through. As
+  in DynamoDB, a query of a global secondary index cannot be consistent.
 
 The base class implements this public API once — validation, conditions, cursors —
 and each adapter fills in the ``_get`` / ``_put`` / ``_update`` / ``_delete`` /
 ``_query`` primitives, with the shared helpers :func:`check_condition`,
-:func:`updated_item` and :func:`index_key`. What a value may be (types, sizes,
-nesting) is in :mod:`overcast.ports.tables.values`.
+:func:`updated_item` and :func:`index_key`; ``_batch_get`` (one ``_get`` per key) and
+:meth:`Table.data_version` (cheap change detection, for read caches) are optional.
+What a value may be (types, sizes, nesting) is in :mod:`overcast.ports.tables.values`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from __future__ import annotations
 import base64
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -41,6 +48,9 @@ from overcast.ports.tables.values import MAX_PARTITION_KEY_BYTES as MAX_PARTITIO
 from overcast.ports.tables.values import MAX_SORT_KEY_BYTES as MAX_SORT_KEY_BYTES
 from overcast.ports.tables.values import Item as Item
 from overcast.ports.tables.values import KeyValue as KeyValue
+
+# DynamoDB's BatchGetItem reads "up to 100 items".
+MAX_BATCH_GET_KEYS = 100
 
 # --- write conditions ---------------------------------------------------------
 
@@ -179,9 +189,21 @@ class Table(ABC):
 
     # --- public API ---------------------------------------------------------
 
-    def get(self, key: Mapping[str, Any]) -> Item | None:
+    def get(self, key: Mapping[str, Any], *, consistent: bool = False) -> Item | None:
         """The item with this primary key, or ``None``."""
         return self._get(self._primary_key(key))
+
+    def batch_get(
+        self, keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
+    ) -> list[Item | None]:
+        """The items with these primary keys, in their order; ``None`` for each missing one."""
+        primaries = [self._primary_key(key) for key in keys]
+        if len(primaries) > MAX_BATCH_GET_KEYS:
+            raise InvalidItem(f"A batch get reads at most {MAX_BATCH_GET_KEYS} keys.")
+        if len({tuple(key.values()) for key in primaries}) != len(primaries):
+            # DynamoDB: "Provided list of item keys contains duplicates".
+            raise InvalidItem("A batch get cannot read the same key twice.")
+        return self._batch_get(primaries) if primaries else []
 
     def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
         """Create or replace the whole item."""
@@ -224,9 +246,13 @@ class Table(ABC):
         descending: bool = False,
         limit: int = 100,
         cursor: str | None = None,
+        consistent: bool = False,
     ) -> Page:
         """Items of one partition (of the table or of ``index``), in sort-key order."""
         declared = self.declaration.index(index) if index else None
+        if declared is not None and consistent:
+            # DynamoDB: "Consistent reads are not supported on global secondary indexes".
+            raise InvalidItem("A query of a secondary index cannot be a consistent read.")
         schema_pk = declared.partition_key if declared else self.declaration.partition_key
         schema_sk = declared.sort_key if declared else self.declaration.sort_key
         self._check_key_value(schema_pk, partition_value)
@@ -271,6 +297,20 @@ class Table(ABC):
     @abstractmethod
     def _query(self, plan: QueryPlan) -> list[Item]:
         """Up to ``plan.limit + 1`` items strictly after ``plan.after``, in order."""
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[Item | None]:
+        """The items of distinct, checked ``keys``; an adapter may read them at once."""
+        return [self._get(key) for key in keys]
+
+    def data_version(self) -> Hashable | None:
+        """A value that changes whenever another connection (another thread's or process's)
+        has committed a change to the table; ``None`` if the adapter cannot tell.
+
+        Writes made through this same connection need not change it. A read cache checks
+        it before each read to drop what may have gone stale (see ``cached``). It must be
+        cheap: SQLite's ``PRAGMA data_version`` costs about a microsecond.
+        """
+        return None
 
     # --- shared helpers ------------------------------------------------------
 

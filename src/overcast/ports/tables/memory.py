@@ -4,6 +4,11 @@ Items are kept as their JSON text, exactly as the SQLite adapter stores them, so
 every read returns a fresh copy and callers can never mutate what is stored. One
 lock makes each operation atomic, conditional writes included.
 
+:meth:`MemoryTable.another_connection` opens a second handle on the same items, as
+another process would open the same SQLite file: :meth:`~MemoryTable.data_version`
+changes when another handle commits a write, and not for this handle's own writes,
+exactly as SQLite's ``PRAGMA data_version`` does.
+
 Queries scan the whole table and sort; that is fine for a fake. Python compares
 strings by code point, which is the UTF-8 byte order DynamoDB uses (UTF-8 keeps
 code-point order, and the port refuses strings that are not valid Unicode).
@@ -14,7 +19,7 @@ from __future__ import annotations
 import operator
 import threading
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any, Self, TypeAlias
 
 from overcast import spec
 from overcast.ports.tables.base import (
@@ -44,13 +49,38 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+class _Store:
+    """The items every connection to one in-memory table shares, and its commit count."""
+
+    def __init__(self) -> None:
+        self.items: dict[_Key, str] = {}
+        self.lock = threading.Lock()
+        self.commits = 0
+
+
 class MemoryTable(Table):
     """A thread-safe in-memory :class:`~overcast.ports.tables.Table` for tests."""
 
-    def __init__(self, declaration: spec.Table) -> None:
+    def __init__(self, declaration: spec.Table, *, _store: _Store | None = None) -> None:
         super().__init__(declaration)
-        self._items: dict[_Key, str] = {}
-        self._lock = threading.Lock()
+        self._store = _store or _Store()
+        self._items = self._store.items
+        self._lock = self._store.lock
+        self._own_commits = 0
+
+    def another_connection(self) -> Self:
+        """A second handle on the same items, as another process's connection would be."""
+        return type(self)(self.declaration, _store=self._store)
+
+    def data_version(self) -> int:
+        """Commits made through other handles: it changes only when someone else writes."""
+        with self._lock:
+            return self._store.commits - self._own_commits
+
+    def _committed(self) -> None:
+        # Called with the lock held, after a write changed the items.
+        self._store.commits += 1
+        self._own_commits += 1
 
     def _get(self, key: dict[str, Any]) -> Item | None:
         with self._lock:
@@ -62,6 +92,7 @@ class MemoryTable(Table):
             slot = self._slot(key)
             check_condition(condition, self._read(slot))
             self._items[slot] = text
+            self._committed()
 
     def _update(
         self,
@@ -76,6 +107,7 @@ class MemoryTable(Table):
             check_condition(condition, current)
             text = encode_item(updated_item(current, key, changes, removals))
             self._items[slot] = text
+            self._committed()
         return decode_item(text)
 
     def _delete(self, key: dict[str, Any], condition: Condition | None) -> Item | None:
@@ -83,7 +115,8 @@ class MemoryTable(Table):
             slot = self._slot(key)
             current = self._read(slot)
             check_condition(condition, current)
-            self._items.pop(slot, None)
+            if self._items.pop(slot, None) is not None:
+                self._committed()
             return current
 
     def _query(self, plan: QueryPlan) -> list[Item]:

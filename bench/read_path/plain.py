@@ -1,0 +1,6 @@
+"""The to-do API with read_cache=False, stage_cache=False (see ``bench.read_path``)."""
+
+from bench.read_path import handler_for, variant
+
+service = variant("bench-plain", read_cache=False, stage_cache=False)
+handler = handler_for(service)

@@ -1,0 +1,75 @@
+"""The AWS CDK CLI, for ``overcast deploy`` and ``overcast diff``.
+
+Overcast synthesizes the cloud assembly itself (``overcast synth``); the CDK CLI only
+bootstraps, deploys and diffs it: ``cdk <action> --app <cdk.out> <stacks>``, where a
+directory as ``--app`` is a ready cloud assembly that the CLI does not synthesize again.
+The CLI is AWS's npm package ``aws-cdk`` (major version 2, matching ``aws-cdk-lib``),
+run by ``npx`` on the project's own Node.js (:mod:`overcast.aws.node`); npx fetches it
+on first use. Credentials, account and region are the CDK CLI's business: the AWS
+profile (``--profile``) or the usual ``AWS_*`` environment.
+
+No AWS CDK library is imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from overcast.aws.node import npx_command
+
+CDK_PACKAGE = "aws-cdk@2"
+OUTPUTS_FILE = "outputs.json"
+Action = Literal["bootstrap", "deploy", "diff"]
+
+
+class CdkFailed(Exception):
+    """The CDK CLI exited with an error (it has printed why)."""
+
+
+def cdk_command(
+    action: Action,
+    *,
+    app: Path,
+    stacks: Sequence[str] = (),
+    profile: str | None = None,
+    approve: bool = False,
+) -> list[str]:
+    """The command line that runs ``cdk <action>`` on the cloud assembly ``app``."""
+    command = [*npx_command(), "--yes", CDK_PACKAGE, action, "--app", str(app)]
+    if profile:
+        command += ["--profile", profile]
+    if action == "deploy":
+        command += ["--outputs-file", str(app / OUTPUTS_FILE)]
+        if approve:
+            command += ["--require-approval", "never"]
+    return [*command, *stacks]
+
+
+def run_cdk(command: Sequence[str]) -> None:
+    """Run the CDK CLI in the foreground (it prompts and prints on this terminal)."""
+    try:
+        completed = subprocess.run(list(command), check=False)
+    except OSError as error:
+        raise CdkFailed(f"Cannot run the CDK CLI ({command[0]}): {error}") from error
+    if completed.returncode != 0:
+        raise CdkFailed(f"The CDK CLI failed (exit status {completed.returncode}).")
+
+
+def read_outputs(app: Path) -> dict[str, dict[str, str]]:
+    """The deployed stacks' outputs, by stack, as ``cdk deploy --outputs-file`` wrote them."""
+    path = app / OUTPUTS_FILE
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(stack): {str(key): str(value) for key, value in outputs.items()}
+        for stack, outputs in found.items()
+        if isinstance(outputs, dict)
+    }

@@ -1,0 +1,138 @@
+"""Lambda functions from :class:`overcast.spec.Function` declarations.
+
+Each function gets:
+
+- the service's bundle (:mod:`overcast.aws.bundling`) on the Python runtime and
+  architecture it was built for, with the declared timeout and memory;
+- its environment, as the local cloud gives it (``overcast.local.cloud``):
+  ``OVERCAST_BACKEND=aws``, ``OVERCAST_SERVICE`` and, for each resource it declares,
+  ``OVERCAST_RESOURCE_<KIND>_<NAME>`` = the physical name (table name, bucket name,
+  user pool id, identity pool id). Lambda sets ``AWS_REGION`` itself;
+- a role of its own that may write its own log group and use what it declares, and
+  nothing else: tables (see :data:`overcast.aws.tables.TABLE_ACTIONS`), buckets (see
+  :data:`overcast.aws.buckets.OBJECT_ACTIONS`). User pools and identity pools need no
+  permission: the identity directory calls Cognito Identity's ``GetId``, which is
+  unsigned;
+- a log group kept for :data:`LOG_RETENTION`.
+
+Extension points: event sources (streams, queues, object-created triggers) attach to
+``DeployedFunction.function`` once their declarations exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from overcast import spec
+from overcast.aws import nag
+from overcast.aws.buckets import grant_bucket
+from overcast.aws.bundling import lambda_handler
+from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
+from overcast.aws.naming import construct_id
+from overcast.aws.tables import grant_table
+from overcast.aws.wheels import LambdaPlatform
+from overcast.runtime.config import BACKEND, SERVICE, resource_variable
+
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+_ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
+
+
+@dataclass
+class ServiceResources:
+    """A service's deployed resources, by declared name."""
+
+    tables: dict[str, dynamodb.TableV2] = field(default_factory=dict)
+    buckets: dict[str, s3.Bucket] = field(default_factory=dict)
+    user_pools: dict[str, DeployedUserPool] = field(default_factory=dict)
+    identity_pools: dict[str, DeployedIdentityPool] = field(default_factory=dict)
+
+
+class DeployedFunction(Construct):
+    """A function, its role and its log group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        declaration: spec.Function,
+        *,
+        service: str,
+        code: lambda_.Code,
+        platform: LambdaPlatform,
+        resources: ServiceResources,
+    ) -> None:
+        super().__init__(scope, construct_id("Function", declaration.name))
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Function {declaration.name} of service {service}",
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=f"{service}: {declaration.name} ({declaration.handler})",
+            runtime=lambda_.Runtime(
+                f"python{platform.python_version}", lambda_.RuntimeFamily.PYTHON
+            ),
+            architecture=_ARCHITECTURES[platform.architecture],
+            handler=lambda_handler(declaration),
+            code=code,
+            timeout=Duration.seconds(declaration.timeout_seconds),
+            memory_size=declaration.memory_mb,
+            role=self.role,
+            log_group=self.log_group,
+            environment=function_environment(declaration, service, resources),
+        )
+        nag.acknowledge(self.function, nag.BUNDLE_PYTHON)
+        self._grant(declaration, resources)
+
+    def _grant(self, declaration: spec.Function, resources: ServiceResources) -> None:
+        reasons: list[nag.Reason] = []
+        for table in declaration.tables:
+            grant_table(self.role, resources.tables[table.name], table)
+        for bucket in declaration.buckets:
+            deployed = resources.buckets[bucket.name]
+            grant_bucket(self.role, deployed)
+            objects = f"Resource::<{nag.logical_id(deployed)}.Arn>/*"
+            reasons.append(nag.FUNCTION_BUCKET_OBJECTS.on(objects))
+        if reasons:
+            nag.acknowledge(self.role, *reasons)
+
+
+def function_environment(
+    declaration: spec.Function, service: str, resources: ServiceResources
+) -> dict[str, str]:
+    """The function's variables: backend, service, and what it declares (by physical name)."""
+    names = {BACKEND: "aws", SERVICE: service}
+    for table in declaration.tables:
+        names[resource_variable("TABLE", table.name)] = resources.tables[table.name].table_name
+    for pool in declaration.user_pools:
+        names[resource_variable("USER_POOL", pool.name)] = _pool_id(resources, pool)
+    for identities in declaration.identity_pools:
+        deployed = resources.identity_pools[identities.name]
+        names[resource_variable("IDENTITY_POOL", identities.name)] = deployed.pool.ref
+        user_pool = identities.user_pool
+        names[resource_variable("USER_POOL", user_pool.name)] = _pool_id(resources, user_pool)
+    for bucket in declaration.buckets:
+        deployed_bucket = resources.buckets[bucket.name]
+        names[resource_variable("BUCKET", bucket.name)] = deployed_bucket.bucket_name
+    return names
+
+
+def _pool_id(resources: ServiceResources, pool: spec.UserPool) -> str:
+    return resources.user_pools[pool.name].pool.user_pool_id

@@ -1,0 +1,136 @@
+"""One CloudFormation stack per service and environment, built from its declaration.
+
+The stack holds everything the service declares — tables, user pools, buckets,
+identity pools, functions, the API — and outputs what clients need (API URL, pool
+and client ids, bucket names), which ``overcast deploy`` prints.
+
+Extension points for declarations that do not exist yet: a service's CDN
+distribution, topics and queues, and stream or object-created triggers each become
+one more ``deploy_*`` step here, in a module of their own beside ``tables``, ``buckets``,
+``functions`` and ``api``; stacks shared by several services (e.g. a global table's
+replicas) are added by :func:`overcast.aws.app.build_app` next to the service stacks.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, CfnOutput, Stack, Tags
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from overcast import spec
+from overcast.aws.api import DeployedApi
+from overcast.aws.buckets import access_log_bucket, deploy_bucket
+from overcast.aws.bundling import Bundle
+from overcast.aws.functions import DeployedFunction, ServiceResources
+from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
+from overcast.aws.naming import construct_id, stack_name
+from overcast.aws.tables import deploy_table, undeployed_features
+
+
+class ServiceStack(Stack):
+    """A service in an environment. ``notices`` lists declared features not deployed yet."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        service: spec.Service,
+        *,
+        environment: str,
+        bundle: Bundle | None,
+    ) -> None:
+        name = stack_name(service.name, environment)
+        super().__init__(
+            scope,
+            name,
+            stack_name=name,
+            description=service.description or f"Overcast service {service.name}",
+            analytics_reporting=False,
+        )
+        Tags.of(self).add("overcast:service", service.name)
+        Tags.of(self).add("overcast:environment", environment)
+        self.service = service
+        self.notices: list[str] = []
+        self.resources = ServiceResources()
+        self._prefix = name
+        self._deploy_data(service)
+        self._deploy_identity(service)
+        functions = self._deploy_functions(service, bundle)
+        if service.api is not None:
+            api = DeployedApi(
+                self,
+                service.api,
+                name=f"{name}-{service.api.name}",
+                functions=functions,
+                user_pools=self.resources.user_pools,
+            )
+            self._output("ApiUrl", api.url, f"{service.api.name} API: stage URL")
+        self._output("Region", Aws.REGION, "The region the service runs in")
+
+    def _deploy_data(self, service: spec.Service) -> None:
+        for table in service.tables:
+            deployed = deploy_table(self, table)
+            self.resources.tables[table.name] = deployed
+            self.notices += undeployed_features(table)
+            self._output(
+                f"{construct_id('Table', table.name)}Name", deployed.table_name, "table name"
+            )
+        if not service.buckets:
+            return
+        access_logs = access_log_bucket(self)
+        for bucket in service.buckets:
+            deployed_bucket = deploy_bucket(self, bucket, access_logs)
+            self.resources.buckets[bucket.name] = deployed_bucket
+            self._output(
+                f"{construct_id('Bucket', bucket.name)}Name",
+                deployed_bucket.bucket_name,
+                "bucket name",
+            )
+
+    def _deploy_identity(self, service: spec.Service) -> None:
+        for pool in service.user_pools:
+            deployed = DeployedUserPool(self, pool, name=f"{self._prefix}-{pool.name}")
+            self.resources.user_pools[pool.name] = deployed
+            key = construct_id("UserPool", pool.name)
+            self._output(f"{key}Id", deployed.pool.user_pool_id, "user pool id")
+            for client_name, client in deployed.clients.items():
+                client_key = f"{key}{construct_id('Client', client_name)}Id"
+                self._output(client_key, client.user_pool_client_id, "app client id")
+        for identities in service.identity_pools:
+            folders = [
+                self.resources.buckets[bucket.name]
+                for bucket in service.buckets
+                if bucket.user_folders == identities
+            ]
+            deployed_pool = DeployedIdentityPool(
+                self,
+                identities,
+                self.resources.user_pools[identities.user_pool.name],
+                folders,
+                name=f"{self._prefix}-{identities.name}",
+            )
+            self.resources.identity_pools[identities.name] = deployed_pool
+            key = construct_id("IdentityPool", identities.name)
+            self._output(f"{key}Id", deployed_pool.pool.ref, "identity pool id")
+
+    def _deploy_functions(
+        self, service: spec.Service, bundle: Bundle | None
+    ) -> dict[str, lambda_.IFunction]:
+        if not service.all_functions:
+            return {}
+        if bundle is None:
+            raise ValueError(f"Service {service.name!r} has functions but no bundle.")
+        code = lambda_.Code.from_asset(str(bundle.directory))
+        return {
+            function.name: DeployedFunction(
+                self,
+                function,
+                service=service.name,
+                code=code,
+                platform=bundle.platform,
+                resources=self.resources,
+            ).function
+            for function in service.all_functions
+        }
+
+    def _output(self, key: str, value: str, description: str) -> None:
+        CfnOutput(self, key, value=value, description=description)

@@ -1,0 +1,149 @@
+"""The local cloud's own admin API, on the AWS endpoint under ``/_overcast/``.
+
+What ``overcast stats`` and ``overcast flush-stage-cache`` ask the running cloud:
+
+- ``GET /_overcast/stats`` → per service, the stage cache (entries, bytes, capacity,
+  and each cached route's hits, misses, evictions and invalidations) and the read
+  caches (per table, the item and query caches' counters, summed over the function's
+  execution environments).
+- ``POST /_overcast/stage-cache/flush?service=<name>`` → every entry of the service's
+  stage cache dropped, as API Gateway's ``FlushStageCache``: ``{"service", "flushed"}``.
+
+Every request must carry ``Authorization: Bearer <token>``: the random token the
+cloud writes to ``<data dir>/admin-token`` (mode 0600) at each start, so only who can
+read the data directory can use the API, and a token outlives no run. Anything else
+is 401, before the request is even routed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import secrets
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
+
+from overcast.local.functions.stats import ReadCacheStats
+from overcast.local.gateway.stagecache import StageCache
+
+TOKEN_FILE = "admin-token"
+STATS_PATH = "/_overcast/stats"
+FLUSH_PATH = "/_overcast/stage-cache/flush"
+
+
+def write_admin_token(data_dir: Path) -> str:
+    """A fresh token, written where only the data directory's owner can read it."""
+    token = secrets.token_urlsafe(32)
+    path = data_dir / TOKEN_FILE
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(token)
+    temporary.replace(path)
+    return token
+
+
+@dataclass(frozen=True)
+class ServiceCaches:
+    """What the admin API can see of one running service."""
+
+    stage_cache: StageCache | None
+    read_caches: ReadCacheStats
+
+
+class AdminApp:
+    """The ``/_overcast/`` ASGI app, for requests bearing ``token``."""
+
+    def __init__(self, token: str, services: Mapping[str, ServiceCaches]) -> None:
+        self._token = token.encode()
+        self._services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        response = await self._answer(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> JSONResponse:
+        if not self._authorized(request.headers.get("authorization", "")):
+            return _error(401, "Send the token in <data dir>/admin-token as a Bearer token.")
+        route = (request.method, request.url.path)
+        if route == ("GET", STATS_PATH):
+            return JSONResponse({"services": await self._stats()})
+        if route == ("POST", FLUSH_PATH):
+            return self._flush(request.query_params.get("service", ""))
+        return _error(404, f"No admin operation {request.method} {request.url.path}.")
+
+    def _authorized(self, header: str) -> bool:
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            token.strip().encode(), self._token
+        )
+
+    async def _stats(self) -> dict[str, Any]:
+        return {
+            name: {
+                "stage_cache": caches.stage_cache.stats() if caches.stage_cache else None,
+                "read_caches": await caches.read_caches.collect(),
+            }
+            for name, caches in sorted(self._services.items())
+        }
+
+    def _flush(self, service: str) -> JSONResponse:
+        caches = self._services.get(service)
+        if caches is None or caches.stage_cache is None:
+            known = sorted(name for name, each in self._services.items() if each.stage_cache)
+            return _error(404, f"No service {service!r} with a stage cache; there are {known}.")
+        return JSONResponse({"service": service, "flushed": caches.stage_cache.flush()})
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"message": message}, status, headers)
+
+
+class AdminError(Exception):
+    """The admin API refused a request, or could not be reached."""
+
+
+class AdminClient:
+    """Calls the admin API of the cloud running with ``data_dir`` at ``url``."""
+
+    def __init__(self, url: str, data_dir: Path, ca_bundle: str) -> None:
+        self._url = url.rstrip("/")
+        self._token = (data_dir / TOKEN_FILE).read_text(encoding="ascii").strip()
+        self._tls = ssl.create_default_context(cafile=ca_bundle)
+
+    def stats(self) -> dict[str, Any]:
+        services: dict[str, Any] = self._call("GET", STATS_PATH)["services"]
+        return services
+
+    def flush_stage_cache(self, service: str) -> int:
+        flushed: int = self._call("POST", f"{FLUSH_PATH}?service={urllib.parse.quote(service)}")[
+            "flushed"
+        ]
+        return flushed
+
+    def _call(self, method: str, path: str) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self._url + path, method=method, headers={"Authorization": f"Bearer {self._token}"}
+        )
+        try:
+            with urllib.request.urlopen(request, context=self._tls, timeout=30) as answer:
+                body: dict[str, Any] = json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            raise AdminError(json.loads(exc.read() or b"{}").get("message", str(exc))) from exc
+        except OSError as exc:
+            raise AdminError(f"The local cloud at {self._url} did not answer: {exc}") from exc
+        return body

@@ -1,0 +1,88 @@
+"""``overcast stats``: the running cloud's cache figures as Rich tables.
+
+One table per service with a stage cache (a row per cached route), and one table of
+read caches (a row per table and cache: ``item`` for gets, ``query`` for queries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def print_stats(services: Mapping[str, Any], console: Console) -> None:
+    """Print what the admin API's ``/_overcast/stats`` answered."""
+    printed = False
+    for name, caches in sorted(services.items()):
+        if caches.get("stage_cache"):
+            console.print(_stage_table(name, caches["stage_cache"]))
+            printed = True
+    rows = [
+        (service, table, cache, counters)
+        for service, caches in sorted(services.items())
+        for table, by_cache in sorted((caches.get("read_caches") or {}).items())
+        for cache, counters in sorted(by_cache.items())
+    ]
+    if rows:
+        console.print(_read_table(rows))
+    elif not printed:
+        console.print("No service declares a stage cache or a read cache.")
+
+
+def _stage_table(service: str, stage: Mapping[str, Any]) -> Table:
+    title = (
+        f"{service} API stage cache: {stage['entries']} entries, "
+        f"{_size(stage['bytes'])} of {_size(stage['capacity_bytes'])}"
+    )
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("route")
+    for column in ("TTL s", "hits", "misses", "hit rate", "evictions", "invalidations"):
+        table.add_column(column, justify="right")
+    for route, counters in sorted(stage["routes"].items()):
+        table.add_row(
+            route,
+            str(counters["ttl_seconds"]),
+            *_counts(counters, "hits", "misses"),
+            _rate(counters),
+            *_counts(counters, "evictions", "invalidations"),
+        )
+    return table
+
+
+def _read_table(rows: list[tuple[str, str, str, Mapping[str, int]]]) -> Table:
+    table = Table(title="Read caches (DAX)", title_justify="left", show_edge=False)
+    for column in ("service", "table", "cache"):
+        table.add_column(column)
+    columns = ("hits", "misses", "hit rate", "bypasses", "evictions", "invalidations", "entries")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for service, name, cache, counters in rows:
+        table.add_row(
+            service,
+            name,
+            cache,
+            *_counts(counters, "hits", "misses"),
+            _rate(counters),
+            *_counts(counters, "bypasses", "evictions", "invalidations", "entries"),
+        )
+    return table
+
+
+def _counts(counters: Mapping[str, int], *names: str) -> list[str]:
+    return [f"{counters.get(name, 0):,}" for name in names]
+
+
+def _rate(counters: Mapping[str, int]) -> str:
+    reads = counters.get("hits", 0) + counters.get("misses", 0)
+    return f"{counters.get('hits', 0) / reads:.0%}" if reads else "-"
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024**2:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 1024**2:.1f} MiB"
