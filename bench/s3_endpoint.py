@@ -5,14 +5,18 @@
 Starts, on this machine: moto's S3 server (``moto.server``, plain HTTP) and the local
 cloud's S3 endpoint (``bench.s3_server``) once over plain HTTP and once over HTTPS.
 For each, one boto3 client PUTs then GETs ``--small`` objects of 1 MiB and
-``--large`` objects of 100 MiB, bodies read whole. Prints MB/s and requests/s per
-case and the ratios against moto (the baseline, plain HTTP on both sides).
+``--large`` objects of 100 MiB, bodies read whole; then ``--clients`` boto3 clients,
+each in a process of its own, GET the 1 MiB objects at once (the server's
+throughput, which a single client's own overhead hides). Prints MB/s and
+requests/s per case and the ratios against moto (the baseline, plain HTTP on both
+sides).
 Targets (issue 3): 1 MiB GET ≥ 3 times moto; 100 MiB GET ≥ 300 MB/s over HTTPS.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import socket
 import subprocess
@@ -129,7 +133,24 @@ def client(target: Target) -> Any:
     )
 
 
-def measure(target: Target, small: int, large: int) -> list[Result]:
+def _get_many(target: Target, keys: list[str]) -> float:
+    """One client process: GET every key, bodies read whole; the seconds it took."""
+    s3 = client(target)
+    s3.get_object(Bucket="bench", Key=keys[0])["Body"].read()  # connect first
+    began = time.perf_counter()
+    for key in keys:
+        s3.get_object(Bucket="bench", Key=key)["Body"].read()
+    return time.perf_counter() - began
+
+
+def measure_concurrent_gets(target: Target, small: int, clients: int) -> Result:
+    keys = [f"1 MiB/{number}" for number in range(small)]
+    with concurrent.futures.ProcessPoolExecutor(clients) as pool:
+        seconds = list(pool.map(_get_many, [target] * clients, [keys] * clients))
+    return Result(target.name, f"GET 1 MiB x{clients} clients", max(seconds), small * clients, MIB)
+
+
+def measure(target: Target, small: int, large: int, clients: int) -> list[Result]:
     s3 = client(target)
     s3.create_bucket(Bucket="bench")
     results = []
@@ -149,6 +170,7 @@ def measure(target: Target, small: int, large: int) -> list[Result]:
         results.append(
             Result(target.name, f"GET {label}", time.perf_counter() - began, count, size)
         )
+    results.append(measure_concurrent_gets(target, small, clients))
     return results
 
 
@@ -156,6 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=100, help="1 MiB objects per case")
     parser.add_argument("--large", type=int, default=3, help="100 MiB objects per case")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent 1 MiB GET clients")
     arguments = parser.parse_args()
     console = Console()
     results: list[Result] = []
@@ -167,7 +190,7 @@ def main() -> None:
         ):
             with server as target:
                 console.print(f"measuring {target.name} at {target.url} ...")
-                results += measure(target, arguments.small, arguments.large)
+                results += measure(target, arguments.small, arguments.large, arguments.clients)
     baseline = {r.case: r for r in results if r.target.startswith("moto")}
     table = Table(title="S3 through boto3 (one client, sequential requests)")
     for column in ("server", "case", "MB/s", "req/s", "vs moto"):
