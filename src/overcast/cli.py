@@ -120,14 +120,21 @@ def _print_endpoints(endpoints: object, endpoints_file: Path) -> None:
     table = RichTable(title="Endpoints", title_justify="left", show_edge=False)
     table.add_column("what")
     table.add_column("where")
+    apis_by_url: dict[str, list[str]] = {}
     for prefix, url in sorted(endpoints.aws.items()):
-        table.add_row(f"AWS endpoint ({prefix})", url)
+        apis_by_url.setdefault(url, []).append(prefix)
+    for url, prefixes in apis_by_url.items():
+        table.add_row(f"AWS endpoint ({', '.join(prefixes)})", url)
     for name, service in sorted(endpoints.services.items()):
         if service.api:
             table.add_row(f"{name} API", service.api)
         for pool_name, pool in sorted(service.user_pools.items()):
             clients = ", ".join(f"{client}={cid}" for client, cid in sorted(pool.clients.items()))
             table.add_row(f"{name} user pool {pool_name}", f"{pool.id} (clients: {clients})")
+        for pool_name, identities in sorted(service.identity_pools.items()):
+            table.add_row(f"{name} identity pool {pool_name}", identities.id)
+        for bucket, bucket_name in sorted(service.buckets.items()):
+            table.add_row(f"{name} bucket {bucket}", f"s3://{bucket_name}")
     table.add_row("SMTP sink", endpoints.smtp)
     table.add_row("mailbox", f"{endpoints.mailbox}  (overcast mail)")
     table.add_row("CA certificate", endpoints.ca_bundle)
