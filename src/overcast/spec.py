@@ -15,6 +15,7 @@ it stays light: standard library only, nothing at import time.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -25,6 +26,7 @@ AuthFlow = Literal[
     "USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "USER_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH"
 ]
 # API Gateway's unauthorizedCacheControlHeaderStrategy values.
+StreamView = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 UnauthorizedStrategy = Literal[
     "FAIL_WITH_403", "SUCCEED_WITH_RESPONSE_HEADER", "SUCCEED_WITHOUT_RESPONSE_HEADER"
 ]
@@ -104,6 +106,8 @@ class Table:
     sort_key: Key | None = None
     indexes: tuple[Index, ...] = ()
     read_cache: ReadCache | None = None
+    # DynamoDB Streams: what each change record carries (None: no stream).
+    stream: StreamView | None = None
 
     def __post_init__(self) -> None:
         _check_name("Table", self.name)
@@ -250,6 +254,89 @@ class Function:
             )
         if not 1 <= self.timeout_seconds <= 900:
             raise DeclarationError("Function timeout must be 1-900 seconds, as in Lambda.")
+
+
+@dataclass(frozen=True)
+class StreamTrigger:
+    """Lambda's event source mapping on a table's stream: batches of change records.
+
+    Defaults and limits are Lambda's (``CreateEventSourceMapping`` for DynamoDB
+    Streams): batch size 100 (1-10000), batching window 0-300 s, retries -1
+    (until the record expires) or 0-10000, record age -1 or 60-604800 s.
+    ``filter_patterns`` are Lambda's filter criteria, JSON patterns matched against
+    each record (e.g. ``'{"eventName": ["INSERT"]}'``), at most 5. With ``on_failure``,
+    records of batches that fail for good are kept (AWS: an on-failure destination)
+    and can be listed and redriven.
+    """
+
+    table: Table
+    function: Function
+    batch_size: int = 100
+    batching_window_seconds: float = 0
+    maximum_retry_attempts: int = -1
+    maximum_record_age_seconds: int = -1
+    bisect_batch_on_function_error: bool = False
+    report_batch_item_failures: bool = False
+    filter_patterns: tuple[str, ...] = ()
+    on_failure: bool = True
+
+    def __post_init__(self) -> None:
+        where = f"StreamTrigger {self.table.name!r} -> {self.function.name!r}"
+        if self.table.stream is None:
+            raise DeclarationError(f"{where}: table {self.table.name!r} declares no stream=.")
+        if not 1 <= self.batch_size <= 10_000:
+            raise DeclarationError(f"{where}: batch_size must be 1-10000, as in Lambda.")
+        if not 0 <= self.batching_window_seconds <= 300:
+            raise DeclarationError(f"{where}: the batching window must be 0-300 s, as in Lambda.")
+        if not -1 <= self.maximum_retry_attempts <= 10_000:
+            raise DeclarationError(f"{where}: maximum_retry_attempts must be -1 or 0-10000.")
+        age = self.maximum_record_age_seconds
+        if age != -1 and not 60 <= age <= 604_800:
+            raise DeclarationError(f"{where}: maximum_record_age_seconds must be -1 or 60-604800.")
+        if len(self.filter_patterns) > 5:
+            raise DeclarationError(f"{where}: Lambda allows at most 5 filter patterns.")
+        for pattern in self.filter_patterns:
+            try:
+                parsed = json.loads(pattern)
+            except ValueError as exc:
+                raise DeclarationError(f"{where}: filter {pattern!r} is not JSON: {exc}") from exc
+            if not isinstance(parsed, dict):
+                raise DeclarationError(f"{where}: filter {pattern!r} must be a JSON object.")
+
+
+@dataclass(frozen=True)
+class ObjectCreatedTrigger:
+    """An S3 event notification: objects created in ``bucket`` whose key starts with
+    ``prefix`` and ends with ``suffix`` invoke ``function`` asynchronously.
+
+    Asynchronous invocation as Lambda runs it: up to ``maximum_retry_attempts`` (0-2,
+    default 2) retries, events older than ``maximum_event_age_seconds`` (60-21600)
+    dropped, then the on-failure destination. A function that writes into the same
+    bucket must not match its own output: S3 would invoke it again, recursively.
+    """
+
+    bucket: Bucket
+    function: Function
+    prefix: str = ""
+    suffix: str = ""
+    maximum_retry_attempts: int = 2
+    maximum_event_age_seconds: int = 21_600
+
+    def __post_init__(self) -> None:
+        where = f"ObjectCreatedTrigger {self.bucket.name!r} -> {self.function.name!r}"
+        if not 0 <= self.maximum_retry_attempts <= 2:
+            raise DeclarationError(f"{where}: maximum_retry_attempts must be 0-2, as in Lambda.")
+        if not 60 <= self.maximum_event_age_seconds <= 21_600:
+            raise DeclarationError(f"{where}: maximum_event_age_seconds must be 60-21600.")
+
+    def matches(self, key: str) -> bool:
+        return key.startswith(self.prefix) and key.endswith(self.suffix)
+
+    def overlaps(self, other: ObjectCreatedTrigger) -> bool:
+        """S3 refuses two notification configurations that can match one key."""
+        prefixes = self.prefix.startswith(other.prefix) or other.prefix.startswith(self.prefix)
+        suffixes = self.suffix.endswith(other.suffix) or other.suffix.endswith(self.suffix)
+        return self.bucket == other.bucket and prefixes and suffixes
 
 
 # API Gateway's cache cluster sizes (``cacheClusterSize``), in GB.
@@ -535,6 +622,8 @@ class Service:
     identity_pools: tuple[IdentityPool, ...] = ()
     buckets: tuple[Bucket, ...] = ()
     functions: tuple[Function, ...] = ()
+    stream_triggers: tuple[StreamTrigger, ...] = ()
+    object_triggers: tuple[ObjectCreatedTrigger, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -552,9 +641,12 @@ class Service:
 
     @property
     def all_functions(self) -> tuple[Function, ...]:
-        """Functions declared directly and those reached through the API's routes."""
+        """Functions declared directly, reached through the API's routes, and triggered."""
         found: dict[str, Function] = {function.name: function for function in self.functions}
-        for function in self.api.functions if self.api else ():
+        triggered = [trigger.function for trigger in self.stream_triggers] + [
+            trigger.function for trigger in self.object_triggers
+        ]
+        for function in (*(self.api.functions if self.api else ()), *triggered):
             if found.setdefault(function.name, function) != function:
                 raise DeclarationError(
                     f"Service {self.name!r}: two different functions are named {function.name!r}."
@@ -580,6 +672,18 @@ class Service:
             self._check_declared(
                 f"function {function.name!r}", "identity_pools", function.identity_pools
             )
+        for stream in self.stream_triggers:
+            self._check_declared("a stream trigger", "tables", (stream.table,))
+        for position, trigger in enumerate(self.object_triggers):
+            self._check_declared("an object trigger", "buckets", (trigger.bucket,))
+            for other in self.object_triggers[position + 1 :]:
+                if trigger.overlaps(other):
+                    raise DeclarationError(
+                        f"Service {self.name!r}: two object triggers of bucket "
+                        f"{trigger.bucket.name!r} overlap (prefixes {trigger.prefix!r} and "
+                        f"{other.prefix!r}, suffixes {trigger.suffix!r} and {other.suffix!r}); "
+                        "S3 refuses configurations that can match one key."
+                    )
         for identities in self.identity_pools:
             self._check_declared(
                 f"identity pool {identities.name!r}", "user_pools", (identities.user_pool,)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from overcast import spec
 from overcast.spec import (
     Api,
     CognitoAuthorizer,
@@ -98,3 +99,48 @@ def test_a_pool_needs_a_client() -> None:
     with pytest.raises(DeclarationError, match="at least one client"):
         UserPool("p", clients=())
     assert UserPool("p").client("web") == UserPoolClient("web")
+
+
+def test_a_stream_trigger_needs_a_table_with_a_stream() -> None:
+    function = spec.Function("f", "m.h:handler")
+    plain = spec.Table("t", spec.Key("pk"))
+
+    with pytest.raises(spec.DeclarationError, match="declares no stream"):
+        spec.StreamTrigger(plain, function)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"batch_size": 0}, {"batching_window_seconds": 301}, {"maximum_retry_attempts": -2},
+     {"maximum_record_age_seconds": 59}, {"filter_patterns": ("[1]",)},
+     {"filter_patterns": ("{",)}],
+)  # fmt: skip
+def test_stream_trigger_settings_outside_lambdas_limits_are_refused(
+    options: dict[str, object],
+) -> None:
+    table = spec.Table("t", spec.Key("pk"), stream="NEW_IMAGE")
+
+    with pytest.raises(spec.DeclarationError):
+        spec.StreamTrigger(table, spec.Function("f", "m.h:handler"), **options)
+
+
+def test_triggered_functions_belong_to_the_service_and_overlapping_triggers_are_refused() -> None:
+    photos = spec.Bucket("photos")
+    thumbnails = spec.Function("thumbnails", "m.h:handler", buckets=(photos,))
+    other = spec.Function("other", "m.h:handler")
+    ok = spec.Service(
+        "blog",
+        buckets=(photos,),
+        object_triggers=(spec.ObjectCreatedTrigger(photos, thumbnails, prefix="uploads/"),),
+    )
+
+    assert ok.all_functions == (thumbnails,)
+    with pytest.raises(spec.DeclarationError, match="overlap"):
+        spec.Service(
+            "blog",
+            buckets=(photos,),
+            object_triggers=(
+                spec.ObjectCreatedTrigger(photos, thumbnails, prefix="uploads/"),
+                spec.ObjectCreatedTrigger(photos, other, prefix="uploads/raw/"),
+            ),
+        )
