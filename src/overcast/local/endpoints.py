@@ -53,6 +53,7 @@ class Endpoints:
     mailbox: str
     services: dict[str, ServiceEndpoints]
     pid: int
+    mailbox_url: str | None = None  # the web mailbox; absent from files of older clouds
 
     def write(self, path: Path) -> None:
         temporary = path.with_suffix(".tmp")

@@ -17,6 +17,7 @@ A project's configuration::
     [tool.overcast.ports]              # fixed ports; `overcast up --ports auto` picks free ones
     aws = 4566                         # the AWS-compatible endpoint (cognito-idp, ...)
     smtp = 1025                        # the embedded mail sink
+    mailbox = 8025                     # the web mailbox (every mail the cloud sent)
     todo = 4567                        # one per service with an API, by service name
 """
 
@@ -33,6 +34,7 @@ from overcast.spec import DeclarationError
 
 DEFAULT_AWS_PORT = 4566
 DEFAULT_SMTP_PORT = 1025
+DEFAULT_MAILBOX_PORT = 8025
 FIRST_API_PORT = 4567
 
 
@@ -43,6 +45,7 @@ class Ports:
     auto: bool = False
     aws: int = DEFAULT_AWS_PORT
     smtp: int = DEFAULT_SMTP_PORT
+    mailbox: int = DEFAULT_MAILBOX_PORT
     apis: Mapping[str, int] = field(default_factory=dict)
 
     def for_api(self, service: str, position: int) -> int:
@@ -151,12 +154,14 @@ def _ports(config: Any, *, auto: bool) -> Ports:
         isinstance(port, int) and 1 <= port <= 65535 for port in config.values()
     ):
         raise DeclarationError("Project configuration: [ports] must map names to ports 1-65535.")
-    apis = {name: port for name, port in config.items() if name not in ("aws", "smtp")}
+    own = ("aws", "smtp", "mailbox")
+    apis = {name: port for name, port in config.items() if name not in own}
     if auto:
-        return Ports(auto=True, aws=0, smtp=0)
+        return Ports(auto=True, aws=0, smtp=0, mailbox=0)
     return Ports(
         aws=config.get("aws", DEFAULT_AWS_PORT),
         smtp=config.get("smtp", DEFAULT_SMTP_PORT),
+        mailbox=config.get("mailbox", DEFAULT_MAILBOX_PORT),
         apis=apis,
     )
 
