@@ -37,6 +37,7 @@ from pathlib import Path
 
 from starlette.types import Message, Receive, Scope, Send
 
+from overcast.local.events.origin import objects_created_by
 from overcast.local.iam.evaluation import PolicyEvaluator
 from overcast.local.iam.policy import Policy
 from overcast.local.s3 import objects
@@ -131,7 +132,8 @@ class S3Endpoint:
         try:
             call = read_call(scope)
             resource = call.resource
-            response = await self._serve(call, body.receive if body else receive)
+            ids = (request_id, host_id)
+            response = await self._serve(call, body.receive if body else receive, ids)
         except S3Error as error:
             if error.status >= 500:
                 logger.warning("%s %s: %s", scope["method"], resource, error.message)
@@ -148,7 +150,7 @@ class S3Endpoint:
             response.headers.append((b"connection", b"close"))
         await _send(response, send)
 
-    async def _serve(self, call: S3Call, receive: Receive) -> S3Response:
+    async def _serve(self, call: S3Call, receive: Receive, ids: tuple[str, str]) -> S3Response:
         request = S3Request(
             call.method,
             call.raw_path,
@@ -175,7 +177,8 @@ class S3Endpoint:
         self._authorize(call, access)
         exchange = Exchange(call, authentication.payload, access, receive, store)
         try:
-            return await self._handlers[call.operation](exchange)
+            with objects_created_by(call, principal, *ids):  # what object events tell
+                return await self._handlers[call.operation](exchange)
         except port.InvalidKey as exc:
             raise objects.key_error(exc, call.key) from exc
         except port.NoSuchBucket as exc:  # deleted while the request was served

@@ -182,6 +182,11 @@ class FilesystemObjectStore(ObjectStore):
             if entry.name not in named:
                 _discard(entry.path)
 
+    @property
+    def catalog(self) -> Catalog:
+        """The bucket's catalog (the object-created event dispatcher reads its events)."""
+        return self._catalog
+
     def close(self) -> None:
         """Close the catalog's connections; later calls raise :class:`ObjectStoreUnavailable`."""
         self._catalog.close()
@@ -210,7 +215,7 @@ class FilesystemObjectStore(ObjectStore):
         os.rename(source, target)
         try:
             _fsync_directory(self._blobs)
-            replaced = self._catalog.put(Entry(info, blob), precondition)
+            replaced = self._catalog.put(Entry(info, blob), precondition, now=self._clock())
         except BaseException:
             _discard(target)
             raise

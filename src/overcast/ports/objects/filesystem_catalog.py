@@ -10,6 +10,9 @@
   JSON, holding only the attributes that differ from the defaults.
 - ``meta (name, value)``: ``created`` (Unix seconds) and, once the bucket is being
   deleted, ``deleted``.
+- ``notifications``, ``events``, ``event_failures``: the bucket's object-created
+  events, each written in the same transaction as its object's row (see
+  :mod:`.filesystem_events`).
 
 Concurrency: the journal is WAL, so readers never block the writer nor the writer
 readers, across threads and processes. Each :class:`Catalog` keeps two
@@ -40,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from overcast.ports.objects import filesystem_events as events
 from overcast.ports.objects.base import ObjectAttributes, ObjectInfo, WritePrecondition
 from overcast.ports.objects.exceptions import (
     BucketNotEmpty,
@@ -121,6 +125,7 @@ class Catalog:
             connection.execute("BEGIN")
             for statement in _SCHEMA:
                 connection.execute(statement)
+            events.ensure_schema(connection)
             connection.execute(
                 "INSERT INTO meta (name, value) VALUES ('created', ?)",
                 (str(int(created.timestamp())),),
@@ -167,11 +172,19 @@ class Catalog:
     # --- writes -----------------------------------------------------------------------
 
     @_translated
-    def put(self, entry: Entry, precondition: WritePrecondition | None = None) -> str | None:
+    def put(
+        self,
+        entry: Entry,
+        precondition: WritePrecondition | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> str | None:
         """Store ``entry``'s row; return the blob of the row it replaced, if any.
 
         ``precondition`` is checked against the row found in the same transaction (the
-        write lock is held from the start), so no other write can slip in between.
+        write lock is held from the start), so no other write can slip in between. The
+        object-created events of the bucket's matching notification configurations are
+        inserted in the same transaction (event time ``now``).
         """
         info = entry.info
         row = (
@@ -190,6 +203,7 @@ class Catalog:
             else:
                 replaced = _checked(connection, info.key, precondition)
             connection.execute(_UPSERT, row)
+            events.record(connection, info, now or datetime.now(UTC))
         return str(replaced[0][0]) if replaced else None
 
     @_translated
@@ -212,6 +226,41 @@ class Catalog:
             if connection.execute(_ANY_OBJECT).fetchall():
                 raise BucketNotEmpty(self.bucket)
             connection.execute(_MARK_DELETED)
+
+    # --- object-created events (see filesystem_events) ---------------------------------
+
+    @_translated
+    def configure_notifications(self, configurations: list[tuple[str, str, str]]) -> None:
+        """Replace the bucket's notification configurations: ``(id, prefix, suffix)``."""
+        with self._transaction() as connection:
+            events.configure(connection, configurations)
+
+    @_translated
+    def due_events(self, now: float, limit: int) -> list[events.ObjectEvent]:
+        """Undelivered events whose next attempt is due at ``now`` (Unix time), oldest first."""
+        with self._reads.use() as connection:
+            return events.due(connection, now, limit)
+
+    @_translated
+    def event_delivered(self, sequence: int) -> None:
+        with self._transaction() as connection:
+            events.delivered(connection, sequence)
+
+    @_translated
+    def event_postponed(self, sequence: int, at: float, error: str) -> None:
+        with self._transaction() as connection:
+            events.postpone(connection, sequence, at, error)
+
+    @_translated
+    def event_failed(self, sequence: int, error: str, condition: str) -> None:
+        with self._transaction() as connection:
+            events.fail(connection, sequence, error, condition)
+
+    @_translated
+    def event_failures(self) -> list[tuple[events.ObjectEvent, str]]:
+        """The on-failure store: each event given up on, with why."""
+        with self._reads.use() as connection:
+            return events.failures(connection)
 
     # --- connections --------------------------------------------------------------------
 
@@ -246,6 +295,7 @@ class Catalog:
             raise
         try:
             connection.execute("PRAGMA synchronous=FULL")
+            events.ensure_schema(connection)  # a catalog made before events existed
         except BaseException:
             connection.close()
             raise

@@ -1,0 +1,1 @@
+"""Object-created events: S3 event notifications delivered to functions, as AWS does."""
