@@ -286,16 +286,39 @@ class HeldReads:
 # --- Cache-Control: max-age=0 ---------------------------------------------------------
 
 
-async def test_a_signed_in_caller_refreshes_their_own_entry(connect: Connect) -> None:
+async def test_a_cognito_caller_may_not_invalidate_as_on_api_gateway(connect: Connect) -> None:
+    # API Gateway: invalidating needs execute-api:InvalidateCache, an IAM permission a
+    # Cognito-authorized caller does not hold; by default the cached answer is served
+    # with a warning.
     client, _ = connect()
+    first = call(await client.get("/todos", headers=ALICE))
+    ignored = await client.get("/todos", headers={**ALICE, "Cache-Control": "max-age=0"})
+    assert (outcome(ignored), call(ignored)) == ("Hit", first)
+    assert ignored.headers["warning"].startswith("199 ")
+
+
+async def test_without_required_authorization_a_caller_refreshes_their_own_entry(
+    connect: Connect,
+) -> None:
+    client, _ = connect(api(require_authorization=False))
     first = call(await client.get("/todos", headers=ALICE))
     refreshed = await client.get("/todos", headers={**ALICE, "Cache-Control": "max-age=0"})
     assert (outcome(refreshed), call(refreshed) > first) == ("Refresh", True)
     assert call(await client.get("/todos", headers=ALICE)) == call(refreshed)
 
 
-async def test_another_users_max_age_zero_cannot_flush_my_entry(connect: Connect) -> None:
+async def test_an_encoded_path_is_the_same_resource_for_write_invalidation(
+    connect: Connect,
+) -> None:
     client, _ = connect()
+    await client.get("/todos/a%62c", headers=ALICE)
+    await client.patch("/todos/abc", headers=ALICE, json={})
+    again = await client.get("/todos/abc", headers=ALICE)
+    assert outcome(again) == "Miss"
+
+
+async def test_another_users_max_age_zero_cannot_flush_my_entry(connect: Connect) -> None:
+    client, _ = connect(api(require_authorization=False))
     mine = call(await client.get("/todos", headers=ALICE))
     await client.get("/todos", headers={**BOB, "Cache-Control": "no-cache, max-age=0"})
     again = await client.get("/todos", headers=ALICE)

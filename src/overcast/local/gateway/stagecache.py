@@ -20,9 +20,10 @@ What is mirrored (API Gateway developer guide, "Cache settings for REST APIs"):
   required (the default), a caller without ``execute-api:InvalidateCache`` is
   answered by the strategy: ``FAIL_WITH_403``, ``SUCCEED_WITH_RESPONSE_HEADER`` (the
   cached answer, with a ``Warning`` header; the default) or
-  ``SUCCEED_WITHOUT_RESPONSE_HEADER``. Locally, *authorized* means the route's
-  authorizer verified the caller, and — keys being per caller — the only entry such
-  a caller can refresh is their own. Without an authorizer nobody is authorized.
+  ``SUCCEED_WITHOUT_RESPONSE_HEADER``. That permission comes only with IAM (SigV4)
+  authorization, which no route here uses: a caller verified by a Cognito authorizer
+  is *not* authorized on AWS, so locally nobody is either — a client that relied on
+  ``max-age=0`` locally would silently get cached answers on AWS.
 - Each response, cached or not, carries its own request ids.
 
 Where the local cloud does better than API Gateway:
@@ -49,6 +50,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from overcast import spec
 from overcast.local.gateway.events import GatewayRequest, parse_query
@@ -182,7 +184,7 @@ class StageCache:
                 return await self._write(request, caller, integrate), "Bypass"
             return await integrate(), "Bypass"
         key = policy.key(request, match, caller)
-        refresh, warn = self._cache_control(request.headers, authorized=claims is not None)
+        refresh, warn = self._cache_control(request.headers)
         if refresh:
             self._counters[policy.route_key].misses += 1
         else:
@@ -195,6 +197,9 @@ class StageCache:
         ticket = next(self._events)
         response = await integrate()
         self._store(key, policy, caller, _segments(request.path), response, ticket)
+        if warn:  # the ignored Cache-Control is reported on a miss too
+            response = HttpResponse(response.status, [*response.headers, UNAUTHORIZED_WARNING],
+                                    response.body)  # fmt: skip
         return response, "Refresh" if refresh else "Miss"
 
     async def _write(
@@ -213,12 +218,16 @@ class StageCache:
             if caller is not None:
                 self._drop_related(None, path)  # what everyone is served, this caller too
 
-    def _cache_control(self, headers: Mapping[str, str], *, authorized: bool) -> tuple[bool, bool]:
-        """(fetch afresh?, add the unauthorized warning?) for the request's Cache-Control."""
+    def _cache_control(self, headers: Mapping[str, str]) -> tuple[bool, bool]:
+        """(fetch afresh?, add the unauthorized warning?) for the request's Cache-Control.
+
+        With authorization required, no caller here holds ``execute-api:InvalidateCache``
+        (an IAM permission; the local routes authorize with Cognito or not at all).
+        """
         value = headers.get("cache-control")
         if value is None or not _asks_max_age_zero(value):
             return False, False
-        if authorized or not self._settings.require_authorization:
+        if not self._settings.require_authorization:
             return True, False
         strategy = self._settings.unauthorized_strategy
         if strategy == "FAIL_WITH_403":
@@ -251,11 +260,11 @@ class StageCache:
         bucket = hash(caller) % _BUCKETS
         if self._writing[bucket] or self._last_write[bucket] > ticket:
             return  # the caller wrote meanwhile: this response may predate the write
+        if key in self._entries:
+            self._remove(key)  # a refresh replaces the entry, even with an uncacheable answer
         size = len(response.body) + sum(len(name) + len(value) for name, value in response.headers)
         if size > MAX_ENTRY_BYTES:
             return
-        if key in self._entries:
-            self._remove(key)
         expires = self.clock() + policy.ttl
         entry = _Entry(
             response.status, [*response.headers], response.body, expires, size,
@@ -330,7 +339,8 @@ def _asks_max_age_zero(value: str) -> bool:
 
 
 def _segments(path: str) -> tuple[str, ...]:
-    return tuple(part for part in path.split("/") if part)
+    # Decoded, as the cache key's path parameters are: /todos/a%62c is /todos/abc.
+    return tuple(unquote(part) for part in path.split("/") if part)
 
 
 def _as_dict(counters: RouteCounters) -> dict[str, int]:

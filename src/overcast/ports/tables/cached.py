@@ -34,8 +34,8 @@ Where Overcast does better, unless the declaration says ``dax_parity=True``:
 So, locally (SQLite or the in-memory table), a read through the cache returns what
 the table held when the read began: never anything older than the last write
 committed, by any process, before it. With ``dax_parity`` the guarantees are DAX's:
-items are fresh after writes through this cache; queries, and items written by other
-processes, may be stale up to their TTL. On DynamoDB (no ``data_version``) only the
+items are fresh after writes (through this cache or, as through a DAX cluster's
+shared item cache, another worker's); queries may be stale up to their TTL. On DynamoDB (no ``data_version``) only the
 query invalidation on writes through the cache remains of Overcast's improvements.
 
 Every read returns fresh objects: cached results are kept serialised, so a caller
@@ -295,9 +295,13 @@ class CachedTable(Table):
                 del self._by_partition[key[:2]]
 
     def _drop_if_changed_elsewhere(self) -> None:
-        """Drop everything if another connection committed since we last looked."""
-        if self._parity:
-            return
+        """Drop what another connection's commit may have changed since we last looked.
+
+        With ``dax_parity`` only the items: a DAX cluster's item cache is one, shared by
+        every client, so a write through any client updates it; the local workers each
+        hold a cache of their own, and dropping their items on another's commit is the
+        nearest equivalent. The query cache stays stale, as DAX's does.
+        """
         version = self._table.data_version()
         if version is None or version == self._seen_version:
             return
@@ -305,7 +309,8 @@ class CachedTable(Table):
             if version != self._seen_version:
                 self._changes += 1
                 self._items.clear()
-                self._queries.clear()
+                if not self._parity:
+                    self._queries.clear()
                 self._seen_version = version
 
     def _bypassed(self, cache: LruCache, reads: int = 1) -> None:
