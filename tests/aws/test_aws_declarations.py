@@ -90,3 +90,20 @@ def test_an_unacknowledged_cdk_nag_error_fails_synthesis(bundle: Bundle, tmp_pat
     assert "AwsSolutions-S10" in [finding.rule for finding in nag.findings(app)]
     with pytest.raises(SynthError, match="AwsSolutions-S10"):
         write_assembly(app, stacks)
+
+
+def test_a_cached_get_on_the_root_resource_synthesizes(bundle: Bundle, tmp_path: Path) -> None:
+    # CDK names the root resource's method "//GET"; "/GET" is refused at synth.
+    function = spec.Function("home", handler="thumbs.handler:handler")
+    api = spec.Api(
+        "home", routes=(spec.Route("GET", "/", function),), cache=spec.StageCache(ttl_seconds=60)
+    )
+    service = spec.Service("thumbs", api=api)
+
+    _app, (stack,) = build_app([service], {"thumbs": bundle}, environment="dev", outdir=tmp_path)
+    stages = Template.from_stack(stack).find_resources("AWS::ApiGateway::Stage")
+
+    (stage,) = stages.values()
+    settings = stage["Properties"]["MethodSettings"]
+    cached = [s for s in settings if s["CachingEnabled"]]
+    assert [(s["ResourcePath"], s["HttpMethod"]) for s in cached] == [("/", "GET")], settings

@@ -121,7 +121,9 @@ class DeployedApi(Construct):
             if route.method != "GET":
                 continue
             ttl = self._declaration.cache_ttl(route)
-            options[f"{route.path.rstrip('/')}/GET"] = apigateway.MethodDeploymentOptions(
+            # CDK's key is "<resource path>/<METHOD>": "//GET" for the root resource.
+            path = "/" if route.path == "/" else route.path
+            options[f"{path}/GET"] = apigateway.MethodDeploymentOptions(
                 caching_enabled=ttl > 0,
                 cache_ttl=Duration.seconds(ttl) if ttl else None,
                 cache_data_encrypted=True if ttl else None,
