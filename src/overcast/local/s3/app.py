@@ -19,6 +19,8 @@ through the steps S3 takes, in S3's order:
   (none for HEAD). An unexpected failure is a logged 500 ``InternalError``; so is a
   failure of the object store (a full disk, an I/O error), whose message tells what
   failed. Nothing is acknowledged that was not stored whole.
+- A browser-based form upload (``POST /<bucket>``) is signed in its form, not its
+  headers: it is authenticated and authorized by :mod:`.post_upload`.
 - Object bodies stream out in 256 KiB chunks straight from the object store's file,
   with ASGI flow control: a 5 GB object costs one chunk of memory.
 
@@ -56,6 +58,7 @@ from overcast.local.s3.exchange import Buckets, Exchange, Handler
 from overcast.local.s3.listing import ContinuationTokens, Listings
 from overcast.local.s3.multipart import MultipartOperations
 from overcast.local.s3.multipart_listing import MultipartListings
+from overcast.local.s3.post_upload import PostUploads
 from overcast.local.s3.requests import Operation, S3Call, read_call
 from overcast.local.s3.responses import (
     RequestIds,
@@ -106,6 +109,14 @@ class S3Endpoint:
         self._source_arn_header = source_arn_header
         self._ids = RequestIds()
         self.uploads = UploadStore(uploads_root, clock)
+        self._post_uploads = PostUploads(
+            buckets,
+            authenticator,
+            evaluator,
+            bucket_policies=bucket_policies,
+            account_id=account_id,
+            clock=clock,
+        )
         owner = Owner.of_account(account_id)
         multipart = MultipartOperations(self.uploads)
         self._handlers = _handlers(
@@ -151,6 +162,8 @@ class S3Endpoint:
         await _send(response, send)
 
     async def _serve(self, call: S3Call, receive: Receive, ids: tuple[str, str]) -> S3Response:
+        if call.operation is Operation.POST_OBJECT:  # signed in its form, not its headers
+            return await self._post_uploads.serve(call, receive, ids)
         request = S3Request(
             call.method,
             call.raw_path,

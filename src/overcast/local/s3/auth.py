@@ -155,7 +155,7 @@ class S3Authenticator:
         self, lookup: SessionLookup, *, region: str, clock: Callable[[], datetime]
     ) -> None:
         self._lookup = lookup
-        self._region = region
+        self.region = region
         self._clock = clock
 
     def authenticate(self, request: S3Request) -> Authentication:
@@ -190,7 +190,7 @@ class S3Authenticator:
         )
         self._check_scope(claim, _HEADER)
         _check_signed_headers(request, claim)
-        session = self._session(
+        session = self.session(
             claim.credential.access_key_id, request.header("x-amz-security-token")
         )
         now = self._clock()
@@ -203,7 +203,7 @@ class S3Authenticator:
         assert moment is not None  # checked by read_claim
         self._check_scope(claim, _QUERY)
         _check_signed_headers(request, claim)
-        session = self._session(claim.credential.access_key_id, params.get("X-Amz-Security-Token"))
+        session = self.session(claim.credential.access_key_id, params.get("X-Amz-Security-Token"))
         now = self._clock()
         sigv4_query.check_validity(moment, expires, now)
         content_sha256 = request.header("x-amz-content-sha256") or UNSIGNED_PAYLOAD
@@ -249,7 +249,7 @@ class S3Authenticator:
     def _from_sigv2_query(self, request: S3Request, params: Mapping[str, str]) -> Authentication:
         """A Signature Version 2 presigned URL, as botocore makes by default (see sigv2)."""
         claim = sigv2.read_claim(params)
-        session = self._session(claim.access_key_id, claim.security_token)
+        session = self.session(claim.access_key_id, claim.security_token)
         now = self._clock()
         sigv2.check_expiry(claim, now)
         if session.expired(now):
@@ -285,10 +285,10 @@ class S3Authenticator:
                 f'X-Amz-Date: "{timestamp[:8]}".',
                 {},
             )
-        if credential.region != self._region:
+        if credential.region != self.region:
             return (
-                f"the region '{credential.region}' is wrong; expecting '{self._region}'",
-                {"Region": self._region},
+                f"the region '{credential.region}' is wrong; expecting '{self.region}'",
+                {"Region": self.region},
             )
         if credential.service != SERVICE:
             return (f'incorrect service "{credential.service}". This endpoint belongs to "s3".', {})
@@ -299,7 +299,8 @@ class S3Authenticator:
             )
         return None
 
-    def _session(self, access_key_id: str, token: str | None) -> Session:
+    def session(self, access_key_id: str, token: str | None) -> Session:
+        """The session of ``access_key_id`` presented with ``token`` (S3's errors otherwise)."""
         session = self._lookup(access_key_id)
         expected = None if session is None else session.credentials.session_token
         if session is None or (expected is not None and token is None):

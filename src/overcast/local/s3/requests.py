@@ -9,7 +9,8 @@ What it mirrors from S3's REST API:
   ``/<bucket>`` and ``/<bucket>/`` both name the bucket.
 - The operation follows from the method and the subresources in the query, as S3's
   API reference lists them: ``GET /<bucket>?list-type=2`` is ListObjectsV2,
-  ``POST /<bucket>/<key>?uploads`` is CreateMultipartUpload, a PUT with
+  ``POST /<bucket>/<key>?uploads`` is CreateMultipartUpload, ``POST /<bucket>`` with a
+  ``multipart/form-data`` body is a browser-based upload (PostObject), a PUT with
   ``x-amz-copy-source`` is CopyObject, and so on. A subresource the local cloud does
   not serve (``?acl``, ``?tagging``, ``?policy``...) answers ``NotImplemented``
   rather than being served as something else; a method S3 has no operation for at
@@ -74,6 +75,7 @@ class Operation(StrEnum):
     COMPLETE_MULTIPART_UPLOAD = "CompleteMultipartUpload"
     ABORT_MULTIPART_UPLOAD = "AbortMultipartUpload"
     LIST_PARTS = "ListParts"
+    POST_OBJECT = "PostObject"  # a browser-based form upload (see .post_upload)
 
 
 # Subresources of S3's API that select operations the local cloud does not serve.
@@ -207,11 +209,11 @@ def resolve_operation(
             return Operation.LIST_BUCKETS
         raise MethodNotAllowed(Method=method, ResourceType="SERVICE")
     if not key:
-        return _bucket_operation(method, query)
+        return _bucket_operation(method, query, headers)
     return _object_operation(method, query, headers)
 
 
-def _bucket_operation(method: str, query: dict[str, str]) -> Operation:
+def _bucket_operation(method: str, query: dict[str, str], headers: dict[str, str]) -> Operation:
     if method == "GET":
         if "location" in query:
             return Operation.GET_BUCKET_LOCATION
@@ -231,6 +233,9 @@ def _bucket_operation(method: str, query: dict[str, str]) -> Operation:
         return found
     if method == "POST" and "delete" in query:
         return Operation.DELETE_OBJECTS
+    content_type = headers.get("content-type", "").lower()
+    if method == "POST" and not query and content_type.startswith("multipart/form-data"):
+        return Operation.POST_OBJECT
     raise MethodNotAllowed(Method=method, ResourceType="BUCKET")
 
 
