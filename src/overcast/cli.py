@@ -137,6 +137,7 @@ def _print_endpoints(endpoints: object, endpoints_file: Path) -> None:
             table.add_row(f"{name} bucket {bucket}", f"s3://{bucket_name}")
     table.add_row("SMTP sink", endpoints.smtp)
     table.add_row("mailbox", f"{endpoints.mailbox}  (overcast mail)")
+    table.add_row("mailbox (web)", endpoints.mailbox_url or "-")
     table.add_row("CA certificate", endpoints.ca_bundle)
     table.add_row("endpoints file", str(endpoints_file))
     console.print(table)
@@ -281,3 +282,6 @@ def _fail(message: str) -> NoReturn:
 from overcast.cli_aws import register_aws_commands  # noqa: E402
 
 register_aws_commands(main)
+from overcast.cli_streams import register_stream_commands  # noqa: E402  (overcast streams)
+
+register_stream_commands(main)

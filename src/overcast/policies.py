@@ -6,6 +6,7 @@ same documents to the roles it creates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 # The identity id of the caller of an identity pool's role, as a policy variable
@@ -68,6 +69,72 @@ def identity_pool_trust_policy(identity_pool_id: str) -> PolicyDocument:
                         "cognito-identity.amazonaws.com:amr": "authenticated"
                     },
                 },
+            }
+        ],
+    }
+
+
+# What a function may do with each kind of resource it declares.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+
+
+def function_policy(
+    *,
+    table_arns: Sequence[str] = (),
+    bucket_names: Sequence[str] = (),
+    user_pool_arns: Sequence[str] = (),
+) -> PolicyDocument:
+    """A function role's permissions: exactly what the function declares it uses.
+
+    Tables: item and query actions on the table and its indexes (DynamoDB authorizes a
+    query of an index on ``<table arn>/index/<name>``). Buckets: object actions on
+    ``<bucket>/*`` and ``s3:ListBucket`` on the bucket. User pools: the admin
+    operations (``cognito-idp:Admin*``) on the pool's ARN. Scans are not granted: no
+    request path of an Overcast app scans.
+    """
+    statements: list[dict[str, Any]] = []
+    if table_arns:
+        resources = [arn for table in table_arns for arn in (table, f"{table}/index/*")]
+        statements.append(_allow("Tables", list(TABLE_ACTIONS), resources))
+    if bucket_names:
+        buckets = [f"arn:aws:s3:::{name}" for name in bucket_names]
+        statements.append(_allow("ListBuckets", ["s3:ListBucket"], buckets))
+        objects = [f"{bucket}/*" for bucket in buckets]
+        statements.append(_allow("Objects", list(OBJECT_ACTIONS), objects))
+    if user_pool_arns:
+        statements.append(_allow("UserPools", ["cognito-idp:Admin*"], list(user_pool_arns)))
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def lambda_trust_policy() -> PolicyDocument:
+    """A function role's trust policy: Lambda may assume it (as the deployer's roles)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
             }
         ],
     }

@@ -55,6 +55,7 @@ def test_every_acknowledgment_carries_a_written_reason() -> None:
 
 def test_each_service_and_environment_is_its_own_stack(synthesized: SynthesizedProject) -> None:
     assert sorted(stack.name for stack in synthesized.assembly.stacks) == [
+        "blog-dev",
         "pinboard-dev",
         "todo-dev",
     ]

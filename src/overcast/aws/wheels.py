@@ -51,10 +51,18 @@ class LambdaPlatform:
         """E.g. ``cp312-manylinux2014_x86_64``."""
         return f"cp{self.python_version.replace('.', '')}-{self.pip_platform}"
 
+    @property
+    def compatible_platforms(self) -> list[str]:
+        """Every wheel platform the runtime loads: Lambda's python3.12 runs on Amazon
+        Linux 2023 (glibc 2.34), so manylinux_2_28 wheels (Pillow 13 ships only those)
+        work as well as manylinux2014 ones. pip takes each ``--platform`` literally."""
+        machine = _MACHINES[self.architecture]
+        return [self.pip_platform, f"manylinux_2_28_{machine}"]
+
     def pip_options(self) -> list[str]:
+        platforms = [option for tag in self.compatible_platforms for option in ("--platform", tag)]
         return [
-            "--platform",
-            self.pip_platform,
+            *platforms,
             "--implementation",
             "cp",
             "--python-version",

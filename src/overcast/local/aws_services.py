@@ -24,13 +24,18 @@ from overcast.local.federation.provider import (
 )
 from overcast.local.iam.evaluation import PolicyEvaluator
 from overcast.local.iam.policy import Policy
-from overcast.local.iam.roles import Roles
+from overcast.local.iam.roles import MAX_SESSION_SECONDS_LIMIT, Role, Roles, role_arn
 from overcast.local.iam.sessions import SessionStore
 from overcast.local.identity.provider import IdentityProvider, RegisteredPool
 from overcast.local.s3.app import S3Endpoint
 from overcast.local.s3.auth import S3Authenticator
 from overcast.ports.mail import Mailer
 from overcast.ports.objects.filesystem import FilesystemBuckets
+from overcast.runtime.config import resource_variable
+
+# A function's session lasts as long as IAM lets a role session last (12 hours);
+# each start of the local cloud issues new ones.
+FUNCTION_SESSION_SECONDS = MAX_SESSION_SECONDS_LIMIT
 
 
 def _utc_now() -> datetime:
@@ -64,15 +69,6 @@ class AwsServices:
     _owners: dict[str, str] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.identity = IdentityProvider(
-            self.data_dir / "identity" / "userpools.sqlite3",
-            self.mailer,
-            public_base_url=self.public_url,
-            region=self.region,
-            root_credentials=self.root,
-            clock=self.clock,
-            account_id=self.account_id,
-        )
         self.roles = Roles()
         evaluator = PolicyEvaluator(self.clock)
         (self.data_dir / "iam").mkdir(parents=True, exist_ok=True)
@@ -82,6 +78,18 @@ class AwsServices:
             root=self.root,
             account_id=self.account_id,
             clock=self.clock,
+        )
+        # Admin operations on user pools accept any session's signature (root's, a
+        # function role's) and are authorized by its IAM policies.
+        self.identity = IdentityProvider(
+            self.data_dir / "identity" / "userpools.sqlite3",
+            self.mailer,
+            public_base_url=self.public_url,
+            region=self.region,
+            root_credentials=self.root,
+            clock=self.clock,
+            account_id=self.account_id,
+            sessions=self.sessions.lookup,
         )
         self.federation = Federation(
             self.data_dir / "identity" / "identitypools.sqlite3",
@@ -141,6 +149,68 @@ class AwsServices:
             for pool in service.identity_pools
         }
         return ServiceResources(user_pools, identity_pools, buckets)
+
+    def function_variables(
+        self,
+        service: spec.Service,
+        function: spec.Function,
+        resources: ServiceResources,
+        api_url: str | None = None,
+    ) -> dict[str, str]:
+        """What Lambda and the deployer give ``function`` beyond its resource names.
+
+        Its role's credentials (as Lambda passes ``AWS_ACCESS_KEY_ID``,
+        ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``): the role
+        ``<service>-<function>-function`` gets the policies its declarations imply
+        (``policies.function_policy``) and a session is issued at each start of the
+        local cloud, for :data:`FUNCTION_SESSION_SECONDS`. Also each declared user
+        pool's app client ids (``OVERCAST_RESOURCE_USER_POOL_CLIENT_<POOL>_<CLIENT>``)
+        and, for a service with an API, its base URL (``OVERCAST_RESOURCE_API_<SERVICE>``).
+        """
+        role = self._function_role(service, function, resources)
+        session = self.sessions.issue(
+            role,
+            session_name=f"{service.name}-{function.name}",
+            context={},
+            duration_seconds=FUNCTION_SESSION_SECONDS,
+        )
+        credentials = session.credentials
+        variables = {
+            "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+            "AWS_SESSION_TOKEN": credentials.session_token or "",
+        }
+        for pool in function.user_pools:
+            for client, client_id in resources.user_pools[pool.name].client_ids.items():
+                variables[resource_variable("USER_POOL_CLIENT", f"{pool.name}-{client}")] = (
+                    client_id
+                )
+        if api_url is not None:
+            variables[resource_variable("API", service.name)] = api_url
+        return variables
+
+    def _function_role(
+        self, service: spec.Service, function: spec.Function, resources: ServiceResources
+    ) -> Role:
+        name = f"{service.name}-{function.name}-function"
+        self._claim(f"IAM role {name!r}", service, f"function {function.name}")
+        document = policies.function_policy(
+            table_arns=[
+                f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{service.name}-{t.name}"
+                for t in function.tables
+            ],
+            bucket_names=[resources.buckets[bucket.name] for bucket in function.buckets],
+            user_pool_arns=[resources.user_pools[pool.name].arn for pool in function.user_pools],
+        )
+        role = Role(
+            name=name,
+            arn=role_arn(self.account_id, name),
+            policies=(Policy.parse(document),) if document["Statement"] else (),
+            trust_policy=Policy.parse(policies.lambda_trust_policy()),
+            max_session_seconds=FUNCTION_SESSION_SECONDS,
+        )
+        self.roles.add(role)
+        return role
 
     def _claim(self, physical: str, service: spec.Service, name: str) -> None:
         owner = f"{service.name}/{name}"

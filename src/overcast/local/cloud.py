@@ -65,6 +65,7 @@ class LocalCloud:
     settings: CloudSettings
     services: list[ServiceRuntime] = field(default_factory=list)
     _listeners: list[servers.Listener] = field(default_factory=list)
+    _api_listeners: dict[str, servers.Listener] = field(default_factory=dict)
     _tasks: list[object] = field(default_factory=list)
     _sink: SmtpSink | None = None
     _aws_services: AwsServices | None = None
@@ -77,6 +78,7 @@ class LocalCloud:
         mailbox = Mailbox(self.settings.data_dir / "mail")
         smtp_port = await self._start_mail(mailbox)
         aws, aws_url = self._start_aws(smtp_port)
+        self._reserve_api_listeners(declared)
         for service in declared:
             self.services.append(self._build_service(service, aws, smtp_port, aws_url, ca))
         await asyncio.gather(*(runtime.invoker.start() for runtime in self.services))
@@ -85,6 +87,8 @@ class LocalCloud:
         self._tasks = list(
             await servers.serve(self._listeners, ca.server_cert_path, ca.server_key_path)
         )
+        self._deliver_object_events(aws)
+        self._dispatch_streams()
         endpoints = Endpoints(
             region=self.settings.region,
             ca_bundle=str(ca.ca_cert_path),
@@ -96,6 +100,7 @@ class LocalCloud:
             },
             pid=os.getpid(),
         )
+        endpoints = await self._serve_mailbox_web(mailbox, ca, endpoints)
         endpoints.write(self.settings.endpoints_file)
         return endpoints
 
@@ -123,6 +128,69 @@ class LocalCloud:
             raise servers.port_unavailable("the SMTP sink", self.settings.ports.smtp, exc) from exc
         return self._sink.port
 
+    async def _serve_mailbox_web(
+        self, mailbox: Mailbox, ca: LocalCA, endpoints: Endpoints
+    ) -> Endpoints:
+        """The web mailbox on its own HTTPS listener; the endpoints gain its URL."""
+        from dataclasses import replace
+
+        from overcast.local.mail.web import MailboxWeb
+
+        settings = self.settings
+        listener = servers.bind("the web mailbox", settings.host, settings.ports.mailbox)
+        listener.app = MailboxWeb(mailbox)
+        self._listeners.append(listener)
+        self._tasks += await servers.serve([listener], ca.server_cert_path, ca.server_key_path)
+        return replace(endpoints, mailbox_url=f"https://{settings.host}:{listener.port}/")
+
+    def _deliver_object_events(self, aws: AwsServices) -> None:
+        """One dispatcher per service with object-created triggers, until shutdown."""
+        from overcast.local.events.dispatcher import ObjectEventDispatcher, subscriptions_of
+
+        aws_listener = self._listeners[0]  # shutdown tells every listener to exit first
+
+        def stopped() -> bool:
+            return aws_listener.server is not None and aws_listener.server.should_exit
+
+        for runtime in self.services:
+            if runtime.service.object_triggers:
+                dispatcher = ObjectEventDispatcher(
+                    aws.buckets,
+                    subscriptions_of(runtime.service, runtime.resources.buckets),
+                    runtime.invoker,
+                    region=self.settings.region,
+                    account_id=self.settings.account_id,
+                )
+                self._tasks.append(asyncio.create_task(dispatcher.run_until(stopped)))
+
+    def _dispatch_streams(self) -> None:
+        """One dispatcher per stream trigger (one log line each), after the invokers start;
+        they stop when shutdown tells the listeners to exit, before the invokers close."""
+        from overcast.local.streams import ServiceStreams
+
+        aws_listener = self._listeners[0]
+        streams = [
+            ServiceStreams(
+                runtime.service,
+                runtime.invoker,
+                data_dir=self.settings.data_dir,
+                region=self.settings.region,
+                account_id=self.settings.account_id,
+            )
+            for runtime in self.services
+            if runtime.service.stream_triggers
+        ]
+
+        async def run_until_shutdown() -> None:
+            for each in streams:
+                each.start()
+            while aws_listener.server is not None and not aws_listener.server.should_exit:
+                await asyncio.sleep(0.05)
+            await asyncio.gather(*(each.stop() for each in streams))
+
+        if streams:
+            self._tasks.append(asyncio.create_task(run_until_shutdown()))
+
     def _start_aws(self, smtp_port: int) -> tuple[AwsServices, str]:
         settings = self.settings
         listener = servers.bind("the AWS endpoint", settings.host, settings.ports.aws)
@@ -141,12 +209,21 @@ class LocalCloud:
         listener.app = self._aws
         return self._aws_services, aws_url
 
+    def _reserve_api_listeners(self, declared: list[spec.Service]) -> None:
+        """Bind each API's port before the functions are built: their variables hold the
+        API's URL (``OVERCAST_RESOURCE_API_<SERVICE>``, e.g. for links in emails)."""
+        with_api = sorted((s for s in declared if s.api), key=lambda s: s.name)
+        for position, service in enumerate(with_api):
+            port = self.settings.ports.for_api(service.name, position)
+            self._api_listeners[service.name] = servers.bind(
+                f"the {service.name} API", self.settings.host, port
+            )
+
     def _bind_apis(self) -> None:
-        with_api = sorted((r for r in self.services if r.service.api), key=lambda r: r.service.name)
-        for position, runtime in enumerate(with_api):
-            name = runtime.service.name
-            port = self.settings.ports.for_api(name, position)
-            runtime.listener = servers.bind(f"the {name} API", self.settings.host, port)
+        for runtime in self.services:
+            if runtime.service.api is None:
+                continue
+            runtime.listener = self._api_listeners[runtime.service.name]
             runtime.listener.app = runtime.gateway = self._gateway(runtime)
             self._listeners.append(runtime.listener)
 
@@ -175,6 +252,11 @@ class LocalCloud:
     ) -> ServiceRuntime:
         settings = self.settings
         resources = aws.register(service)
+        listener = self._api_listeners.get(service.name)
+        api = service.api
+        api_url = (
+            f"https://{settings.host}:{listener.port}/{api.stage}" if api and listener else None
+        )
         config = RuntimeConfig(
             service=service.name,
             backend="local",
@@ -193,7 +275,10 @@ class LocalCloud:
             account_id=settings.account_id,
             python_path=[str(entry) for entry in settings.python_path],
             variables={
-                function.name: function_resources(service.name, function, resources)
+                function.name: {
+                    **function_resources(service.name, function, resources),
+                    **aws.function_variables(service, function, resources, api_url),
+                }
                 for function in service.all_functions
             },
         )

@@ -9,8 +9,10 @@ What an unmodified AWS SDK or the AWS CLI sees, as from ``cognito-idp``:
   "..."}`` and the header ``x-amzn-ErrorType: <Code>:``; every response carries
   ``x-amzn-RequestId``. An unknown target is ``UnknownOperationException``.
 - The ``Admin*`` operations are authorized by IAM: the request must carry a SigV4
-  signature (service ``cognito-idp``) made with the operator's root credentials.
-  The signature is checked before the body is read as JSON.
+  signature (service ``cognito-idp``) made with the root credentials or those of a
+  session (e.g. a function role's), and, when an ``authorize`` callable is given,
+  the caller's policies must allow ``cognito-idp:<Operation>`` on the pool's ARN
+  (``admin_access.py``). The signature is checked before the body is read as JSON.
 - ``GET /<pool id>/.well-known/jwks.json`` and ``.../openid-configuration``
   publish the pool's keys and OIDC discovery document, as Cognito does under its
   issuer URL.
@@ -31,7 +33,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -57,6 +59,8 @@ _CORS = {
     "Access-Control-Expose-Headers": "x-amzn-RequestId, x-amzn-ErrorType, Date",
 }
 _log = logging.getLogger(__name__)
+# (access key id, operation, pool ARN) -> None, or raises a CognitoError.
+Authorize = Callable[[str, str, str], None]
 
 
 class _BodyTooLarge(Exception):
@@ -131,10 +135,17 @@ def _decode(body: bytes) -> Any:
 class CognitoProtocol:
     """ASGI app: Cognito's JSON protocol and well-known documents for the pools."""
 
-    def __init__(self, pools: UserPools, directory: PoolDirectory, verifier: SigV4Verifier) -> None:
+    def __init__(
+        self,
+        pools: UserPools,
+        directory: PoolDirectory,
+        verifier: SigV4Verifier,
+        authorize: Authorize | None = None,
+    ) -> None:
         self._pools = pools
         self._directory = directory
         self._verifier = verifier
+        self._authorize = authorize
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -168,9 +179,16 @@ class CognitoProtocol:
         if not target.startswith(TARGET_PREFIX) or operation is None:
             raise UnknownOperation(f"Unknown operation: {target or '(no X-Amz-Target)'}")
         body = await _read_body(request)
-        if operation.signed:
+        signed = (
             self._verifier.verify(_signed_request(request.scope, body))
+            if operation.signed
+            else None
+        )
         parsed = shapes.parse(operation.request, _decode(body))
+        if signed is not None and self._authorize is not None:
+            pool = self._directory.pool(str(getattr(parsed, "UserPoolId", "")))
+            name = target.removeprefix(TARGET_PREFIX)
+            self._authorize(signed.credentials.access_key_id, name, pool.arn)
         result: dict[str, Any] = await asyncio.to_thread(operation.handler, self._pools, parsed)
         return result
 

@@ -24,6 +24,8 @@ from starlette.types import ASGIApp
 
 from overcast import spec
 from overcast.local.auth.sigv4 import Credentials, SigV4Verifier
+from overcast.local.iam.evaluation import PolicyEvaluator
+from overcast.local.identity.admin_access import AdminAccess, SessionLookup
 from overcast.local.identity.administration import Administration
 from overcast.local.identity.authentication import Authentication
 from overcast.local.identity.context import IdentityContext
@@ -71,6 +73,9 @@ class IdentityProvider:
 
     ``password_cost`` lowers scrypt's cost for tests, and ``hasher`` replaces the
     hasher outright (tests hold it to interleave threads); leave both unset otherwise.
+    ``sessions`` finds the session of an access key (root and temporary ones): with
+    it, admin operations accept any valid session and are authorized by its IAM
+    policies; without it, only ``root_credentials`` may call them.
     """
 
     def __init__(
@@ -85,6 +90,7 @@ class IdentityProvider:
         account_id: str = "000000000000",
         password_cost: ScryptCost | None = None,
         hasher: SecretHasher | None = None,
+        sessions: SessionLookup | None = None,
     ) -> None:
         self._base_url = public_base_url.rstrip("/")
         self._region = region
@@ -96,13 +102,16 @@ class IdentityProvider:
         self.user_pools = UserPools(
             Registration(context), Authentication(context), Administration(context)
         )
-        verifier = SigV4Verifier(
-            lambda key_id: root_credentials if key_id == root_credentials.access_key_id else None,
-            service=SERVICE,
-            region=region,
-            clock=clock,
-        )
-        self._app = CognitoProtocol(self.user_pools, self._directory, verifier)
+        access = None if sessions is None else AdminAccess(sessions, PolicyEvaluator(clock), clock)
+
+        def credentials(key_id: str) -> Credentials | None:
+            if access is not None:
+                return access.credentials(key_id)
+            return root_credentials if key_id == root_credentials.access_key_id else None
+
+        verifier = SigV4Verifier(credentials, service=SERVICE, region=region, clock=clock)
+        authorize = None if access is None else access.authorize
+        self._app = CognitoProtocol(self.user_pools, self._directory, verifier, authorize)
 
     def register(self, service: str, pool: spec.UserPool) -> RegisteredPool:
         """Serve ``pool`` of ``service``; the same ids every time, across restarts."""

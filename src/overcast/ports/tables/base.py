@@ -28,6 +28,9 @@ and each adapter fills in the ``_get`` / ``_put`` / ``_update`` / ``_delete`` /
 ``_query`` primitives, with the shared helpers :func:`check_condition`,
 :func:`updated_item` and :func:`index_key`; ``_batch_get`` (one ``_get`` per key) and
 :meth:`Table.data_version` (cheap change detection, for read caches) are optional.
+A table that declares ``stream`` records a change record per write (see
+:mod:`overcast.ports.tables.stream`); the local adapters read them back with
+:meth:`Table.stream_records` and :meth:`Table.stream_label`.
 What a value may be (types, sizes, nesting) is in :mod:`overcast.ports.tables.values`.
 """
 
@@ -42,7 +45,13 @@ from typing import Any, Literal, TypeAlias
 
 from overcast import spec
 from overcast.ports.tables import values
-from overcast.ports.tables.exceptions import ConditionFailed, InvalidCursor, InvalidItem
+from overcast.ports.tables.exceptions import (
+    ConditionFailed,
+    InvalidCursor,
+    InvalidItem,
+    TableUnavailable,
+)
+from overcast.ports.tables.stream import ChangeRecord
 from overcast.ports.tables.values import MAX_ITEM_BYTES as MAX_ITEM_BYTES
 from overcast.ports.tables.values import MAX_PARTITION_KEY_BYTES as MAX_PARTITION_KEY_BYTES
 from overcast.ports.tables.values import MAX_SORT_KEY_BYTES as MAX_SORT_KEY_BYTES
@@ -311,6 +320,28 @@ class Table(ABC):
         cheap: SQLite's ``PRAGMA data_version`` costs about a microsecond.
         """
         return None
+
+    # --- the change stream (local adapters) -----------------------------------
+
+    def stream_records(self, after: int = 0, limit: int = 1000) -> list[ChangeRecord]:
+        """Up to ``limit`` change records with a sequence number above ``after``, in order."""
+        if self.declaration.stream is None:
+            raise TableUnavailable(f"Table {self.declaration.name!r} declares no stream.")
+        return self._stream_records(after, limit)
+
+    def stream_label(self) -> str:
+        """The stream's label (its creation time), as in its ARN: ``.../stream/<label>``."""
+        raise TableUnavailable(f"{type(self).__name__} keeps no local change stream.")
+
+    def trim_stream(self, before: float) -> int:
+        """Drop change records created before ``before`` (epoch seconds); how many went.
+
+        DynamoDB Streams keeps records for 24 hours; the local dispatchers trim to that.
+        """
+        raise TableUnavailable(f"{type(self).__name__} keeps no local change stream.")
+
+    def _stream_records(self, after: int, limit: int) -> list[ChangeRecord]:
+        raise TableUnavailable(f"{type(self).__name__} keeps no local change stream.")
 
     # --- shared helpers ------------------------------------------------------
 

@@ -35,8 +35,9 @@ So, locally (SQLite or the in-memory table), a read through the cache returns wh
 the table held when the read began: never anything older than the last write
 committed, by any process, before it. With ``dax_parity`` the guarantees are DAX's:
 items are fresh after writes (through this cache or, as through a DAX cluster's
-shared item cache, another worker's); queries may be stale up to their TTL. On DynamoDB (no ``data_version``) only the
-query invalidation on writes through the cache remains of Overcast's improvements.
+shared item cache, another worker's); queries may be stale up to their TTL. On
+DynamoDB (no ``data_version``) only the query invalidation on writes through the cache
+remains of Overcast's improvements.
 
 Every read returns fresh objects: cached results are kept serialised, so a caller
 that changes what it got cannot change what the next caller gets.

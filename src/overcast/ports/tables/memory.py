@@ -9,6 +9,9 @@ another process would open the same SQLite file: :meth:`~MemoryTable.data_versio
 changes when another handle commits a write, and not for this handle's own writes,
 exactly as SQLite's ``PRAGMA data_version`` does.
 
+A table that declares ``stream`` keeps its change records in the shared store,
+appended under the same lock as the change (see :mod:`overcast.ports.tables.stream`).
+
 Queries scan the whole table and sort; that is fine for a fake. Python compares
 strings by code point, which is the UTF-8 byte order DynamoDB uses (UTF-8 keeps
 code-point order, and the port refuses strings that are not valid Unicode).
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import operator
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Self, TypeAlias
 
@@ -35,6 +39,7 @@ from overcast.ports.tables.base import (
     index_key,
     updated_item,
 )
+from overcast.ports.tables.stream import ChangeRecord, change_of, stream_label
 from overcast.ports.tables.values import decode_item, encode_item
 
 _Key: TypeAlias = tuple[KeyValue, KeyValue | None]
@@ -52,35 +57,65 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 class _Store:
     """The items every connection to one in-memory table shares, and its commit count."""
 
-    def __init__(self) -> None:
+    def __init__(self, created_at: float) -> None:
         self.items: dict[_Key, str] = {}
         self.lock = threading.Lock()
         self.commits = 0
+        self.changes: list[ChangeRecord] = []
+        self.sequence = 0
+        self.label = stream_label(created_at)
 
 
 class MemoryTable(Table):
     """A thread-safe in-memory :class:`~overcast.ports.tables.Table` for tests."""
 
-    def __init__(self, declaration: spec.Table, *, _store: _Store | None = None) -> None:
+    def __init__(
+        self,
+        declaration: spec.Table,
+        *,
+        clock: Callable[[], float] = time.time,
+        _store: _Store | None = None,
+    ) -> None:
         super().__init__(declaration)
-        self._store = _store or _Store()
+        self._clock = clock
+        self._store = _store or _Store(clock())
         self._items = self._store.items
         self._lock = self._store.lock
         self._own_commits = 0
 
     def another_connection(self) -> Self:
         """A second handle on the same items, as another process's connection would be."""
-        return type(self)(self.declaration, _store=self._store)
+        return type(self)(self.declaration, clock=self._clock, _store=self._store)
 
     def data_version(self) -> int:
         """Commits made through other handles: it changes only when someone else writes."""
         with self._lock:
             return self._store.commits - self._own_commits
 
-    def _committed(self) -> None:
+    def stream_label(self) -> str:
+        return self._store.label
+
+    def trim_stream(self, before: float) -> int:
+        with self._lock:
+            kept = [record for record in self._store.changes if record.created_at >= before]
+            trimmed = len(self._store.changes) - len(kept)
+            self._store.changes = kept
+            return trimmed
+
+    def _stream_records(self, after: int, limit: int) -> list[ChangeRecord]:
+        with self._lock:
+            changes = self._store.changes
+            return [record for record in changes if record.sequence > after][:limit]
+
+    def _committed(self, key: dict[str, Any], old: Item | None, new: Item | None) -> None:
         # Called with the lock held, after a write changed the items.
         self._store.commits += 1
         self._own_commits += 1
+        view = self.declaration.stream
+        change = None if view is None else change_of(view, key, old, new)
+        if change is not None:
+            self._store.sequence += 1
+            self._store.changes.append(ChangeRecord(self._store.sequence, self._clock(), change))
 
     def _get(self, key: dict[str, Any]) -> Item | None:
         with self._lock:
@@ -90,9 +125,10 @@ class MemoryTable(Table):
         text = encode_item(item)
         with self._lock:
             slot = self._slot(key)
-            check_condition(condition, self._read(slot))
+            current = self._read(slot)
+            check_condition(condition, current)
             self._items[slot] = text
-            self._committed()
+            self._committed(key, current, decode_item(text))
 
     def _update(
         self,
@@ -107,7 +143,7 @@ class MemoryTable(Table):
             check_condition(condition, current)
             text = encode_item(updated_item(current, key, changes, removals))
             self._items[slot] = text
-            self._committed()
+            self._committed(key, current, decode_item(text))
         return decode_item(text)
 
     def _delete(self, key: dict[str, Any], condition: Condition | None) -> Item | None:
@@ -116,7 +152,7 @@ class MemoryTable(Table):
             current = self._read(slot)
             check_condition(condition, current)
             if self._items.pop(slot, None) is not None:
-                self._committed()
+                self._committed(key, current, None)
             return current
 
     def _query(self, plan: QueryPlan) -> list[Item]:

@@ -22,6 +22,13 @@ Concurrency:
   against writers in other threads and other processes. A busy database makes the
   caller wait up to ``busy_timeout`` seconds rather than fail.
 
+Change stream: when the table declares ``stream``, each write that changes an item
+appends its change record (:mod:`overcast.ports.tables.stream`) to the ``stream``
+table inside the write's own transaction: the record commits with the change or not
+at all, and records are numbered in commit order, because ``BEGIN IMMEDIATE``
+serializes the writers. Readers (the local stream dispatchers) read them with
+:meth:`SqliteTable.stream_records`.
+
 Change detection: :meth:`SqliteTable.data_version` is ``PRAGMA data_version`` of the
 calling thread's connection (with that connection's serial number), which changes
 when any other connection — another thread's, another process's — commits; a read
@@ -37,6 +44,7 @@ import functools
 import itertools
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,6 +63,7 @@ from overcast.ports.tables.base import (
     updated_item,
 )
 from overcast.ports.tables.exceptions import ConditionFailed, TableUnavailable
+from overcast.ports.tables.stream import Change, ChangeRecord, change_of
 from overcast.ports.tables.values import decode_item, encode_item
 
 _P = ParamSpec("_P")
@@ -87,13 +96,20 @@ class SqliteTable(Table):
     """A :class:`~overcast.ports.tables.Table` stored in the SQLite file at ``path``.
 
     The file, its parent directories and its schema are created on first use.
-    ``busy_timeout`` is how long a write waits for another writer's lock.
+    ``busy_timeout`` is how long a write waits for another writer's lock; ``clock``
+    (epoch seconds) times the change records.
     """
 
     def __init__(
-        self, declaration: spec.Table, path: str | Path, *, busy_timeout: float = 30.0
+        self,
+        declaration: spec.Table,
+        path: str | Path,
+        *,
+        busy_timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(declaration)
+        self._clock = clock
         self.path = Path(path)
         self._busy_timeout = busy_timeout
         self._pk = declaration.partition_key.name
@@ -126,11 +142,13 @@ class SqliteTable(Table):
         text = encode_item(item)
         row_key = self._row_key(key)
         with self._transaction() as connection:
-            needs_current = condition is not None or self._indexes
+            streams = self.declaration.stream is not None
+            needs_current = condition is not None or self._indexes or streams
             current = self._read(connection, row_key) if needs_current else None
             check_condition(condition, current)
             connection.execute(schema.PUT, (*row_key, text))
             self._reindex(connection, row_key, current, item)
+            self._record(connection, key, current, item)
 
     @_translated
     def _update(
@@ -148,6 +166,7 @@ class SqliteTable(Table):
             text = encode_item(item)
             connection.execute(schema.PUT, (*row_key, text))
             self._reindex(connection, row_key, current, item)
+            self._record(connection, key, current, item)
         return decode_item(text)
 
     @_translated
@@ -159,6 +178,7 @@ class SqliteTable(Table):
             if current is not None:
                 connection.execute(schema.DELETE, row_key)
                 self._reindex(connection, row_key, current, None)
+                self._record(connection, key, current, None)
         return current
 
     @_translated
@@ -166,6 +186,23 @@ class SqliteTable(Table):
         sql, parameters = self._statement(plan)
         rows = self._connection().execute(sql, parameters).fetchall()
         return [decode_item(text) for (text,) in rows]
+
+    @_translated
+    def _stream_records(self, after: int, limit: int) -> list[ChangeRecord]:
+        rows = self._connection().execute(schema.STREAM_READ, (after, limit)).fetchall()
+        return [_change_record(*row) for row in rows]
+
+    @_translated
+    def trim_stream(self, before: float) -> int:
+        with self._transaction() as connection:
+            return connection.execute(schema.STREAM_TRIM, (before,)).rowcount
+
+    @_translated
+    def stream_label(self) -> str:
+        row = self._connection().execute(schema.STREAM_LABEL).fetchone()
+        if row is None:
+            raise TableUnavailable(f"Table {self.declaration.name!r} declares no stream.")
+        return str(row[0])
 
     @_translated
     def data_version(self) -> tuple[int, int]:
@@ -227,6 +264,24 @@ class SqliteTable(Table):
             if new is not None:
                 connection.execute(table.insert, (*new, *row_key))
 
+    def _record(
+        self, connection: sqlite3.Connection, key: Item, old: Item | None, new: Item | None
+    ) -> None:
+        view = self.declaration.stream
+        change = None if view is None else change_of(view, key, old, new)
+        if change is None:
+            return
+        connection.execute(
+            schema.STREAM_APPEND,
+            (
+                self._clock(),
+                change.event_name,
+                encode_item(change.keys),
+                None if change.new_image is None else encode_item(change.new_image),
+                None if change.old_image is None else encode_item(change.old_image),
+            ),
+        )
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         connection = self._connection()
@@ -282,3 +337,15 @@ class SqliteTable(Table):
             connection.close()
             raise
         return connection
+
+
+def _change_record(
+    sequence: int, created: float, event: Any, keys: str, new: str | None, old: str | None
+) -> ChangeRecord:
+    change = Change(
+        event_name=event,
+        keys=decode_item(keys),
+        new_image=None if new is None else decode_item(new),
+        old_image=None if old is None else decode_item(old),
+    )
+    return ChangeRecord(sequence=sequence, created_at=created, change=change)

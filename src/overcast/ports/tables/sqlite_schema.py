@@ -8,7 +8,12 @@
   declared index builds a new table, filled from the items; an index no longer
   declared is dropped.
 - ``meta``: the key schema the file was created for. A file opened with another
-  key schema is refused: its items would be keyed by the wrong attributes.
+  key schema is refused: its items would be keyed by the wrong attributes. A table
+  with a stream also keeps its stream's label (its creation time) here.
+- ``stream (seq, created, event, keys, new, old)``: the change stream, when the table
+  declares one; written in the same transaction as each change. ``seq`` is
+  ``INTEGER PRIMARY KEY AUTOINCREMENT``, so sequence numbers only ever increase,
+  never reused even after records are trimmed.
 
 Every statement's text is built once (per index, or per query shape), so SQLite's
 statement cache on each connection reuses the prepared statement.
@@ -34,6 +39,7 @@ from overcast.ports.tables.base import (
     index_key,
 )
 from overcast.ports.tables.exceptions import TableUnavailable
+from overcast.ports.tables.stream import stream_label
 from overcast.ports.tables.values import decode_item
 
 # Stored where a table or index has no sort key. DynamoDB refuses an empty string
@@ -53,6 +59,16 @@ _CREATE_ITEMS = (
 _CREATE_META = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"
 )
+_CREATE_STREAM = (
+    "CREATE TABLE IF NOT EXISTS stream (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " created REAL NOT NULL, event TEXT NOT NULL, keys TEXT NOT NULL, new TEXT, old TEXT)"
+)
+STREAM_APPEND = "INSERT INTO stream (created, event, keys, new, old) VALUES (?, ?, ?, ?, ?)"
+STREAM_READ = (
+    "SELECT seq, created, event, keys, new, old FROM stream WHERE seq > ? ORDER BY seq LIMIT ?"
+)
+STREAM_TRIM = "DELETE FROM stream WHERE created < ?"
+STREAM_LABEL = "SELECT value FROM meta WHERE name = 'stream_label'"
 _INDEX_PREFIX = "index/"
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
@@ -105,6 +121,8 @@ def prepare(
         connection.execute(_CREATE_META)
         _check_key_schema(connection, declaration)
         _sync_indexes(connection, indexes)
+        if declaration.stream is not None:
+            _create_stream(connection)
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
@@ -146,6 +164,14 @@ def _check_key_schema(connection: sqlite3.Connection, declaration: spec.Table) -
             f"now declared with {wanted}. Keys cannot change in place: delete the table's "
             "file (overcast reset wipes all local data) and start again."
         )
+
+
+def _create_stream(connection: sqlite3.Connection) -> None:
+    connection.execute(_CREATE_STREAM)
+    connection.execute(
+        "INSERT OR IGNORE INTO meta (name, value) VALUES ('stream_label', ?)",
+        (stream_label(time.time()),),
+    )
 
 
 def _sync_indexes(connection: sqlite3.Connection, indexes: Sequence[IndexTable]) -> None:

@@ -1,0 +1,1 @@
+"""MyBlog.com: a RealWorld blog API, welcome emails on a change stream, photo thumbnails."""

@@ -1,0 +1,150 @@
+"""MyBlog.com's declaration: one table (with a change stream), a photos bucket, a user
+pool, and three functions: the public RealWorld API, the welcome mailer on the
+subscribers' stream, and the thumbnailer on uploaded photos.
+
+Table layout (single table ``blog``, keys ``pk``/``sk``; item shapes are private to
+the repositories, except subscribers and photos, which other functions read)::
+
+    pk                        sk                        what
+    USER#<uid>                PROFILE                   username, email, bio, image
+    USER#<uid>                FOLLOWS#<uid>             whom the user follows
+    USERNAME#<lower name>     USERNAME                  uid (claims the name)
+    EMAIL#<lower email>       EMAIL                     uid (claims the address)
+    ARTICLE#<slug>            ARTICLE                   the article
+    ARTICLE#<slug>            FAVORITE#<uid>            a user's favorite
+    ARTICLE#<slug>            COMMENT#<id, 16 digits>   a comment (ids are integers)
+    TAG#<tag>                 <created>#<slug>          an article carrying the tag
+    TAGS                      <tag>                     every tag in use
+    SUBSCRIBER#<lower email>  SUBSCRIBER                a subscriber (welcome.py reads it)
+    PHOTO#<id>                PHOTO                     a photo (thumbnails.py updates it)
+
+Two overloaded global secondary indexes serve the remaining access patterns:
+
+- ``gsi1`` (``gsi1pk``, ``gsi1sk``): articles newest first (``gsi1pk = "ARTICLES"``,
+  ``gsi1sk = "<created>#<slug>"``) and each user's favorites
+  (``gsi1pk = "FAVORITES#<uid>"``, sort key the same article order).
+- ``gsi2`` (``gsi2pk``, ``gsi2sk``): each author's articles, newest first
+  (``gsi2pk = "AUTHOR#<uid>"``).
+
+Every request path reads by key or queries one partition; nothing scans. The feed
+merges the followed authors' ``gsi2`` partitions. ``ARTICLES`` is one hot partition
+on DynamoDB: fine for a blog that is rarely written (writes, not reads, are what a hot
+partition limits).
+
+Accounts live in the ``readers`` user pool; the API registers and signs users in with
+the pool's admin operations (with the function role's credentials), and verifies the
+RealWorld ``Token`` itself (the routes have no authorizer: RealWorld's scheme is
+``Token <jwt>``, not API Gateway's). The pool's usernames are email addresses (so
+RealWorld's email cannot change: Cognito cannot rename); a user's ``uid`` is their
+pool ``sub``, the subject of their ID token, so the RealWorld username can change.
+"""
+
+from __future__ import annotations
+
+from overcast import spec
+
+ARTICLES_INDEX = "gsi1"
+AUTHOR_INDEX = "gsi2"
+
+blog_table = spec.Table(
+    name="blog",
+    partition_key=spec.Key("pk"),
+    sort_key=spec.Key("sk"),
+    indexes=(
+        spec.Index(ARTICLES_INDEX, spec.Key("gsi1pk"), spec.Key("gsi1sk")),
+        spec.Index(AUTHOR_INDEX, spec.Key("gsi2pk"), spec.Key("gsi2sk")),
+    ),
+    stream="NEW_AND_OLD_IMAGES",
+)
+
+photos_bucket = spec.Bucket(name="photos")
+
+# The API signs readers in with AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH); the
+# pool's usernames are email addresses. Cognito's default password policy (8+ with
+# lower and upper case, a digit and a symbol) holds: RealWorld leaves passwords to the
+# server, and a weak one is answered 422 with the policy's reason.
+readers = spec.UserPool(
+    name="readers",
+    clients=(spec.UserPoolClient("web", auth_flows=("ADMIN_USER_PASSWORD_AUTH",)),),
+)
+
+api_function = spec.Function(
+    name="api",
+    handler="overcast.apps.blog.handler:handler",
+    tables=(blog_table,),
+    user_pools=(readers,),
+    buckets=(photos_bucket,),
+)
+
+welcome_function = spec.Function(
+    name="welcome",
+    handler="overcast.apps.blog.welcome:handler",
+    tables=(blog_table,),
+)
+
+thumbnails_function = spec.Function(
+    name="thumbnails",
+    handler="overcast.apps.blog.thumbnails:handler",
+    tables=(blog_table,),
+    buckets=(photos_bucket,),
+)
+
+# Every route of the RealWorld contract (under /api) and the blog's own additions.
+_ROUTES: tuple[tuple[spec.HttpMethod, str], ...] = (
+    ("POST", "/api/users"),
+    ("POST", "/api/users/login"),
+    ("GET", "/api/user"),
+    ("PUT", "/api/user"),
+    ("GET", "/api/profiles/{username}"),
+    ("POST", "/api/profiles/{username}/follow"),
+    ("DELETE", "/api/profiles/{username}/follow"),
+    ("GET", "/api/articles"),
+    ("POST", "/api/articles"),
+    ("GET", "/api/articles/feed"),
+    ("GET", "/api/articles/{slug}"),
+    ("PUT", "/api/articles/{slug}"),
+    ("DELETE", "/api/articles/{slug}"),
+    ("POST", "/api/articles/{slug}/favorite"),
+    ("DELETE", "/api/articles/{slug}/favorite"),
+    ("GET", "/api/articles/{slug}/comments"),
+    ("POST", "/api/articles/{slug}/comments"),
+    ("DELETE", "/api/articles/{slug}/comments/{id}"),
+    ("GET", "/api/tags"),
+    ("POST", "/api/subscriptions"),
+    ("GET", "/api/subscriptions/unsubscribe"),
+    ("POST", "/api/photos"),
+    ("GET", "/api/photos/{id}"),
+)
+
+blog_api = spec.Api(
+    name="blog",
+    stage="v1",
+    cors=spec.Cors(allow_headers=("Authorization", "Content-Type")),
+    routes=tuple(spec.Route(method, path, api_function) for method, path in _ROUTES),
+)
+
+service = spec.Service(
+    name="blog",
+    description="MyBlog.com: a RealWorld blog API; welcome emails; photo thumbnails.",
+    api=blog_api,
+    tables=(blog_table,),
+    user_pools=(readers,),
+    buckets=(photos_bucket,),
+    functions=(welcome_function, thumbnails_function),
+    stream_triggers=(
+        spec.StreamTrigger(
+            blog_table,
+            welcome_function,
+            batch_size=10,
+            report_batch_item_failures=True,
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=5,
+            filter_patterns=(
+                '{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["SUBSCRIBER"]}}}}',
+            ),
+        ),
+    ),
+    object_triggers=(
+        spec.ObjectCreatedTrigger(photos_bucket, thumbnails_function, prefix="uploads/"),
+    ),
+)

@@ -1,0 +1,158 @@
+"""Durable dispatcher state: each trigger's checkpoint and its on-failure destination.
+
+One SQLite file per service, ``<data dir>/streams/<service>.sqlite3``:
+
+- ``checkpoints (trigger, sequence)``: the last sequence number a trigger is done
+  with (delivered, filtered out, or sent to the failure destination). It is saved
+  only after the function returned for a batch, so a crash replays the batch: at
+  least once, as Lambda's event source mapping. A trigger with no checkpoint starts
+  at the oldest record (Lambda's ``TRIM_HORIZON``), so writes made while the local
+  cloud was down are delivered when it starts.
+- ``failures``: records of batches that failed for good (retries or record age
+  exhausted), as Lambda's on-failure destination keeps their description; locally
+  the records themselves are kept too, so that ``overcast streams redrive`` can
+  deliver them again. A redrive is a flag the running dispatcher picks up.
+
+Writes commit with ``synchronous=FULL``: a checkpoint that says a record is done must
+not be lost by a power cut while the record's effects are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS checkpoints (trigger TEXT PRIMARY KEY, sequence INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS failures (id TEXT PRIMARY KEY, created REAL NOT NULL,"
+    " trigger TEXT NOT NULL, function TEXT NOT NULL, reason TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL, first_sequence INTEGER NOT NULL,"
+    " last_sequence INTEGER NOT NULL, records TEXT NOT NULL,"
+    " redrive INTEGER NOT NULL DEFAULT 0)",
+)
+_COLUMNS = "id, created, trigger, function, reason, attempts, first_sequence, last_sequence"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A batch that failed for good: why, after how many attempts, and its records."""
+
+    trigger: str
+    function: str
+    reason: str
+    attempts: int
+    created_at: float
+    first_sequence: int
+    last_sequence: int
+    records: list[dict[str, Any]] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    redrive_requested: bool = False
+
+
+def store_path(data_dir: Path, service: str) -> Path:
+    """Where a service's stream state lives."""
+    return data_dir / "streams" / f"{service}.sqlite3"
+
+
+class StreamStore:
+    """Checkpoints and failures of a service's stream triggers; safe to share between
+    threads (one connection, one lock) and processes (SQLite's own locking)."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.Lock()
+        with self._lock:
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=FULL")
+            for statement in _SCHEMA:
+                self._connection.execute(statement)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def checkpoint(self, trigger: str) -> int:
+        """The last sequence number ``trigger`` is done with; 0 before the first."""
+        row = self._one("SELECT sequence FROM checkpoints WHERE trigger = ?", (trigger,))
+        return 0 if row is None else int(row[0])
+
+    def save_checkpoint(self, trigger: str, sequence: int) -> None:
+        self._run(
+            "INSERT INTO checkpoints (trigger, sequence) VALUES (?, ?) ON CONFLICT (trigger)"
+            " DO UPDATE SET sequence = max(sequence, excluded.sequence)",
+            (trigger, sequence),
+        )
+
+    def add_failure(self, failure: Failure) -> None:
+        self._run(
+            f"INSERT INTO failures ({_COLUMNS}, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                failure.id,
+                failure.created_at,
+                failure.trigger,
+                failure.function,
+                failure.reason,
+                failure.attempts,
+                failure.first_sequence,
+                failure.last_sequence,
+                json.dumps(failure.records, separators=(",", ":")),
+            ),
+        )
+
+    def failures(self, trigger: str | None = None, *, redrive_only: bool = False) -> list[Failure]:
+        """Failures, oldest first: all, one trigger's, or only those asked to be redriven."""
+        sql = f"SELECT {_COLUMNS}, records, redrive FROM failures WHERE 1"
+        parameters: list[Any] = []
+        if trigger is not None:
+            sql += " AND trigger = ?"
+            parameters.append(trigger)
+        if redrive_only:
+            sql += " AND redrive = 1"
+        with self._lock:
+            rows = self._connection.execute(sql + " ORDER BY created, id", parameters).fetchall()
+        return [_failure(row) for row in rows]
+
+    def request_redrive(self, failure_id: str) -> bool:
+        """Flag a failure for redelivery; ``False`` if there is no such failure."""
+        return self._run("UPDATE failures SET redrive = 1 WHERE id = ?", (failure_id,)) > 0
+
+    def redrive_failed(self, failure_id: str, reason: str) -> None:
+        self._run(
+            "UPDATE failures SET redrive = 0, reason = ?, attempts = attempts + 1 WHERE id = ?",
+            (reason, failure_id),
+        )
+
+    def remove_failure(self, failure_id: str) -> None:
+        self._run("DELETE FROM failures WHERE id = ?", (failure_id,))
+
+    def _one(self, sql: str, parameters: tuple[Any, ...]) -> Any:
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchone()
+
+    def _run(self, sql: str, parameters: tuple[Any, ...]) -> int:
+        with self._lock:
+            return self._connection.execute(sql, parameters).rowcount
+
+
+def _failure(row: tuple[Any, ...]) -> Failure:
+    (identifier, created, trigger, function, reason, attempts, first, last, records, redrive) = row
+    return Failure(
+        id=identifier,
+        created_at=created,
+        trigger=trigger,
+        function=function,
+        reason=reason,
+        attempts=attempts,
+        first_sequence=first,
+        last_sequence=last,
+        records=json.loads(records),
+        redrive_requested=bool(redrive),
+    )

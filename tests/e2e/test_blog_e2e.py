@@ -1,0 +1,155 @@
+"""MyBlog's RealWorld API end to end: real HTTPS, real user pool (admin calls with the
+function's own credentials), real SQLite, the local cloud in its own process."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from overcast.apps.blog.service import blog_table
+from overcast.local.endpoints import Endpoints
+from overcast.ports.tables.sqlite import SqliteTable
+from tests.cloud_process import CloudProcess
+
+PASSWORD = "A reader's passphrase 1"
+
+
+def _url(endpoints: Endpoints, path: str) -> str:
+    api = endpoints.services["blog"].api
+    assert api is not None
+    return api + path
+
+
+def _register(https: httpx.Client, endpoints: Endpoints, name: str) -> dict[str, Any]:
+    user = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    response = https.post(_url(endpoints, "/api/users"), json={"user": user})
+    assert response.status_code == 201, response.text
+    registered: dict[str, Any] = response.json()["user"]
+    return registered
+
+
+def _token(user: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Token {user['token']}"}
+
+
+def _table(cloud: CloudProcess) -> SqliteTable:
+    path = Path(cloud.data_dir) / "tables" / "blog" / "blog.sqlite3"
+    return SqliteTable(blog_table, str(path))
+
+
+def test_readers_register_sign_in_write_favorite_comment_and_follow(
+    endpoints: Endpoints, https: httpx.Client
+) -> None:
+    # Given two readers who registered (accounts made in the user pool by the function)
+    suffix = secrets.token_hex(3)
+    alice = _register(https, endpoints, f"alice{suffix}")
+    bob = _register(https, endpoints, f"bob{suffix}")
+
+    # When alice signs in again, her token is a fresh ID token of the same account
+    login = {"user": {"email": alice["email"], "password": PASSWORD}}
+    signed_in = https.post(_url(endpoints, "/api/users/login"), json=login)
+    wrong = {"user": {"email": alice["email"], "password": "not the passphrase"}}
+    refused = https.post(_url(endpoints, "/api/users/login"), json=wrong)
+    assert signed_in.status_code == 200, signed_in.text
+    assert refused.status_code == 401
+    me = https.get(_url(endpoints, "/api/user"), headers=_token(signed_in.json()["user"]))
+    assert me.json()["user"]["username"] == alice["username"]
+
+    # When alice writes an article with a tag, and bob follows her, favorites and comments
+    tag = f"tag{suffix}"
+    article = {"title": "Hello world", "description": "d", "body": "b", "tagList": [tag]}
+    created = https.post(
+        _url(endpoints, "/api/articles"), json={"article": article}, headers=_token(alice)
+    )
+    assert created.status_code == 201, created.text
+    slug = created.json()["article"]["slug"]
+    follow = f"/api/profiles/{alice['username']}/follow"
+    assert https.post(_url(endpoints, follow), headers=_token(bob)).status_code == 200
+    favorited = https.post(_url(endpoints, f"/api/articles/{slug}/favorite"), headers=_token(bob))
+    comment = https.post(
+        _url(endpoints, f"/api/articles/{slug}/comments"),
+        json={"comment": {"body": "Great"}},
+        headers=_token(bob),
+    )
+
+    # Then bob's feed has it, favorited; anyone can read it, its comments and its tag
+    feed = https.get(_url(endpoints, "/api/articles/feed"), headers=_token(bob)).json()
+    assert [a["slug"] for a in feed["articles"]] == [slug]
+    assert favorited.json()["article"]["favoritesCount"] == 1
+    assert comment.status_code == 201
+    comments = https.get(_url(endpoints, f"/api/articles/{slug}/comments")).json()["comments"]
+    assert [c["body"] for c in comments] == ["Great"]
+    assert tag in https.get(_url(endpoints, "/api/tags")).json()["tags"]
+    by_tag = https.get(_url(endpoints, "/api/articles"), params={"tag": tag}).json()
+    assert (by_tag["articlesCount"], by_tag["articles"][0]["favorited"]) == (1, False)
+
+    # When bob tries to edit it he is refused; alice edits, then deletes it
+    refused_edit = https.put(
+        _url(endpoints, f"/api/articles/{slug}"),
+        json={"article": {"body": "x"}},
+        headers=_token(bob),
+    )
+    edited = https.put(
+        _url(endpoints, f"/api/articles/{slug}"),
+        json={"article": {"body": "New"}},
+        headers=_token(alice),
+    )
+    deleted = https.delete(_url(endpoints, f"/api/articles/{slug}"), headers=_token(alice))
+    assert (refused_edit.status_code, edited.status_code, deleted.status_code) == (403, 200, 204)
+    assert https.get(_url(endpoints, f"/api/articles/{slug}")).status_code == 404
+
+    # A forged token is refused
+    forged = {"Authorization": f"Token {alice['token'][:-4]}AAAA"}
+    assert https.get(_url(endpoints, "/api/user"), headers=forged).status_code == 401
+
+
+def test_a_newsletter_subscription_and_its_unsubscribe_link(
+    endpoints: Endpoints, https: httpx.Client, cloud: CloudProcess
+) -> None:
+    email = f"reader-{secrets.token_hex(3)}@example.com"
+
+    first = https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
+    again = https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
+    table = _table(cloud)
+    key = {"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"}
+    item = table.get(key)
+    assert item is not None
+    link = "/api/subscriptions/unsubscribe"
+    forged = https.get(_url(endpoints, link), params={"email": email, "token": "forged"})
+    done = https.get(
+        _url(endpoints, link), params={"email": email, "token": item["unsubscribe_token"]}
+    )
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert (forged.status_code, done.status_code) == (422, 200)
+    assert (table.get(key) or {})["status"] == "unsubscribed"
+    table.close()
+
+
+def test_an_author_gets_a_sigv4_presigned_post_for_an_upload(
+    endpoints: Endpoints, https: httpx.Client
+) -> None:
+    author = _register(https, endpoints, f"carol{secrets.token_hex(3)}")
+
+    response = https.post(
+        _url(endpoints, "/api/photos"), json={"content_type": "image/jpeg"}, headers=_token(author)
+    )
+    photo = response.json()["photo"]
+    fields = photo["upload"]["fields"]
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    status = https.get(_url(endpoints, f"/api/photos/{photo['id']}")).json()["photo"]
+
+    assert response.status_code == 201, response.text
+    assert photo["upload"]["url"].startswith(endpoints.aws["s3"])
+    assert fields["key"] == f"uploads/{photo['id']}"
+    assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
+    assert fields["x-amz-credential"].startswith("ASIA")  # the function role's session
+    assert "x-amz-security-token" in fields
+    assert {"Content-Type": "image/jpeg"} in policy["conditions"]
+    assert ["content-length-range", 1, 20 * 1024 * 1024] in policy["conditions"]
+    assert status == {"id": photo["id"], "status": "pending"}
