@@ -4,12 +4,15 @@ function's own credentials), real SQLite, the local cloud in its own process."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from overcast.apps.blog.service import blog_table
 from overcast.local.endpoints import Endpoints
@@ -153,3 +156,67 @@ def test_an_author_gets_a_sigv4_presigned_post_for_an_upload(
     assert {"Content-Type": "image/jpeg"} in policy["conditions"]
     assert ["content-length-range", 1, 20 * 1024 * 1024] in policy["conditions"]
     assert status == {"id": photo["id"], "status": "pending"}
+
+
+def test_a_photo_uploaded_through_its_presigned_post_gets_every_thumbnail(
+    endpoints: Endpoints, https: httpx.Client
+) -> None:
+    # Given an author's upload form for a JPEG with EXIF orientation and GPS metadata
+    author = _register(https, endpoints, f"dora{secrets.token_hex(3)}")
+    photo = https.post(
+        _url(endpoints, "/api/photos"), json={"content_type": "image/jpeg"}, headers=_token(author)
+    ).json()["photo"]
+    upload = photo["upload"]
+    # When the browser posts the file straight to the bucket
+    posted = https.post(
+        upload["url"],
+        data=upload["fields"],
+        files={"file": ("photo.jpg", _jpeg_with_gps(2000, 1000), "image/jpeg")},
+    )
+    # Then the thumbnail function makes every size up to the photo's own width (1000 px
+    # once EXIF orientation turns it upright: never upscaled), and the API links them
+    status = _wait_for_photo(https, endpoints, photo["id"])
+    assert posted.status_code == 204, posted.text
+    assert status["status"] == "ready", status
+    assert sorted(status["thumbnails"], key=int) == ["160", "480"]
+    thumbnail = Image.open(io.BytesIO(https.get(status["thumbnails"]["480"]).content))
+    assert thumbnail.size == (480, 960)  # portrait: the orientation was applied
+    assert not thumbnail.getexif()  # no metadata left, GPS included
+
+
+def test_a_text_file_posted_as_a_photo_is_rejected_with_a_reason(
+    endpoints: Endpoints, https: httpx.Client
+) -> None:
+    author = _register(https, endpoints, f"erin{secrets.token_hex(3)}")
+    photo = https.post(
+        _url(endpoints, "/api/photos"), json={"content_type": "image/jpeg"}, headers=_token(author)
+    ).json()["photo"]
+    upload = photo["upload"]
+    posted = https.post(
+        upload["url"], data=upload["fields"], files={"file": ("a.jpg", b"not a jpeg", "image/jpeg")}
+    )
+    status = _wait_for_photo(https, endpoints, photo["id"])
+    assert posted.status_code == 204, posted.text
+    assert status["status"] == "rejected"
+    assert status["reason"]
+
+
+def _jpeg_with_gps(width: int, height: int) -> bytes:
+    image = Image.new("RGB", (width, height), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 24.0)}  # GPS IFD
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def _wait_for_photo(https: httpx.Client, endpoints: Endpoints, photo_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        status: dict[str, Any] = https.get(_url(endpoints, f"/api/photos/{photo_id}")).json()[
+            "photo"
+        ]
+        if status["status"] != "pending" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
