@@ -32,7 +32,7 @@ ENVIRONMENT = "dev"
 
 @dataclass(frozen=True)
 class SynthesizedProject:
-    """The sample project (todo + pinboard) synthesized into a cloud assembly."""
+    """The sample project (todo, pinboard, the built-in blog) in a cloud assembly."""
 
     app: App
     stacks: dict[str, ServiceStack]  # by service name
@@ -41,6 +41,15 @@ class SynthesizedProject:
 
     def service(self, name: str) -> spec.Service:
         return self.stacks[name].service
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> Bundle:
+    """A tiny bundle (``thumbs.handler:handler``, arm64) for a test's own declarations."""
+    directory = tmp_path / "bundle"
+    (directory / "thumbs").mkdir(parents=True)
+    (directory / "thumbs" / "handler.py").write_text("def handler(event, context): ...\n")
+    return Bundle(directory, LambdaPlatform("arm64"), (), ("thumbs/handler.py",))
 
 
 @pytest.fixture(scope="session")

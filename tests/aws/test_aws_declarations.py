@@ -15,15 +15,6 @@ from overcast.aws import nag
 from overcast.aws.app import SynthError, build_app, write_assembly
 from overcast.aws.buckets import OBJECT_ACTIONS
 from overcast.aws.bundling import Bundle
-from overcast.aws.wheels import LambdaPlatform
-
-
-@pytest.fixture
-def bundle(tmp_path: Path) -> Bundle:
-    directory = tmp_path / "bundle"
-    (directory / "thumbs").mkdir(parents=True)
-    (directory / "thumbs" / "handler.py").write_text("def handler(event, context): ...\n")
-    return Bundle(directory, LambdaPlatform("arm64"), (), ("thumbs/handler.py",))
 
 
 def _service(*, cache: spec.StageCache | None = None) -> spec.Service:

@@ -1,4 +1,7 @@
-"""The stacks of the sample project (to-do + pinboard): what carries the architecture."""
+"""The stacks of the sample project (to-do + pinboard): what carries the architecture.
+
+The built-in blog's stack (triggers, user pool admin) is in ``test_aws_triggers``.
+"""
 
 from __future__ import annotations
 
@@ -175,6 +178,7 @@ def test_the_function_learns_each_declared_resource_from_its_environment(
     stack = synthesized.stacks["todo"]
     function = _one(_template(synthesized, "todo"), "AWS::Lambda::Function")["Properties"]
     variables = function["Environment"]["Variables"]
+    api_url = variables.pop("OVERCAST_RESOURCE_API_TODO")  # the stage URL, as locally
     resources = stack.resources
     assert variables == {
         "OVERCAST_BACKEND": "aws",
@@ -187,6 +191,9 @@ def test_the_function_learns_each_declared_resource_from_its_environment(
             stack, resources.user_pools["users"].pool.user_pool_id
         ),
     }
+    api = synthesized.service("todo").api
+    assert api is not None
+    assert api_url["Fn::Join"][1][-1] == f"/{api.stage}"
     assert function["Handler"] == "overcast.apps.todo.handler.handler"
     assert function["Runtime"] == "python3.12"
 

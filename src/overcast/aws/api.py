@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -90,6 +90,19 @@ class DeployedApi(Construct):
     def url(self) -> str:
         """The stage's invoke URL (ends with ``/``)."""
         return self.api.url
+
+    @property
+    def base_url(self) -> str:
+        """The stage's URL as functions learn it (no final ``/``, as locally).
+
+        Built from the API's id, not its stage: the stage depends on the deployment,
+        which depends on the methods, which invoke the functions; a function whose
+        environment referenced the stage would close that loop in CloudFormation.
+        """
+        return (
+            f"https://{self.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+            f"/{self._declaration.stage}"
+        )
 
     def _stage_options(self) -> apigateway.StageOptions:
         cache = self._declaration.cache

@@ -7,16 +7,20 @@ Each function gets:
 - its environment, as the local cloud gives it (``overcast.local.cloud``):
   ``OVERCAST_BACKEND=aws``, ``OVERCAST_SERVICE`` and, for each resource it declares,
   ``OVERCAST_RESOURCE_<KIND>_<NAME>`` = the physical name (table name, bucket name,
-  user pool id, identity pool id). Lambda sets ``AWS_REGION`` itself;
+  user pool id, identity pool id); for each declared user pool, its app clients' ids
+  (``OVERCAST_RESOURCE_USER_POOL_CLIENT_<POOL>_<CLIENT>``); and, in a service with an
+  API, the API's URL (``OVERCAST_RESOURCE_API_<SERVICE>``, added by the stack once the
+  API exists). Lambda sets ``AWS_REGION`` itself;
 - a role of its own that may write its own log group and use what it declares, and
   nothing else: tables (see :data:`overcast.aws.tables.TABLE_ACTIONS`), buckets (see
-  :data:`overcast.aws.buckets.OBJECT_ACTIONS`). User pools and identity pools need no
-  permission: the identity directory calls Cognito Identity's ``GetId``, which is
-  unsigned;
+  :data:`overcast.aws.buckets.OBJECT_ACTIONS`), user pools (their admin operations,
+  ``cognito-idp:Admin*`` on the pool, as ``overcast.policies.function_policy`` grants
+  locally). Identity pools need no permission: the identity directory calls Cognito
+  Identity's ``GetId``, which is unsigned;
 - a log group kept for :data:`LOG_RETENTION`.
 
-Extension points: event sources (streams, queues, object-created triggers) attach to
-``DeployedFunction.function`` once their declarations exist.
+Event sources (stream and object-created triggers, :mod:`overcast.aws.triggers`)
+attach to ``DeployedFunction.function``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from overcast.aws.tables import grant_table
 from overcast.aws.wheels import LambdaPlatform
 from overcast.runtime.config import BACKEND, SERVICE, resource_variable
 
+# What overcast.policies.function_policy grants a function on a user pool it declares.
+USER_POOL_ACTIONS = "cognito-idp:Admin*"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 _ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
@@ -110,6 +116,14 @@ class DeployedFunction(Construct):
             grant_bucket(self.role, deployed)
             objects = f"Resource::<{nag.logical_id(deployed)}.Arn>/*"
             reasons.append(nag.FUNCTION_BUCKET_OBJECTS.on(objects))
+        for pool in declaration.user_pools:
+            deployed_pool = resources.user_pools[pool.name].pool
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=[USER_POOL_ACTIONS], resources=[deployed_pool.user_pool_arn]
+                )
+            )
+            reasons.append(nag.FUNCTION_USER_POOL_ADMIN.on(f"Action::{USER_POOL_ACTIONS}"))
         if reasons:
             nag.acknowledge(self.role, *reasons)
 
@@ -123,6 +137,9 @@ def function_environment(
         names[resource_variable("TABLE", table.name)] = resources.tables[table.name].table_name
     for pool in declaration.user_pools:
         names[resource_variable("USER_POOL", pool.name)] = _pool_id(resources, pool)
+        for client_name, client in resources.user_pools[pool.name].clients.items():
+            variable = resource_variable("USER_POOL_CLIENT", f"{pool.name}-{client_name}")
+            names[variable] = client.user_pool_client_id
     for identities in declaration.identity_pools:
         deployed = resources.identity_pools[identities.name]
         names[resource_variable("IDENTITY_POOL", identities.name)] = deployed.pool.ref

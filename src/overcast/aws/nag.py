@@ -141,3 +141,21 @@ ACCESS_LOG_BUCKET = Reason(
     "This is the bucket that receives the other buckets' server access logs; logging it "
     "into itself would log its own log deliveries without end.",
 )
+
+# --- Triggers ------------------------------------------------------------------------
+
+FAILURE_QUEUE = Reason(
+    "AwsSolutions-SQS3",
+    "This queue is itself the on-failure destination of a trigger: it holds the failed "
+    "events for an operator to inspect and redrive, so it needs no dead-letter queue.",
+)
+FUNCTION_USER_POOL_ADMIN = Reason(
+    "AwsSolutions-IAM5",
+    "The function declares the user pool (spec.Function.user_pools) and signs users up and "
+    "in with its admin operations (cognito-idp:Admin*), on that one pool only, as locally.",
+)
+NOTIFICATIONS_HANDLER = Reason(
+    "AwsSolutions-IAM4",
+    "AWSLambdaBasicExecutionRole is the log-writing policy of CDK's own bucket-notifications "
+    "custom resource, which sets the S3 event notifications CloudFormation cannot set here.",
+).on("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")

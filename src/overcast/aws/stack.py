@@ -4,11 +4,15 @@ The stack holds everything the service declares — tables, user pools, buckets,
 identity pools, functions, the API — and outputs what clients need (API URL, pool
 and client ids, bucket names), which ``overcast deploy`` prints.
 
+Stream and object-created triggers are deployed by :mod:`overcast.aws.triggers` once
+the functions exist. Every function of a service with an API learns the API's URL, as
+locally (``OVERCAST_RESOURCE_API_<SERVICE>``).
+
 Extension points for declarations that do not exist yet: a service's CDN
-distribution, topics and queues, and stream or object-created triggers each become
-one more ``deploy_*`` step here, in a module of their own beside ``tables``, ``buckets``,
-``functions`` and ``api``; stacks shared by several services (e.g. a global table's
-replicas) are added by :func:`overcast.aws.app.build_app` next to the service stacks.
+distribution, and topics and queues, each become one more ``deploy_*`` step here, in a
+module of their own beside ``tables``, ``buckets``, ``functions`` and ``api``; stacks
+shared by several services (e.g. a global table's replicas) are added by
+:func:`overcast.aws.app.build_app` next to the service stacks.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from overcast.aws.functions import DeployedFunction, ServiceResources
 from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
 from overcast.aws.naming import construct_id, stack_name
 from overcast.aws.tables import deploy_table, undeployed_features
+from overcast.aws.triggers import deploy_object_triggers, deploy_stream_trigger
+from overcast.runtime.config import resource_variable
 
 
 class ServiceStack(Stack):
@@ -55,6 +61,7 @@ class ServiceStack(Stack):
         self._deploy_data(service)
         self._deploy_identity(service)
         functions = self._deploy_functions(service, bundle)
+        self._deploy_triggers(service, functions)
         if service.api is not None:
             api = DeployedApi(
                 self,
@@ -63,6 +70,8 @@ class ServiceStack(Stack):
                 functions=functions,
                 user_pools=self.resources.user_pools,
             )
+            for function in functions.values():
+                function.add_environment(resource_variable("API", service.name), api.base_url)
             self._output("ApiUrl", api.url, f"{service.api.name} API: stage URL")
         self._output("Region", Aws.REGION, "The region the service runs in")
 
@@ -114,7 +123,7 @@ class ServiceStack(Stack):
 
     def _deploy_functions(
         self, service: spec.Service, bundle: Bundle | None
-    ) -> dict[str, lambda_.IFunction]:
+    ) -> dict[str, lambda_.Function]:
         if not service.all_functions:
             return {}
         if bundle is None:
@@ -131,6 +140,14 @@ class ServiceStack(Stack):
             ).function
             for function in service.all_functions
         }
+
+    def _deploy_triggers(
+        self, service: spec.Service, functions: dict[str, lambda_.Function]
+    ) -> None:
+        for stream in service.stream_triggers:
+            table = self.resources.tables[stream.table.name]
+            deploy_stream_trigger(self, stream, functions[stream.function.name], table)
+        deploy_object_triggers(self, service.object_triggers, functions, self.resources.buckets)
 
     def _output(self, key: str, value: str, description: str) -> None:
         CfnOutput(self, key, value=value, description=description)

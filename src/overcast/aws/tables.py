@@ -4,6 +4,8 @@
 - Global secondary indexes project ALL attributes, as the local table's indexes do.
 - Point-in-time recovery on, encryption at rest with DynamoDB's own key (its default,
   free); the table is kept when its stack is deleted (data is never deleted by a deploy).
+- A declared ``stream=`` is the table's DynamoDB stream, with that ``StreamViewType``
+  (its triggers are :mod:`overcast.aws.triggers`).
 - ``TableV2`` (``AWS::DynamoDB::GlobalTable``): declared replica regions, when the
   declaration grows them, become its ``replicas`` without replacing the table.
 
@@ -54,6 +56,7 @@ def deploy_table(scope: Construct, declaration: spec.Table) -> dynamodb.TableV2:
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),
+        dynamo_stream=_stream_view(declaration),
         removal_policy=RemovalPolicy.RETAIN,
     )
 
@@ -74,6 +77,11 @@ def undeployed_features(declaration: spec.Table) -> list[str]:
         f"table {declaration.name!r} declares a read cache (DAX); the AWS deployment does not "
         "create DAX clusters yet, so its functions read DynamoDB directly"
     ]
+
+
+def _stream_view(declaration: spec.Table) -> dynamodb.StreamViewType | None:
+    # DynamoDB Streams: StreamViewType is what each record carries (the declared view).
+    return dynamodb.StreamViewType[declaration.stream] if declaration.stream else None
 
 
 def _attribute(key: spec.Key) -> dynamodb.Attribute:
