@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def raw_mail(
     subject: str = "Hello", to: tuple[str, ...] = ("ann@example.com",), html: str | None = None
 ) -> bytes:
     email = Email("app@example.com", to, subject, f"Body of {subject}\n", html)
-    return build_message(email, "<id@example.com>", datetime.now(UTC)).as_bytes()
+    return build_message(email, make_msgid(domain="example.com"), datetime.now(UTC)).as_bytes()
 
 
 def test_a_delivered_message_can_be_read_back_by_id(tmp_path: Path) -> None:

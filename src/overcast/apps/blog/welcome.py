@@ -26,13 +26,12 @@ through: the function cannot trigger itself.)
   and no retry would ever send it — a silent loss, for the whole SMTP conversation.
 
 A duplicate welcome is visible and harmless; a lost one is neither, so this function
-is at least once, with the duplicate window made as small as it can be. Crashes
-anywhere else — before sending, or after recording but before the stream's
-checkpoint — re-deliver the record and end with exactly one email. Closing the last
-window needs a mail server that drops a message it already holds: e.g. the mail port
-taking an idempotency key that the SMTP adapter turns into a deterministic
-``Message-ID`` (``welcome-<email>``) and the local sink deduplicating on it (SES has
-no such key; on AWS this stays at least once).
+is at least once. Crashes anywhere else — before sending, or after recording but
+before the stream's checkpoint — re-deliver the record and end with exactly one email.
+The last window is closed by the message itself: its ``Message-ID`` is fixed per
+subscriber (the mail port's ``idempotency_key``), so a resend is the same message,
+and the local mailbox keeps one copy per Message-ID (as Gmail does). With SES, which
+takes no such key, a resend in that window is a second email: at least once on AWS.
 
 A message the mailer refuses for good (an address it cannot send to) is logged and
 skipped; a mailer or table that is down fails the record, to be retried.
@@ -45,6 +44,7 @@ the API's base URL comes from the function's configuration (``API_BLOG``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,6 +149,8 @@ class Welcomer:
             subject=SUBJECT,
             text=self._templates.get_template("welcome.txt.j2").render(values),
             html=self._templates.get_template("welcome.html.j2").render(values),
+            # One Message-ID per subscriber: a resend after a crash is the same message.
+            idempotency_key=f"welcome-{hashlib.sha256(subscriber.email.encode()).hexdigest()[:32]}",
         )
 
     def _subscriber(self, pk: str) -> Subscriber | None:

@@ -15,6 +15,7 @@ delivery time (``<seconds>.M<microseconds>P<pid>...``); the list is ordered by i
 from __future__ import annotations
 
 import builtins
+import email.policy
 import mailbox
 import os
 import re
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,35 @@ class Mailbox:
         for sub in ("tmp", "new", "cur"):
             (directory / sub).mkdir(mode=0o700, exist_ok=True)
         self._maildir = mailbox.Maildir(directory, factory=None, create=False)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # deliver() reads the mailbox under it
+        self._by_message_id: dict[str, str] | None = None  # built on first delivery
 
     def deliver(self, raw: bytes) -> str:
-        """Store one message (RFC 5322 bytes); return its id once it is on disk."""
+        """Store one message (RFC 5322 bytes); return its id once it is on disk.
+
+        A message whose ``Message-ID`` the mailbox already holds is the same message
+        sent again (a sender retrying after a lost acknowledgement): it is kept once,
+        as mail providers such as Gmail do, and the stored copy's id is returned.
+        """
+        message_id = _message_id(raw)
         with self._lock:
+            known = self._known_message_ids()
+            if message_id is not None and message_id in known:
+                return known[message_id]
             key: str = self._maildir.add(raw.replace(b"\r\n", b"\n"))
+            if message_id is not None:
+                known[message_id] = key
         _fsync_directory(self.directory / "new")
         return key
+
+    def _known_message_ids(self) -> dict[str, str]:
+        if self._by_message_id is None:
+            self._by_message_id = {}
+            for key, raw in self._raws():
+                message_id = _message_id(raw)
+                if message_id is not None:
+                    self._by_message_id.setdefault(message_id, key)
+        return self._by_message_id
 
     def list(self) -> list[MailSummary]:
         """Every message's summary, oldest first."""
@@ -238,3 +260,10 @@ def _body(message: EmailMessage, subtype: str) -> str | None:
         payload = part.get_payload(decode=True)
         content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     return content if isinstance(content, str) else None
+
+
+def _message_id(raw: bytes) -> str | None:
+    """The Message-ID header of an RFC 5322 message, if it has one."""
+    headers = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    value = headers.get("Message-ID")
+    return str(value).strip() or None if value else None

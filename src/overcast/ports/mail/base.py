@@ -20,13 +20,20 @@ def is_email_address(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Email:
-    """A message: plain text always, HTML optionally."""
+    """A message: plain text always, HTML optionally.
+
+    ``idempotency_key`` names the message for good: the SMTP adapter makes it the
+    ``Message-ID``, so a resend after a lost acknowledgement is the same message, and
+    a receiver that keeps one copy per Message-ID (the local mailbox, as Gmail does)
+    shows it once. SES has no such key: there a resend is a second message.
+    """
 
     sender: str
     to: tuple[str, ...]
     subject: str
     text: str
     html: str | None = None
+    idempotency_key: str | None = None
 
 
 class Mailer(ABC):

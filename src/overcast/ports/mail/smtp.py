@@ -78,7 +78,11 @@ class SmtpMailer(Mailer):
 
     def _send(self, email: Email) -> str:
         domain = email.sender.rpartition("@")[2]
-        message_id = make_msgid(domain=domain)
+        message_id = (
+            f"<{_id_part(email.idempotency_key)}@{domain}>"
+            if email.idempotency_key
+            else make_msgid(domain=domain)
+        )
         try:
             message = build_message(email, message_id, self._clock())
         except ValueError as exc:  # a header the email package refuses to write
@@ -126,3 +130,9 @@ def _refused(code: int, text: bytes | str, what: str) -> InvalidMessage | MailUn
     if 500 <= code < 600 and what == "the sender":
         return InvalidMessage(f"The mail server refused {what} ({reply}).")
     return MailUnavailable(f"The mail server refused {what} ({reply}).")
+
+
+def _id_part(key: str) -> str:
+    """``key`` as the left part of a Message-ID (RFC 5322 dot-atom characters only)."""
+    return "".join(char if char.isascii() and (char.isalnum() or char in ".-_") else "-"
+                   for char in key)  # fmt: skip
