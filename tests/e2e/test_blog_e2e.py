@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import secrets
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from PIL import Image
 
 from overcast.apps.blog.service import blog_table
 from overcast.local.endpoints import Endpoints
+from overcast.local.mail import Mailbox
 from overcast.ports.tables.sqlite import SqliteTable
 from tests.cloud_process import CloudProcess
 
@@ -220,3 +222,28 @@ def _wait_for_photo(https: httpx.Client, endpoints: Endpoints, photo_id: str) ->
         if status["status"] != "pending" or time.monotonic() > deadline:
             return status
         time.sleep(0.1)
+
+
+def test_a_newsletter_subscriber_gets_one_welcome_whose_link_unsubscribes(
+    endpoints: Endpoints, https: httpx.Client, cloud: CloudProcess
+) -> None:
+    # Given a reader who subscribes twice (a double click)
+    email = f"newsletter-{secrets.token_hex(3)}@example.com"
+    https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
+    https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
+    # When the welcome email arrives
+    mailbox = Mailbox(Path(endpoints.mailbox))
+    deadline = time.monotonic() + 30
+    while not mailbox.find(to=email) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # a second email would arrive about now
+    welcomes = mailbox.find(to=email)
+    # Then there is exactly one, and its unsubscribe link works with one click
+    assert len(welcomes) == 1
+    links = re.findall(r"https://\S+/api/subscriptions/unsubscribe\?\S+", welcomes[0].text)
+    assert links, welcomes[0].text
+    assert https.get(links[0]).status_code == 200
+    table = _table(cloud)
+    item = table.get({"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"})
+    table.close()
+    assert (item or {})["status"] == "unsubscribed"
