@@ -60,8 +60,8 @@ def test_new_subscribers_reach_the_welcome_function_in_batches_as_declared(
     # ... a failing batch is split, failed items reported, retried 5 times, then kept
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["MaximumRetryAttempts"] == 5
-    assert "MaximumRecordAgeInSeconds" not in mapping  # -1: until the record expires
+    assert "MaximumRetryAttempts" not in mapping  # -1: until the record is too old
+    assert mapping["MaximumRecordAgeInSeconds"] == 6 * 3600
     queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     assert template.to_json()["Resources"][queue]["Type"] == "AWS::SQS::Queue"
 

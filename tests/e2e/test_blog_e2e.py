@@ -247,3 +247,46 @@ def test_a_newsletter_subscriber_gets_one_welcome_whose_link_unsubscribes(
     item = table.get({"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"})
     table.close()
     assert (item or {})["status"] == "unsubscribed"
+
+
+def test_a_refused_password_leaves_the_email_free_to_register(
+    endpoints: Endpoints, https: httpx.Client
+) -> None:
+    name = f"frank{secrets.token_hex(3)}"
+    user = {"username": name, "email": f"{name}@example.com"}
+
+    weak = https.post(_url(endpoints, "/api/users"), json={"user": {**user, "password": "weak"}})
+    strong = https.post(
+        _url(endpoints, "/api/users"), json={"user": {**user, "password": PASSWORD}}
+    )
+    login = https.post(
+        _url(endpoints, "/api/users/login"),
+        json={"user": {"email": user["email"], "password": PASSWORD}},
+    )
+
+    assert weak.status_code == 422, weak.text
+    assert "password" in weak.json()["errors"]
+    assert (strong.status_code, login.status_code) == (201, 200), (strong.text, login.text)
+
+
+def test_a_png_photo_gets_png_thumbnails_at_working_links(
+    endpoints: Endpoints, https: httpx.Client
+) -> None:
+    author = _register(https, endpoints, f"gail{secrets.token_hex(3)}")
+    photo = https.post(
+        _url(endpoints, "/api/photos"), json={"content_type": "image/png"}, headers=_token(author)
+    ).json()["photo"]
+    png = io.BytesIO()
+    Image.new("RGBA", (600, 300), (0, 90, 200, 255)).save(png, "PNG")
+    https.post(
+        photo["upload"]["url"],
+        data=photo["upload"]["fields"],
+        files={"file": ("logo.png", png.getvalue(), "image/png")},
+    )
+
+    status = _wait_for_photo(https, endpoints, photo["id"])
+    fetched = https.get(status["thumbnails"]["160"])
+
+    assert status["status"] == "ready", status
+    assert fetched.status_code == 200
+    assert Image.open(io.BytesIO(fetched.content)).format == "PNG"

@@ -28,6 +28,19 @@ def test_subscribing_writes_one_subscriber_and_again_writes_nothing() -> None:
     assert api.table.get(KEY) == item  # same token: no new item, so no second welcome
 
 
+def test_subscribing_again_after_unsubscribing_puts_the_reader_back_on_the_list() -> None:
+    api = memory_blog()
+    api.call("POST", "/api/subscriptions", body={"email": "reader@example.com"})
+    token = str((api.table.get(KEY) or {})["unsubscribe_token"])
+    api.call("GET", UNSUBSCRIBE, query={"email": "reader@example.com", "token": token})
+
+    again = api.call("POST", "/api/subscriptions", body={"email": "reader@example.com"})
+
+    assert again.status == 200
+    assert again.body["subscription"]["status"] == "subscribed"
+    assert (api.table.get(KEY) or {})["status"] == "subscribed"
+
+
 def test_a_bad_subscription_is_422() -> None:
     api = memory_blog()
 

@@ -59,18 +59,39 @@ class CognitoUserDirectory(UserDirectory):
         self._client_id = client_id
 
     def register(self, email: str, password: str) -> str:
-        response = self._call(
-            "admin_create_user",
-            UserPoolId=self._pool_id,
-            Username=email,
-            UserAttributes=[
-                {"Name": "email", "Value": email},
-                {"Name": "email_verified", "Value": "true"},
-            ],
-            MessageAction="SUPPRESS",
-        )
-        self.set_password(email, password)
-        attributes = response["User"].get("Attributes", [])
+        """Create the account with ``password``, or take over an orphan one.
+
+        The password goes in as the temporary one, so the pool checks it against its
+        policy before any account exists (a weak one is refused with nothing created);
+        then it is made permanent. An account that exists in the pool while the blog
+        has no reader for it is an orphan of an interrupted registration (the caller
+        checked the blog's own records first): it is taken over, not refused, so an
+        email is never locked out. A failure after creating the account deletes it.
+        """
+        created = False
+        try:
+            response = self._call(
+                "admin_create_user",
+                UserPoolId=self._pool_id,
+                Username=email,
+                TemporaryPassword=password,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                MessageAction="SUPPRESS",
+            )
+            attributes = response["User"].get("Attributes", [])
+            created = True
+        except Taken:
+            existing = self._call("admin_get_user", UserPoolId=self._pool_id, Username=email)
+            attributes = existing.get("UserAttributes", [])
+        try:
+            self.set_password(email, password)
+        except Exception:
+            if created:
+                self._call("admin_delete_user", UserPoolId=self._pool_id, Username=email)
+            raise
         return next(str(a["Value"]) for a in attributes if a["Name"] == "sub")
 
     def sign_in(self, email: str, password: str) -> str:

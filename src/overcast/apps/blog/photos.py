@@ -3,7 +3,8 @@
 Item (shared with ``thumbnails.py``)::
 
     pk "PHOTO#<id>", sk "PHOTO", status ("pending" | "ready" | "rejected"),
-    reason (rejected), sizes (widths, ready), owner (uid), content_type, created_at
+    reason (rejected), sizes (widths, ready), extension (of the thumbnails, ready), owner
+    (uid), content_type, created_at
 
 ``POST /api/photos`` writes a pending photo and answers an S3 presigned POST
 (SigV4, made with the function role's credentials) for ``uploads/<id>`` whose policy
@@ -83,8 +84,9 @@ def presigning_client(region: str, endpoint: str | None, ca_bundle: str | None) 
     )
 
 
-def thumbnail_key(photo_id: str, width: int) -> str:
-    return f"thumbnails/{photo_id}/{width}.jpg"
+def thumbnail_key(photo_id: str, width: int, extension: str = "jpg") -> str:
+    """Where the thumbnail function wrote a width (its extension: the source's format)."""
+    return f"thumbnails/{photo_id}/{width}.{extension}"
 
 
 class Photos:
@@ -121,8 +123,9 @@ class Photos:
             answer["reason"] = item.get("reason", "")
         if answer["status"] == "ready":
             widths = [int(width) for width in item.get("sizes", [])]
+            extension = str(item.get("extension", "jpg"))
             answer["thumbnails"] = {
-                str(width): self._presigner.download(thumbnail_key(photo_id, width))
+                str(width): self._presigner.download(thumbnail_key(photo_id, width, extension))
                 for width in widths
             }
         return answer

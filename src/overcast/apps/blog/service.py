@@ -138,7 +138,10 @@ service = spec.Service(
             batch_size=10,
             report_batch_item_failures=True,
             bisect_batch_on_function_error=True,
-            maximum_retry_attempts=5,
+            # Retry until the mail server is back (a short outage must not move every
+            # welcome in it to the failure store), but not for ever: 6 hours.
+            maximum_retry_attempts=-1,
+            maximum_record_age_seconds=6 * 3600,
             filter_patterns=(
                 '{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["SUBSCRIBER"]}}}}',
             ),

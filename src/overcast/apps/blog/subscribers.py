@@ -15,11 +15,12 @@ changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 
 from overcast.apps.blog.domain import Clock, Invalid, NotFound, timestamp
-from overcast.ports.tables import ConditionFailed, ItemNotExists, Table
+from overcast.ports.tables import AttributeEquals, ConditionFailed, ItemNotExists, Table
 
 
 def subscriber_key(email: str) -> dict[str, str]:
@@ -34,7 +35,11 @@ class Subscribers:
         self._clock = clock
 
     def subscribe(self, email: str, source: str, name: str | None = None) -> bool:
-        """Add the subscriber; ``False`` if the address is already on the list."""
+        """Add the subscriber; ``False`` if the address is already on the list.
+
+        An address that unsubscribed is put back on the list (no second welcome: the
+        stream trigger welcomes new subscriber items only).
+        """
         item = {
             **subscriber_key(email),
             "email": email,
@@ -48,8 +53,17 @@ class Subscribers:
         try:
             self._table.put(item, condition=ItemNotExists())
         except ConditionFailed:
+            self._resubscribe(email)
             return False
         return True
+
+    def _resubscribe(self, email: str) -> None:
+        with contextlib.suppress(ConditionFailed):  # subscribed already
+            self._table.update(
+                subscriber_key(email),
+                {"status": "subscribed", "subscribed_at": timestamp(self._clock())},
+                condition=AttributeEquals("status", "unsubscribed"),
+            )
 
     def unsubscribe(self, email: str, token: str) -> None:
         """Mark the subscriber unsubscribed if ``token`` is theirs."""

@@ -219,7 +219,10 @@ class ThumbnailFunction:
                 ObjectAttributes(content_type=thumbnail.content_type),
             )
         sizes = sorted(thumbnail.width for thumbnail in thumbnails)
-        self._mark(photo_id, {"status": "ready", "sizes": sizes}, ("reason",))
+        extension = thumbnails[0].extension  # one format per photo: its source's
+        self._mark(
+            photo_id, {"status": "ready", "sizes": sizes, "extension": extension}, ("reason",)
+        )
 
     def _spooled(self, key: str) -> IO[bytes]:
         """The object's body in a temporary file (in memory while small)."""
