@@ -39,8 +39,8 @@ from overcast.local.federation.errors import (
 )
 from overcast.local.federation.identities import IdentityPools
 from overcast.local.federation.operations import OPERATIONS
-from overcast.local.federation.wire import MAX_BODY_BYTES, BodyTooLarge, read_body, signed_request
 from overcast.local.identity import shapes
+from overcast.local.wire import MAX_BODY_BYTES, BodyTooLarge, read_body, signed_request
 
 TARGET_PREFIX = "AWSCognitoIdentityService."
 CONTENT_TYPE = "application/x-amz-json-1.1"

@@ -40,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from overcast.local.auth.sigv4 import SignatureError, SignedRequest, SigV4Verifier
+from overcast.local.auth.sigv4 import SignatureError, SigV4Verifier
 from overcast.local.identity import shapes
 from overcast.local.identity.errors import (
     CognitoError,
@@ -50,10 +50,10 @@ from overcast.local.identity.errors import (
 )
 from overcast.local.identity.operations import OPERATIONS, UserPools
 from overcast.local.identity.pools import ActivePool, PoolDirectory
+from overcast.local.wire import MAX_BODY_BYTES, BodyTooLarge, read_body, signed_request
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
-MAX_BODY_BYTES = 1024 * 1024
 _CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "x-amzn-RequestId, x-amzn-ErrorType, Date",
@@ -61,10 +61,6 @@ _CORS = {
 _log = logging.getLogger(__name__)
 # (access key id, operation, pool ARN) -> None, or raises a CognitoError.
 Authorize = Callable[[str, str, str], None]
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def _response(
@@ -100,29 +96,6 @@ def discovery_document(pool: ActivePool) -> dict[str, Any]:
         "response_types_supported": ["code", "token"],
         "scopes_supported": ["openid", "email", "phone", "profile"],
     }
-
-
-async def _read_body(request: Request) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _signed_request(scope: Scope, body: bytes) -> SignedRequest:
-    raw_path = scope.get("raw_path")
-    path = raw_path.decode("latin-1") if raw_path else scope["path"]
-    return SignedRequest(
-        method=scope["method"],
-        path=path,
-        query=scope.get("query_string", b"").decode("latin-1"),
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
-        body=body,
-    )
 
 
 def _decode(body: bytes) -> Any:
@@ -163,7 +136,7 @@ class CognitoProtocol:
             return _error("UnknownOperationException", "Unknown operation.", 404, request_id)
         try:
             return _response(200, await self._operate(request), request_id)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             message = f"The request body is larger than {MAX_BODY_BYTES} bytes."
             return _error("RequestEntityTooLargeException", message, 413, request_id)
         except (CognitoError, SignatureError) as error:
@@ -178,11 +151,9 @@ class CognitoProtocol:
         operation = OPERATIONS.get(target.removeprefix(TARGET_PREFIX))
         if not target.startswith(TARGET_PREFIX) or operation is None:
             raise UnknownOperation(f"Unknown operation: {target or '(no X-Amz-Target)'}")
-        body = await _read_body(request)
+        body = await read_body(request)
         signed = (
-            self._verifier.verify(_signed_request(request.scope, body))
-            if operation.signed
-            else None
+            self._verifier.verify(signed_request(request.scope, body)) if operation.signed else None
         )
         parsed = shapes.parse(operation.request, _decode(body))
         if signed is not None and self._authorize is not None:

@@ -24,11 +24,11 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from overcast.local.auth.sigv4 import Credentials, SignatureError, SigV4Verifier
-from overcast.local.federation.wire import BodyTooLarge, read_body, signed_request
 from overcast.local.iam.principals import Session
 from overcast.local.iam.sessions import SessionStore
 from overcast.local.sts import errors, query
 from overcast.local.sts.operations import SecurityTokenService
+from overcast.local.wire import BodyTooLarge, read_body, signed_request
 
 SERVICE = "sts"
 _log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
-"""What the identity pool and STS endpoints read off an ASGI request.
+"""What the local AWS endpoints (user pools, identity pools, STS) read off a request.
 
-Both refuse bodies over 1 MiB before parsing them, and both verify SigV4 over the
+Each refuses a body over 1 MiB before parsing it, and verifies SigV4 over the
 request exactly as sent (raw path, raw query, every header, the body bytes).
 """
 
