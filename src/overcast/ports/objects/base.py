@@ -31,6 +31,7 @@ Validation lives here once (:func:`check_key`, :func:`check_bucket_name`,
 
 from __future__ import annotations
 
+import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,7 +41,6 @@ from types import TracebackType
 from typing import Self
 
 from overcast.ports.objects.exceptions import (
-    ConditionalWriteUnsupported,
     InvalidBucketName,
     InvalidKey,
     InvalidRange,
@@ -182,23 +182,37 @@ class ObjectReader(ABC):
 
 
 class ObjectWriter(ABC):
-    """A new object being written; invisible to readers until :meth:`commit`."""
+    """A new object being written; invisible to readers until :meth:`commit`.
+
+    The base counts and hashes what is written; adapters store it (``_write``) and
+    publish it (``_commit``).
+    """
+
+    def __init__(self) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._write(chunk)
+        self._md5.update(chunk)
+        self._size += len(chunk)
 
     @abstractmethod
-    def write(self, chunk: bytes) -> None: ...
+    def _write(self, chunk: bytes) -> None:
+        """Store ``chunk`` (refusing it if the writer is done)."""
 
     @property
-    @abstractmethod
     def size(self) -> int:
         """Bytes written so far."""
+        return self._size
 
-    @abstractmethod
     def md5_hex(self) -> str:
         """The MD5 of the bytes written so far (hex)."""
+        return self._md5.hexdigest()
 
-    @abstractmethod
     def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
         """Make the object durable and visible, replacing any object under its key."""
+        return self._commit(attributes, etag, None)
 
     def commit_if(
         self,
@@ -210,10 +224,14 @@ class ObjectWriter(ABC):
         """:meth:`commit`, if ``precondition`` holds of the object under the key at the
         moment of the commit, checked atomically with it; else the precondition's error
         (:meth:`WritePrecondition.check`) and nothing is stored. An adapter that cannot
-        check atomically raises :class:`ConditionalWriteUnsupported` (the default)."""
-        raise ConditionalWriteUnsupported(
-            f"{type(self).__name__} cannot check a write's precondition atomically."
-        )
+        check atomically raises :class:`ConditionalWriteUnsupported`."""
+        return self._commit(attributes, etag, precondition)
+
+    @abstractmethod
+    def _commit(
+        self, attributes: ObjectAttributes, etag: str | None, precondition: WritePrecondition | None
+    ) -> ObjectInfo:
+        """Publish the object (checking ``precondition`` atomically, when given)."""
 
     @abstractmethod
     def abort(self) -> None:

@@ -11,7 +11,6 @@ release their file when closed, or when garbage-collected if nobody closed them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import weakref
 from collections.abc import Callable, Iterator
@@ -81,46 +80,24 @@ class FilesystemWriter(ObjectWriter):
     """A new object being written to the temporary file ``path``."""
 
     def __init__(self, key: str, path: Path, clock: Clock, publish: Publish) -> None:
+        super().__init__()
         self.key = key
         self.path = path
         self._clock = clock
         self._publish = publish
         self._file: BinaryIO = open(path, "xb")  # noqa: SIM115  (closed by commit or abort)
         self._discarder = weakref.finalize(self, _discard, self._file, path)
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._size = 0
         self._open = True
 
-    def write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes) -> None:
         if not self._open:
             raise ValueError("This writer has been committed or aborted.")
         try:
             self._file.write(chunk)
         except OSError as exc:
             raise ObjectStoreUnavailable(f"Cannot write {self.key!r}: {exc}.") from exc
-        self._md5.update(chunk)
-        self._size += len(chunk)
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def md5_hex(self) -> str:
-        return self._md5.hexdigest()
-
-    def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
-        return self._finish(attributes, etag, None)
-
-    def commit_if(
-        self,
-        precondition: WritePrecondition,
-        attributes: ObjectAttributes,
-        *,
-        etag: str | None = None,
-    ) -> ObjectInfo:
-        return self._finish(attributes, etag, precondition)
-
-    def _finish(
+    def _commit(
         self, attributes: ObjectAttributes, etag: str | None, precondition: WritePrecondition | None
     ) -> ObjectInfo:
         if not self._open:

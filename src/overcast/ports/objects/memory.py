@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import builtins
-import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -122,40 +121,18 @@ _Publish = Callable[[_Version, WritePrecondition | None], None]
 
 class _MemoryWriter(ObjectWriter):
     def __init__(self, key: str, clock: Clock, publish: _Publish) -> None:
+        super().__init__()
         self._key = key
         self._clock = clock
         self._publish = publish
         self._chunks: list[bytes] = []
-        self._size = 0
-        self._md5 = hashlib.md5(usedforsecurity=False)
         self._open = True
 
-    def write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes) -> None:
         self._check_open()
         self._chunks.append(bytes(chunk))
-        self._md5.update(chunk)
-        self._size += len(chunk)
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def md5_hex(self) -> str:
-        return self._md5.hexdigest()
-
-    def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
-        return self._finish(attributes, etag, None)
-
-    def commit_if(
-        self,
-        precondition: WritePrecondition,
-        attributes: ObjectAttributes,
-        *,
-        etag: str | None = None,
-    ) -> ObjectInfo:
-        return self._finish(attributes, etag, precondition)
-
-    def _finish(
+    def _commit(
         self, attributes: ObjectAttributes, etag: str | None, precondition: WritePrecondition | None
     ) -> ObjectInfo:
         self._check_open()

@@ -37,8 +37,13 @@ from overcast.ports.objects.base import (
     ObjectInfo,
     ObjectReader,
     ObjectWriter,
+    WritePrecondition,
 )
-from overcast.ports.objects.exceptions import ObjectStoreError, ObjectStoreUnavailable
+from overcast.ports.objects.exceptions import (
+    ConditionalWriteUnsupported,
+    ObjectStoreError,
+    ObjectStoreUnavailable,
+)
 from overcast.ports.objects.s3_requests import call, checksum_parameters, object_parameters
 
 if TYPE_CHECKING:
@@ -90,6 +95,7 @@ class S3ObjectWriter(ObjectWriter):
         head: Callable[[str], ObjectInfo],
         part_size: int = PART_SIZE,
     ) -> None:
+        super().__init__()
         self.key = key
         self._client = client
         self._bucket = bucket
@@ -97,16 +103,12 @@ class S3ObjectWriter(ObjectWriter):
         self._head = head
         self._part_size = part_size
         self._buffer = bytearray()
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._size = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._open = True
 
-    def write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes) -> None:
         self._check_open()
-        self._md5.update(chunk)
-        self._size += len(chunk)
         self._buffer += chunk
         try:
             while len(self._buffer) > self._part_size:
@@ -116,14 +118,13 @@ class S3ObjectWriter(ObjectWriter):
             self.abort()
             raise
 
-    @property
-    def size(self) -> int:
-        return self._size
-
-    def md5_hex(self) -> str:
-        return self._md5.hexdigest()
-
-    def commit(self, attributes: ObjectAttributes, *, etag: str | None = None) -> ObjectInfo:
+    def _commit(
+        self, attributes: ObjectAttributes, etag: str | None, precondition: WritePrecondition | None
+    ) -> ObjectInfo:
+        if precondition is not None:
+            raise ConditionalWriteUnsupported(
+                "S3ObjectWriter cannot check a write's precondition atomically."
+            )
         self._check_open()
         if etag is not None and (self._upload_id is not None or etag != self.md5_hex()):
             raise ValueError("S3 computes an object's ETag itself: commit without etag=.")
