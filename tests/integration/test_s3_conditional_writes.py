@@ -4,35 +4,13 @@ atomically; conditional deletes are refused rather than served unconditionally."
 
 from __future__ import annotations
 
-import itertools
 import threading
-from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
 from mypy_boto3_s3 import S3Client
 
 from tests.integration.test_s3_fixtures import LocalS3, error_code, send_signed
-
-_names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3]:
-    with LocalS3(tmp_path_factory.mktemp("s3")).serve() as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def client(s3: LocalS3) -> S3Client:
-    return s3.client()
-
-
-@pytest.fixture
-def bucket(client: S3Client) -> str:
-    name = f"conditional-{next(_names)}"
-    client.create_bucket(Bucket=name)
-    return name
 
 
 def body(client: S3Client, bucket: str, key: str) -> bytes:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,27 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 from mypy_boto3_s3 import S3Client
 
+from tests.integration.conftest import new_bucket_name
 from tests.integration.test_s3_fixtures import LocalS3, error_code, send_signed
-
-_names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3]:
-    with LocalS3(tmp_path_factory.mktemp("s3")).serve() as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def client(s3: LocalS3) -> S3Client:
-    return s3.client()
-
-
-@pytest.fixture
-def bucket(client: S3Client) -> str:
-    name = f"objects-{next(_names)}"
-    client.create_bucket(Bucket=name)
-    return name
 
 
 def test_an_object_comes_back_with_its_body_and_metadata(client: S3Client, bucket: str) -> None:
@@ -448,7 +427,7 @@ def test_copy_onto_itself_needs_replace(client: S3Client, bucket: str) -> None:
 
 
 def test_copy_across_buckets_with_source_preconditions(client: S3Client, bucket: str) -> None:
-    other = f"objects-{next(_names)}"
+    other = new_bucket_name()
     client.create_bucket(Bucket=other)
     etag = client.put_object(Bucket=other, Key="src", Body=b"v")["ETag"]
     source = {"Bucket": other, "Key": "src"}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,25 +13,6 @@ from mypy_boto3_s3 import S3Client
 from tests.integration.test_s3_fixtures import LocalS3, error_code, send_signed
 
 MIB = 1024 * 1024
-_names = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3]:
-    with LocalS3(tmp_path_factory.mktemp("s3")).serve() as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def client(s3: LocalS3) -> S3Client:
-    return s3.client()
-
-
-@pytest.fixture
-def bucket(client: S3Client) -> str:
-    name = f"multipart-{next(_names)}"
-    client.create_bucket(Bucket=name)
-    return name
 
 
 def _parts(*sizes: int) -> list[bytes]:
