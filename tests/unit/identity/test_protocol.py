@@ -9,7 +9,8 @@ import anyio
 import httpx
 import pytest
 
-from overcast.local.identity.protocol import CONTENT_TYPE, TARGET_PREFIX
+from overcast.local.identity.protocol import TARGET_PREFIX
+from overcast.local.wire import CONTENT_TYPE
 from tests.unit.identity.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.anyio

@@ -20,55 +20,30 @@ they touch SQLite and verify RSA signatures.
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from overcast.local.auth.sigv4 import SignatureError, SigV4Verifier
+from overcast.local.auth.sigv4 import SigV4Verifier
 from overcast.local.federation.errors import (
-    CognitoError,
-    InternalError,
-    SerializationError,
     UnknownOperation,
 )
 from overcast.local.federation.identities import IdentityPools
 from overcast.local.federation.operations import OPERATIONS
 from overcast.local.identity import shapes
-from overcast.local.wire import MAX_BODY_BYTES, BodyTooLarge, read_body, signed_request
+from overcast.local.wire import (
+    answer,
+    decode_json,
+    json_error,
+    preflight,
+    read_body,
+    signed_request,
+)
 
 TARGET_PREFIX = "AWSCognitoIdentityService."
-CONTENT_TYPE = "application/x-amz-json-1.1"
-_CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "x-amzn-RequestId, x-amzn-ErrorType, Date",
-}
-_log = logging.getLogger(__name__)
-
-
-def _response(
-    status: int, body: Any, request_id: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    content = json.dumps(body, separators=(",", ":")).encode("utf-8")
-    all_headers = {"x-amzn-RequestId": request_id, **_CORS, **(headers or {})}
-    return Response(content, status, all_headers, media_type=CONTENT_TYPE)
-
-
-def _error(code: str, message: str, status: int, request_id: str) -> Response:
-    body = {"__type": code, "message": message}
-    return _response(status, body, request_id, {"x-amzn-ErrorType": f"{code}:"})
-
-
-def _decode(body: bytes) -> Any:
-    try:
-        return json.loads(body) if body.strip() else {}
-    except (ValueError, RecursionError):
-        raise SerializationError("The request body is not valid JSON.") from None
 
 
 class CognitoIdentityProtocol:
@@ -87,20 +62,10 @@ class CognitoIdentityProtocol:
     async def _respond(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         if request.method == "OPTIONS":
-            return _preflight(request, request_id)
+            return preflight(request, request_id, "POST, OPTIONS")
         if request.method != "POST" or request.url.path != "/":
-            return _error("UnknownOperationException", "Unknown operation.", 404, request_id)
-        try:
-            return _response(200, await self._operate(request), request_id)
-        except BodyTooLarge:
-            message = f"The request body is larger than {MAX_BODY_BYTES} bytes."
-            return _error("RequestEntityTooLargeException", message, 413, request_id)
-        except (CognitoError, SignatureError) as error:
-            return _error(error.code, error.message, error.status, request_id)
-        except Exception:
-            _log.exception("Internal error in the identity pools (request %s)", request_id)
-            fault = InternalError()
-            return _error(fault.code, fault.message, fault.status, request_id)
+            return json_error("UnknownOperationException", "Unknown operation.", 404, request_id)
+        return await answer(lambda: self._operate(request), request_id, "identity pools")
 
     async def _operate(self, request: Request) -> dict[str, Any]:
         target = request.headers.get("x-amz-target", "")
@@ -110,18 +75,6 @@ class CognitoIdentityProtocol:
         body = await read_body(request)
         if operation.signed:
             self._verifier.verify(signed_request(request.scope, body))
-        parsed = shapes.parse(operation.request, _decode(body))
+        parsed = shapes.parse(operation.request, decode_json(body))
         result: dict[str, Any] = await asyncio.to_thread(operation.handler, self._pools, parsed)
         return result
-
-
-def _preflight(request: Request, request_id: str) -> Response:
-    requested = request.headers.get("access-control-request-headers", "*")
-    headers = {
-        "x-amzn-RequestId": request_id,
-        **_CORS,
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": requested,
-        "Access-Control-Max-Age": "600",
-    }
-    return Response(b"", 200, headers)

@@ -30,55 +30,35 @@ between those threads behind a lock.
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from overcast.local.auth.sigv4 import SignatureError, SigV4Verifier
+from overcast.local.auth.sigv4 import SigV4Verifier
 from overcast.local.identity import shapes
 from overcast.local.identity.errors import (
     CognitoError,
-    InternalError,
-    SerializationError,
     UnknownOperation,
 )
 from overcast.local.identity.operations import OPERATIONS, UserPools
 from overcast.local.identity.pools import ActivePool, PoolDirectory
-from overcast.local.wire import MAX_BODY_BYTES, BodyTooLarge, read_body, signed_request
+from overcast.local.wire import (
+    answer,
+    decode_json,
+    json_error,
+    json_response,
+    preflight,
+    read_body,
+    signed_request,
+)
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
-CONTENT_TYPE = "application/x-amz-json-1.1"
-_CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": "x-amzn-RequestId, x-amzn-ErrorType, Date",
-}
-_log = logging.getLogger(__name__)
 # (access key id, operation, pool ARN) -> None, or raises a CognitoError.
 Authorize = Callable[[str, str, str], None]
-
-
-def _response(
-    status: int,
-    body: Any,
-    request_id: str,
-    *,
-    media_type: str = CONTENT_TYPE,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
-    content = json.dumps(body, separators=(",", ":")).encode("utf-8")
-    all_headers = {"x-amzn-RequestId": request_id, **_CORS, **(headers or {})}
-    return Response(content, status, all_headers, media_type=media_type)
-
-
-def _error(code: str, message: str, status: int, request_id: str) -> Response:
-    body = {"__type": code, "message": message}
-    return _response(status, body, request_id, headers={"x-amzn-ErrorType": f"{code}:"})
 
 
 def discovery_document(pool: ActivePool) -> dict[str, Any]:
@@ -96,13 +76,6 @@ def discovery_document(pool: ActivePool) -> dict[str, Any]:
         "response_types_supported": ["code", "token"],
         "scopes_supported": ["openid", "email", "phone", "profile"],
     }
-
-
-def _decode(body: bytes) -> Any:
-    try:
-        return json.loads(body) if body.strip() else {}
-    except (ValueError, RecursionError):
-        raise SerializationError("The request body is not valid JSON.") from None
 
 
 class CognitoProtocol:
@@ -129,22 +102,12 @@ class CognitoProtocol:
     async def _respond(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         if request.method == "OPTIONS":
-            return self._preflight(request, request_id)
+            return preflight(request, request_id, "GET, POST, OPTIONS")
         if request.method == "GET":
             return self._well_known(request.url.path, request_id)
         if request.method != "POST" or request.url.path != "/":
-            return _error("UnknownOperationException", "Unknown operation.", 404, request_id)
-        try:
-            return _response(200, await self._operate(request), request_id)
-        except BodyTooLarge:
-            message = f"The request body is larger than {MAX_BODY_BYTES} bytes."
-            return _error("RequestEntityTooLargeException", message, 413, request_id)
-        except (CognitoError, SignatureError) as error:
-            return _error(error.code, error.message, error.status, request_id)
-        except Exception:
-            _log.exception("Internal error in the user pool (request %s)", request_id)
-            fault = InternalError()
-            return _error(fault.code, fault.message, fault.status, request_id)
+            return json_error("UnknownOperationException", "Unknown operation.", 404, request_id)
+        return await answer(lambda: self._operate(request), request_id, "user pool")
 
     async def _operate(self, request: Request) -> dict[str, Any]:
         target = request.headers.get("x-amz-target", "")
@@ -155,7 +118,7 @@ class CognitoProtocol:
         signed = (
             self._verifier.verify(signed_request(request.scope, body)) if operation.signed else None
         )
-        parsed = shapes.parse(operation.request, _decode(body))
+        parsed = shapes.parse(operation.request, decode_json(body))
         if signed is not None and self._authorize is not None:
             pool = self._directory.pool(str(getattr(parsed, "UserPoolId", "")))
             name = target.removeprefix(TARGET_PREFIX)
@@ -166,21 +129,10 @@ class CognitoProtocol:
     def _well_known(self, path: str, request_id: str) -> Response:
         pool_id, _, document = path.strip("/").partition("/")
         if document not in (".well-known/jwks.json", ".well-known/openid-configuration"):
-            return _error("ResourceNotFoundException", "Not found.", 404, request_id)
+            return json_error("ResourceNotFoundException", "Not found.", 404, request_id)
         try:
             pool = self._directory.pool(pool_id)
         except CognitoError as error:
-            return _error(error.code, error.message, 404, request_id)
+            return json_error(error.code, error.message, 404, request_id)
         body = pool.key.jwks() if document.endswith("jwks.json") else discovery_document(pool)
-        return _response(200, body, request_id, media_type="application/json")
-
-    def _preflight(self, request: Request, request_id: str) -> Response:
-        requested = request.headers.get("access-control-request-headers", "*")
-        headers = {
-            "x-amzn-RequestId": request_id,
-            **_CORS,
-            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-            "Access-Control-Allow-Headers": requested,
-            "Access-Control-Max-Age": "600",
-        }
-        return Response(b"", 200, headers)
+        return json_response(200, body, request_id, media_type="application/json")
