@@ -11,35 +11,22 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 from rich.table import Table as RichTable
-from rich.text import Text
 
+from overcast.cli_common import (
+    console,
+    data_dir_option,
+    fail,
+    project_option,
+    resolved_data_dir,
+)
 from overcast.spec import DeclarationError
 
 if TYPE_CHECKING:
     from overcast.local.admin import AdminClient
-
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
-
-project_option = click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The project directory (its overcast.toml or pyproject.toml names its services).",
-)
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where the local cloud keeps its data [default: PROJECT/.overcast].",
-)
 
 
 @click.group()
@@ -68,13 +55,13 @@ def up(project_dir: Path, data_dir: Path | None, ports: str, quiet: bool) -> Non
             project_dir, data_dir=data_dir, auto_ports=ports == "auto", access_log=not quiet
         )
     except DeclarationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     console.print(f"[bold]Overcast[/] starting the local cloud (data in {settings.data_dir})")
     try:
         _run_forever(settings, started)
     except DeclarationError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _run_forever(settings: object, started: float) -> None:
@@ -152,10 +139,10 @@ def env(project_dir: Path, data_dir: Path | None) -> None:
     from overcast.local.credentials import load_or_create_root_credentials
     from overcast.local.endpoints import running_endpoints, shell_exports
 
-    directory = _data_dir(project_dir, data_dir)
+    directory = resolved_data_dir(project_dir, data_dir)
     endpoints = running_endpoints(directory / "endpoints.json")
     if endpoints is None:
-        _fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
+        fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
     credentials = load_or_create_root_credentials(directory)
     for line in shell_exports(endpoints, credentials.access_key_id, credentials.secret_access_key):
         click.echo(line)
@@ -170,14 +157,14 @@ def reset(project_dir: Path, data_dir: Path | None, yes: bool) -> None:
     from overcast.local.cloud import DATA_DIR_MARKER
     from overcast.local.endpoints import running_endpoints
 
-    directory = _data_dir(project_dir, data_dir)
+    directory = resolved_data_dir(project_dir, data_dir)
     if not directory.exists():
         console.print(f"Nothing to reset: {directory} does not exist.")
         return
     if not (directory / DATA_DIR_MARKER).exists():
-        _fail(f"{directory} is not an Overcast data directory; nothing deleted.")
+        fail(f"{directory} is not an Overcast data directory; nothing deleted.")
     if running_endpoints(directory / "endpoints.json") is not None:
-        _fail("The local cloud is running on this data directory; stop it first.")
+        fail("The local cloud is running on this data directory; stop it first.")
     if not yes and not click.confirm(f"Delete {directory} and everything in it?"):
         console.print("Nothing deleted.")
         return
@@ -193,7 +180,7 @@ def mail(ctx: click.Context, project_dir: Path, data_dir: Path | None) -> None:
     """List the mail the local cloud sent (every message is kept)."""
     from overcast.local.mail import Mailbox
 
-    ctx.obj = Mailbox(_data_dir(project_dir, data_dir) / "mail")
+    ctx.obj = Mailbox(resolved_data_dir(project_dir, data_dir) / "mail")
     if ctx.invoked_subcommand is None:
         from overcast.local.mail.render import print_mail_list
 
@@ -212,7 +199,7 @@ def mail_show(mailbox: object, message: str) -> None:
     try:
         print_mail(mailbox, message, console)
     except KeyError as exc:
-        _fail(str(exc.args[0] if exc.args else exc))
+        fail(str(exc.args[0] if exc.args else exc))
 
 
 @main.command()
@@ -228,7 +215,7 @@ def stats(project_dir: Path, data_dir: Path | None, as_json: bool) -> None:
     try:
         figures = client.stats()
     except AdminError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:
@@ -247,7 +234,7 @@ def flush_stage_cache(service: str, project_dir: Path, data_dir: Path | None) ->
     try:
         flushed = client.flush_stage_cache(service)
     except AdminError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     entries = "entry" if flushed == 1 else "entries"
     console.print(f"Flushed {flushed} {entries} from the {service} API's stage cache.")
 
@@ -256,26 +243,15 @@ def _admin_client(project_dir: Path, data_dir: Path | None) -> AdminClient:
     from overcast.local.admin import AdminClient
     from overcast.local.endpoints import running_endpoints
 
-    directory = _data_dir(project_dir, data_dir)
+    directory = resolved_data_dir(project_dir, data_dir)
     endpoints = running_endpoints(directory / "endpoints.json")
     if endpoints is None:
-        _fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
+        fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
     url = endpoints.aws.get("cognito-idp") or next(iter(endpoints.aws.values()))
     try:
         return AdminClient(url, directory, endpoints.ca_bundle)
     except OSError as exc:
-        _fail(f"Cannot read the local cloud's admin token in {directory}: {exc}")
-
-
-def _data_dir(project_dir: Path, data_dir: Path | None) -> Path:
-    from overcast.local.settings import data_dir_for
-
-    return data_dir.resolve() if data_dir else data_dir_for(project_dir)
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(Text("error: ", style="red") + Text(message), soft_wrap=True)
-    raise SystemExit(1)
+        fail(f"Cannot read the local cloud's admin token in {directory}: {exc}")
 
 
 # `overcast synth`, `overcast deploy`, `overcast diff` (AWS CDK is imported only when they run).

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
 from overcast.aws.naming import DEFAULT_ENVIRONMENT
 from overcast.aws.wheels import Architecture, BundleError, LambdaPlatform
+from overcast.cli_common import console, fail
 from overcast.spec import DeclarationError
 
 if TYPE_CHECKING:
     from overcast.aws.app import Synthesized
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
 
 _ARCHITECTURES: tuple[Architecture, ...] = ("x86_64", "arm64")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -173,14 +171,14 @@ def _synthesize(
         project = load_project(request)
         use_project_node()
     except (DeclarationError, NodeNotFound) as error:
-        _fail(str(error))
+        fail(str(error))
     console.print("[bold]Overcast[/] synthesizing with AWS CDK")
     from overcast.aws.app import SynthError, synthesize
 
     try:
         synthesized = synthesize(request, project, progress=lambda line: console.print(f"  {line}"))
     except (DeclarationError, BundleError, SynthError) as error:
-        _fail(str(error))
+        fail(str(error))
     _print_synthesized(synthesized)
     return synthesized
 
@@ -217,9 +215,4 @@ def _run(command: list[str]) -> None:
     try:
         run_cdk(command)
     except CdkFailed as error:
-        _fail(str(error))
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(Text("error: ", style="red") + Text(message), soft_wrap=True)
-    raise SystemExit(1)
+        fail(str(error))

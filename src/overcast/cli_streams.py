@@ -12,30 +12,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
 
 import click
-from rich.console import Console
 from rich.table import Table as RichTable
-from rich.text import Text
 
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
-
-_project = click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The project directory (its overcast.toml or pyproject.toml names its services).",
-)
-_data_dir = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where the local cloud keeps its data [default: PROJECT/.overcast].",
-)
+from overcast.cli_common import console, data_dir_option, fail, project_option, resolved_data_dir
 
 
 def register_stream_commands(main: click.Group) -> None:
@@ -49,8 +30,8 @@ def streams() -> None:
 
 
 @streams.command("failures")
-@_project
-@_data_dir
+@project_option
+@data_dir_option
 def failures(project_dir: Path, data_dir: Path | None) -> None:
     """List the records of batches that failed for good, oldest first."""
     from overcast.local.streams.store import StreamStore
@@ -86,8 +67,8 @@ def failures(project_dir: Path, data_dir: Path | None) -> None:
 
 @streams.command("redrive")
 @click.argument("failure_id")
-@_project
-@_data_dir
+@project_option
+@data_dir_option
 def redrive(failure_id: str, project_dir: Path, data_dir: Path | None) -> None:
     """Deliver a failure's records again (the running local cloud does it)."""
     from overcast.local.streams.store import StreamStore
@@ -103,16 +84,9 @@ def redrive(failure_id: str, project_dir: Path, data_dir: Path | None) -> None:
                 return
         finally:
             store.close()
-    _fail(f"No stream failure {failure_id!r}. List them with `overcast streams failures`.")
+    fail(f"No stream failure {failure_id!r}. List them with `overcast streams failures`.")
 
 
 def _stores(project_dir: Path, data_dir: Path | None) -> list[tuple[str, Path]]:
-    from overcast.local.settings import data_dir_for
-
-    directory = data_dir.resolve() if data_dir else data_dir_for(project_dir)
+    directory = resolved_data_dir(project_dir, data_dir)
     return [(path.stem, path) for path in sorted((directory / "streams").glob("*.sqlite3"))]
-
-
-def _fail(message: str) -> NoReturn:
-    errors.print(Text("error: ", style="red") + Text(message), soft_wrap=True)
-    raise SystemExit(1)
