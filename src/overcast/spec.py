@@ -35,6 +35,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 # API Gateway resource path parts: literal segments, {param} and a final greedy {param+}.
 _PATH_PART = re.compile(r"^(?:[A-Za-z0-9._~:@!$&'()*,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\})$")
 _HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_ASSETS = re.compile(r"^[A-Za-z_][\w.]*:[\w./-]+$")
 
 
 class DeclarationError(ValueError):
@@ -227,9 +228,18 @@ class Bucket:
 
     name: str
     user_folders: IdentityPool | None = None
+    # Files deployed into the bucket, as CDK's BucketDeployment does (without pruning):
+    # "package:folder", a folder inside an importable package. ``overcast up`` uploads
+    # them at each start; objects the folder does not hold are left alone.
+    assets: str | None = None
 
     def __post_init__(self) -> None:
         _check_name("Bucket", self.name)
+        if self.assets is not None and not _ASSETS.match(self.assets):
+            raise DeclarationError(
+                f"Bucket {self.name!r}: assets {self.assets!r} must look like "
+                "'package.module:folder'."
+            )
 
 
 @dataclass(frozen=True)
@@ -242,6 +252,8 @@ class Function:
     user_pools: tuple[UserPool, ...] = ()
     buckets: tuple[Bucket, ...] = ()
     identity_pools: tuple[IdentityPool, ...] = ()
+    # Distributions the function may invalidate (cloudfront:CreateInvalidation).
+    distributions: tuple[Distribution, ...] = ()
     timeout_seconds: int = 29
     memory_mb: int = 256
 
@@ -624,6 +636,7 @@ class Service:
     functions: tuple[Function, ...] = ()
     stream_triggers: tuple[StreamTrigger, ...] = ()
     object_triggers: tuple[ObjectCreatedTrigger, ...] = ()
+    distributions: tuple[Distribution, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -634,6 +647,7 @@ class Service:
             ("identity pool", [pool.name for pool in self.identity_pools]),
             ("bucket", [bucket.name for bucket in self.buckets]),
             ("function", [function.name for function in self.all_functions]),
+            ("distribution", [distribution.name for distribution in self.distributions]),
         ):
             if len(names) != len(set(names)):
                 raise DeclarationError(f"Service {self.name!r} declares a {kind} name twice.")
@@ -698,12 +712,30 @@ class Service:
                     f"Service {self.name!r}: bucket name {self.bucket_name(bucket)!r} is "
                     "longer than S3's 63 characters; shorten the service or bucket name."
                 )
+        self._check_distributions()
         for route in self.api.routes if self.api else ():
             if route.authorizer and route.authorizer.user_pool not in self.user_pools:
                 raise DeclarationError(
                     f"Service {self.name!r}: route {route.key!r} is authorized by user pool "
                     f"{route.authorizer.user_pool.name!r}, which the service does not declare."
                 )
+
+    def _check_distributions(self) -> None:
+        for function in self.all_functions:
+            self._check_declared(
+                f"function {function.name!r}", "distributions", function.distributions
+            )
+        for distribution in self.distributions:
+            for origin in distribution.origins:
+                if isinstance(origin, BucketOrigin):
+                    self._check_declared(
+                        f"distribution {distribution.name!r}", "buckets", (origin.bucket,)
+                    )
+                elif isinstance(origin, ApiOrigin) and self.api is None:
+                    raise DeclarationError(
+                        f"Service {self.name!r}: distribution {distribution.name!r} has the "
+                        "API as an origin, but the service declares no api=."
+                    )
 
     def _check_declared(self, user: str, field_name: str, used: tuple[object, ...]) -> None:
         declared: tuple[object, ...] = getattr(self, field_name)
@@ -718,3 +750,17 @@ class Service:
     def bucket_name(self, bucket: Bucket) -> str:
         """The bucket's S3 name: ``<service>-<bucket>`` (S3 bucket names are global)."""
         return f"{self.name}-{bucket.name}"
+
+
+# The CDN's declarations live in their own module; they are part of this one's API.
+from overcast.spec_cdn import CACHING_DISABLED as CACHING_DISABLED  # noqa: E402
+from overcast.spec_cdn import CACHING_OPTIMIZED as CACHING_OPTIMIZED  # noqa: E402
+from overcast.spec_cdn import MANAGED_CACHE_POLICIES as MANAGED_CACHE_POLICIES  # noqa: E402
+from overcast.spec_cdn import ApiOrigin as ApiOrigin  # noqa: E402
+from overcast.spec_cdn import Behavior as Behavior  # noqa: E402
+from overcast.spec_cdn import BucketOrigin as BucketOrigin  # noqa: E402
+from overcast.spec_cdn import CachePolicy as CachePolicy  # noqa: E402
+from overcast.spec_cdn import Distribution as Distribution  # noqa: E402
+from overcast.spec_cdn import ErrorResponse as ErrorResponse  # noqa: E402
+from overcast.spec_cdn import HttpOrigin as HttpOrigin  # noqa: E402
+from overcast.spec_cdn import Origin as Origin  # noqa: E402
