@@ -145,8 +145,9 @@ class HttpOrigin:
     ``url`` is where it answers (``https://updates.example.com``); on AWS the domain is
     a deploy-time parameter with this default. Locally, ``local_command`` (if given) is
     started by ``overcast up`` as a process of its own, standing for the app's server
-    (an EC2 instance); ``{port}`` and ``{data_dir}`` in it are filled in, and the origin
-    is then ``http://127.0.0.1:{port}``.
+    (an EC2 instance); ``{python}`` (this Python), ``{port}`` (a free port) and
+    ``{data_dir}`` (the cloud's data directory) in it are filled in, and the origin is
+    then ``http://127.0.0.1:{port}``.
     """
 
     name: str
