@@ -45,8 +45,10 @@ def test_a_reader_opens_a_message_by_keyboard_and_deletes_it_without_javascript(
         frame = page.frame_locator("iframe.mail-html")
         assert frame.locator("b").inner_text() == "words"
 
-        page.get_by_role("button", name="Delete this message").press("Enter")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Delete this message").press("Enter")
         page.wait_for_load_state()
+        assert page.url == f"{endpoints.mailbox_url}?deleted=1", page.content()
         assert page.get_by_role("status").inner_text() == "Message deleted."
         assert page.get_by_role("link", name=subject).count() == 0
         browser.close()

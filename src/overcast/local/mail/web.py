@@ -21,9 +21,12 @@ denies framing by other sites and sends no referrer.
 Unsafe methods are refused (403) for a cross-site request: a browser sends
 ``Origin`` on every cross-origin POST/DELETE, and ``Sec-Fetch-Site`` when it knows
 it, so a foreign page cannot make a visitor's browser delete mail (the Fetch
-standard's resource-isolation check); clients that send neither (curl, httpx) are
-not browsers and carry no ambient authority. DNS rebinding cannot reach the
-mailbox either: it is HTTPS under the local CA's certificate for the local host.
+standard's resource-isolation check). ``Sec-Fetch-Site``, when sent, decides alone:
+under ``Referrer-Policy: no-referrer`` a browser sends ``Origin: null`` even on our
+own form's POST. ``Origin`` is the fallback for browsers without Fetch Metadata.
+Clients that send neither (curl, httpx) are not browsers and carry no ambient
+authority. DNS rebinding cannot reach the mailbox either: it is HTTPS under the
+local CA's certificate for the local host.
 """
 
 from __future__ import annotations
@@ -176,8 +179,11 @@ class MailboxWeb:
 def is_cross_site(request: Request) -> bool:
     """Whether a browser sent this request from another site (or an opaque origin)."""
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        return True
+    if site is not None:
+        # The browser's own verdict (Fetch Metadata), which no page can forge; it stays
+        # "same-origin" when our Referrer-Policy: no-referrer makes the browser send
+        # Origin: null on our own form's POST (Fetch: "serializing a request origin").
+        return site not in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
         return False
