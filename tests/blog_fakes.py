@@ -61,16 +61,13 @@ class FakeDirectory(UserDirectory):
 
 
 class FakePresigner(Presigner):
-    """Presigned requests as recognisable dicts and strings."""
+    """Presigned POSTs as recognisable dicts."""
 
     def upload(self, key: str, content_type: str) -> dict[str, Any]:
         return {
             "url": "https://s3.test/blog-photos",
             "fields": {"key": key, "Content-Type": content_type},
         }
-
-    def download(self, key: str) -> str:
-        return f"https://s3.test/blog-photos/{key}?signed"
 
 
 @dataclass

@@ -122,6 +122,10 @@ def _print_endpoints(endpoints: object, endpoints_file: Path) -> None:
             table.add_row(f"{name} identity pool {pool_name}", identities.id)
         for bucket, bucket_name in sorted(service.buckets.items()):
             table.add_row(f"{name} bucket {bucket}", f"s3://{bucket_name}")
+        for distribution_name, distribution in sorted(service.distributions.items()):
+            table.add_row(
+                f"{name} CDN {distribution_name}", f"{distribution.url}  ({distribution.id})"
+            )
     table.add_row("SMTP sink", endpoints.smtp)
     table.add_row("mailbox", f"{endpoints.mailbox}  (overcast mail)")
     table.add_row("mailbox (web)", endpoints.mailbox_url or "-")
@@ -144,7 +148,12 @@ def env(project_dir: Path, data_dir: Path | None) -> None:
     if endpoints is None:
         fail(f"No local cloud is running with data in {directory}. Start one with `overcast up`.")
     credentials = load_or_create_root_credentials(directory)
-    for line in shell_exports(endpoints, credentials.access_key_id, credentials.secret_access_key):
+    lines = shell_exports(endpoints, credentials.access_key_id, credentials.secret_access_key)
+    # CloudFront's API (invalidations) is served by the one AWS endpoint, as S3 is.
+    cloudfront = endpoints.aws.get("cloudfront") or endpoints.aws.get("s3")
+    if cloudfront and not any("AWS_ENDPOINT_URL_CLOUDFRONT=" in line for line in lines):
+        lines.insert(0, f"export AWS_ENDPOINT_URL_CLOUDFRONT={cloudfront}")
+    for line in lines:
         click.echo(line)
 
 
@@ -261,3 +270,6 @@ register_aws_commands(main)
 from overcast.cli_streams import register_stream_commands  # noqa: E402  (overcast streams)
 
 register_stream_commands(main)
+from overcast.cli_cdn import register_cdn_commands  # noqa: E402  (overcast cdn)
+
+register_cdn_commands(main)

@@ -93,20 +93,25 @@ OBJECT_ACTIONS = (
     "s3:ListMultipartUploadParts",
 )
 
+INVALIDATION_ACTION = "cloudfront:CreateInvalidation"
+CLOUDFRONT_SERVICE = "cloudfront.amazonaws.com"
+
 
 def function_policy(
     *,
     table_arns: Sequence[str] = (),
     bucket_names: Sequence[str] = (),
     user_pool_arns: Sequence[str] = (),
+    distribution_arns: Sequence[str] = (),
 ) -> PolicyDocument:
     """A function role's permissions: exactly what the function declares it uses.
 
     Tables: item and query actions on the table and its indexes (DynamoDB authorizes a
     query of an index on ``<table arn>/index/<name>``). Buckets: object actions on
     ``<bucket>/*`` and ``s3:ListBucket`` on the bucket. User pools: the admin
-    operations (``cognito-idp:Admin*``) on the pool's ARN. Scans are not granted: no
-    request path of an Overcast app scans.
+    operations (``cognito-idp:Admin*``) on the pool's ARN. Distributions:
+    ``cloudfront:CreateInvalidation`` on the distribution's ARN. Scans are not granted:
+    no request path of an Overcast app scans.
     """
     statements: list[dict[str, Any]] = []
     if table_arns:
@@ -119,6 +124,8 @@ def function_policy(
         statements.append(_allow("Objects", list(OBJECT_ACTIONS), objects))
     if user_pool_arns:
         statements.append(_allow("UserPools", ["cognito-idp:Admin*"], list(user_pool_arns)))
+    if distribution_arns:
+        statements.append(_allow("Invalidations", [INVALIDATION_ACTION], list(distribution_arns)))
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -135,6 +142,32 @@ def lambda_trust_policy() -> PolicyDocument:
                 "Effect": "Allow",
                 "Principal": {"Service": "lambda.amazonaws.com"},
                 "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def oac_bucket_policy(bucket_name: str, distribution_arns: Sequence[str]) -> PolicyDocument:
+    """The bucket policy of an S3 origin behind origin access control: CloudFront's
+    service principal may read objects, for these distributions only.
+
+    Mirrors the policy of "Restrict access to an Amazon S3 origin" (CloudFront Developer
+    Guide), which CDK's ``S3BucketOrigin.withOriginAccessControl`` writes: ``Allow``
+    ``s3:GetObject`` on ``arn:aws:s3:::<bucket>/*`` to ``{"Service":
+    "cloudfront.amazonaws.com"}`` on condition ``StringEquals`` ``AWS:SourceArn`` = the
+    distribution's ARN (several ARNs: any of them). Nothing else is allowed, so anonymous
+    reads, listings and writes stay refused.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowCloudFrontServicePrincipalReadOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": CLOUDFRONT_SERVICE},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket_name}/*",
+                "Condition": {"StringEquals": {"AWS:SourceArn": list(distribution_arns)}},
             }
         ],
     }

@@ -219,11 +219,54 @@ class IdentityPool:
         _check_name("IdentityPool", self.name)
 
 
+CorsMethod = Literal["GET", "PUT", "HEAD", "POST", "DELETE"]
+_CORS_METHODS = frozenset({"GET", "PUT", "HEAD", "POST", "DELETE"})
+MAX_CORS_RULES = 100  # S3: "You can add up to 100 rules to the configuration."
+
+
+@dataclass(frozen=True)
+class CorsRule:
+    """One rule of a bucket's CORS configuration, as S3's ``CORSRule``.
+
+    S3 answers a browser's cross-origin request with the first rule whose origins match
+    its ``Origin`` (one ``*`` wildcard each, ``*`` alone for every origin), whose methods
+    hold its method, and whose ``allowed_headers`` (one ``*`` each) cover every header
+    its preflight asks for. ``expose_headers`` are response headers scripts may read
+    (``ETag`` after an upload); ``max_age_seconds`` is how long a browser keeps the
+    preflight's answer.
+    """
+
+    allowed_origins: tuple[str, ...]
+    allowed_methods: tuple[CorsMethod, ...]
+    allowed_headers: tuple[str, ...] = ()
+    expose_headers: tuple[str, ...] = ()
+    max_age_seconds: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.allowed_origins or not self.allowed_methods:
+            raise DeclarationError("CorsRule needs at least one allowed origin and method.")
+        unsupported = sorted(set(self.allowed_methods) - _CORS_METHODS)
+        if unsupported:
+            raise DeclarationError(
+                f"CorsRule: method {unsupported[0]!r} is not one S3 allows in CORS rules "
+                "(GET, PUT, HEAD, POST, DELETE)."
+            )
+        for value in (*self.allowed_origins, *self.allowed_headers):
+            if value.count("*") > 1:
+                raise DeclarationError(f"CorsRule: {value!r} has more than one '*', as S3 refuses.")
+        if any("*" in header for header in self.expose_headers):
+            raise DeclarationError("CorsRule: S3 allows no '*' in expose_headers.")
+        if self.max_age_seconds is not None and self.max_age_seconds < 0:
+            raise DeclarationError("CorsRule: max_age_seconds must be 0 or more.")
+
+
 @dataclass(frozen=True)
 class Bucket:
     """An S3 bucket. With ``user_folders``, each signed-in identity of that identity
     pool may list, read, write and delete objects under ``<identity id>/`` and
     nothing else (AWS's per-user-folder policy on the pool's authenticated role).
+    With ``cors``, browsers on other origins may call it (the bucket's CORS
+    configuration: up to 100 rules, the first match applies).
     """
 
     name: str
@@ -232,9 +275,14 @@ class Bucket:
     # "package:folder", a folder inside an importable package. ``overcast up`` uploads
     # them at each start; objects the folder does not hold are left alone.
     assets: str | None = None
+    cors: tuple[CorsRule, ...] = ()
 
     def __post_init__(self) -> None:
         _check_name("Bucket", self.name)
+        if len(self.cors) > MAX_CORS_RULES:
+            raise DeclarationError(
+                f"Bucket {self.name!r}: S3 allows at most {MAX_CORS_RULES} CORS rules."
+            )
         if self.assets is not None and not _ASSETS.match(self.assets):
             raise DeclarationError(
                 f"Bucket {self.name!r}: assets {self.assets!r} must look like "

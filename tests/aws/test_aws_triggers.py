@@ -50,11 +50,14 @@ def test_new_subscribers_reach_the_welcome_function_in_batches_as_declared(
     stack, template = _blog(synthesized)
     table = _one(template, "AWS::DynamoDB::GlobalTable")
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    mapping = _one(template, "AWS::Lambda::EventSourceMapping")
+    welcome = {"Ref": _function_id(stack, "welcome")}
+    mappings: Resources = template.find_resources(
+        "AWS::Lambda::EventSourceMapping", {"Properties": {"FunctionName": welcome}}
+    )
+    (mapping,) = [found["Properties"] for found in mappings.values()]
     # Then only inserted subscribers pass the filter, in batches of 10 from the oldest record
     (only,) = mapping["FilterCriteria"]["Filters"]
     assert json.loads(only["Pattern"]) == SUBSCRIBERS
-    assert mapping["FunctionName"] == {"Ref": _function_id(stack, "welcome")}
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
     assert mapping["BatchSize"] == 10
     # ... a failing batch is split, failed items reported, retried 5 times, then kept
@@ -87,10 +90,10 @@ def test_failure_queues_are_encrypted_and_refuse_plain_http(
 ) -> None:
     _, template = _blog(synthesized)
     queues: Resources = template.find_resources("AWS::SQS::Queue")
-    assert len(queues) == 2  # the stream's and the thumbnailer's invocations'
+    assert len(queues) == 3  # the two streams' and the thumbnailer's invocations'
     assert all(q["Properties"]["SqsManagedSseEnabled"] is True for q in queues.values())
     policies: Resources = template.find_resources("AWS::SQS::QueuePolicy")
-    assert len(policies) == 2
+    assert len(policies) == 3
     for policy in policies.values():
         (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
         assert deny["Effect"] == "Deny"
@@ -179,7 +182,7 @@ def test_every_blog_function_learns_the_api_url_as_locally(
     _, template = _blog(synthesized)
     functions: Resources = template.find_resources("AWS::Lambda::Function")
     ours = [f for f in functions.values() if "overcast.apps.blog" in f["Properties"]["Handler"]]
-    assert len(ours) == 3
+    assert len(ours) == 4  # api, welcome, thumbnails, pages
     for function in ours:
         assert "OVERCAST_RESOURCE_API_BLOG" in function["Properties"]["Environment"]["Variables"]
 

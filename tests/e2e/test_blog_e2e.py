@@ -30,6 +30,11 @@ def _url(endpoints: Endpoints, path: str) -> str:
     return api + path
 
 
+def _site(endpoints: Endpoints, path: str) -> str:
+    """``path`` on the blog's distribution (thumbnails are served there)."""
+    return endpoints.services["blog"].distributions["site"].url.rstrip("/") + path
+
+
 def _register(https: httpx.Client, endpoints: Endpoints, name: str) -> dict[str, Any]:
     user = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
     response = https.post(_url(endpoints, "/api/users"), json={"user": user})
@@ -181,7 +186,8 @@ def test_a_photo_uploaded_through_its_presigned_post_gets_every_thumbnail(
     assert posted.status_code == 204, posted.text
     assert status["status"] == "ready", status
     assert sorted(status["thumbnails"], key=int) == ["160", "480"]
-    thumbnail = Image.open(io.BytesIO(https.get(status["thumbnails"]["480"]).content))
+    thumbnail_url = _site(endpoints, status["thumbnails"]["480"])
+    thumbnail = Image.open(io.BytesIO(https.get(thumbnail_url).content))
     assert thumbnail.size == (480, 960)  # portrait: the orientation was applied
     assert not thumbnail.getexif()  # no metadata left, GPS included
 
@@ -285,7 +291,7 @@ def test_a_png_photo_gets_png_thumbnails_at_working_links(
     )
 
     status = _wait_for_photo(https, endpoints, photo["id"])
-    fetched = https.get(status["thumbnails"]["160"])
+    fetched = https.get(_site(endpoints, status["thumbnails"]["160"]))
 
     assert status["status"] == "ready", status
     assert fetched.status_code == 200

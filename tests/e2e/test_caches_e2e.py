@@ -119,7 +119,7 @@ def test_stats_show_each_cache_and_flush_empties_the_stage_cache(
     # When `overcast stats` asks the running cloud
     figures = overcast("stats", "--data-dir", str(cloud.data_dir), "--json")
     assert figures.returncode == 0, figures.stderr
-    todo = json.loads(figures.stdout)["todo"]
+    todo = json.loads(figures.stdout)["services"]["todo"]
 
     # Then the stage cache counts per route, and the read cache per table and cache
     listed = todo["stage_cache"]["routes"]["GET /todos"]

@@ -52,7 +52,7 @@ class LosesFirstResult:
 
 
 def dispatcher(table: SqliteTable, invoker: Any, store: StreamStore) -> StreamDispatcher:
-    (trigger,) = service.stream_triggers
+    (trigger,) = [t for t in service.stream_triggers if t.function.name == "welcome"]
     arn = stream_arn("us-east-1", "123456789012", "blog-blog", table.stream_label())
     source = StreamSource(arn, "us-east-1", "NEW_AND_OLD_IMAGES")
     return StreamDispatcher(

@@ -8,6 +8,10 @@ What ``overcast stats`` and ``overcast flush-stage-cache`` ask the running cloud
   execution environments).
 - ``POST /_overcast/stage-cache/flush?service=<name>`` → every entry of the service's
   stage cache dropped, as API Gateway's ``FlushStageCache``: ``{"service", "flushed"}``.
+- ``POST /_overcast/cdn/invalidate`` with ``{"distribution": "<service>/<name>",
+  "paths": [...]}`` → a CloudFront invalidation made as the account's root user (so
+  ``ListInvalidations`` shows it): ``{"id", "removed"}``. The CDN's figures are in
+  ``GET /_overcast/stats`` under ``distributions``.
 
 Every request must carry ``Authorization: Bearer <token>``: the random token the
 cloud writes to ``<data dir>/admin-token`` (mode 0600) at each start, so only who can
@@ -28,7 +32,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -40,6 +44,28 @@ from overcast.local.gateway.stagecache import StageCache
 TOKEN_FILE = "admin-token"
 STATS_PATH = "/_overcast/stats"
 FLUSH_PATH = "/_overcast/stage-cache/flush"
+INVALIDATE_PATH = "/_overcast/cdn/invalidate"
+
+
+class CdnAdmin(Protocol):
+    """What the admin API asks of the running distributions."""
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Each distribution's figures, by ``service/name``."""
+        ...
+
+    def invalidate(self, label: str, paths: list[str]) -> dict[str, Any]:
+        """Invalidate ``paths`` of ``label``: ``{"id", "removed"}``; raises
+        :class:`AdminRefusal` with a message for the caller."""
+        ...
+
+
+class AdminRefusal(Exception):
+    """A request the admin API refuses, with the reason (answered 400 or 404)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def write_admin_token(data_dir: Path) -> str:
@@ -65,9 +91,12 @@ class ServiceCaches:
 class AdminApp:
     """The ``/_overcast/`` ASGI app, for requests bearing ``token``."""
 
-    def __init__(self, token: str, services: Mapping[str, ServiceCaches]) -> None:
+    def __init__(
+        self, token: str, services: Mapping[str, ServiceCaches], cdn: CdnAdmin | None = None
+    ) -> None:
         self._token = token.encode()
         self._services = services
+        self._cdn = cdn
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,9 +109,12 @@ class AdminApp:
             return _error(401, "Send the token in <data dir>/admin-token as a Bearer token.")
         route = (request.method, request.url.path)
         if route == ("GET", STATS_PATH):
-            return JSONResponse({"services": await self._stats()})
+            distributions = self._cdn.stats() if self._cdn else {}
+            return JSONResponse({"services": await self._stats(), "distributions": distributions})
         if route == ("POST", FLUSH_PATH):
             return self._flush(request.query_params.get("service", ""))
+        if route == ("POST", INVALIDATE_PATH):
+            return await self._invalidate(request)
         return _error(404, f"No admin operation {request.method} {request.url.path}.")
 
     def _authorized(self, header: str) -> bool:
@@ -107,6 +139,23 @@ class AdminApp:
             return _error(404, f"No service {service!r} with a stage cache; there are {known}.")
         return JSONResponse({"service": service, "flushed": caches.stage_cache.flush()})
 
+    async def _invalidate(self, request: Request) -> JSONResponse:
+        try:
+            body = json.loads(await request.body())
+            label, paths = body["distribution"], body["paths"]
+            if not isinstance(label, str) or not isinstance(paths, list):
+                raise TypeError
+            if not all(isinstance(path, str) for path in paths):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            return _error(400, 'Send {"distribution": "service/name", "paths": ["/..."]}.')
+        if self._cdn is None:
+            return _error(404, "This cloud serves no distribution.")
+        try:
+            return JSONResponse(self._cdn.invalidate(label, paths))
+        except AdminRefusal as refusal:
+            return _error(refusal.status, str(refusal))
+
 
 def _error(status: int, message: str) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -126,8 +175,12 @@ class AdminClient:
         self._tls = ssl.create_default_context(cafile=ca_bundle)
 
     def stats(self) -> dict[str, Any]:
-        services: dict[str, Any] = self._call("GET", STATS_PATH)["services"]
-        return services
+        """``{"services": ..., "distributions": ...}``: every cache's figures."""
+        return self._call("GET", STATS_PATH)
+
+    def invalidate(self, distribution: str, paths: list[str]) -> dict[str, Any]:
+        body = {"distribution": distribution, "paths": paths}
+        return self._call("POST", INVALIDATE_PATH, body)
 
     def flush_stage_cache(self, service: str) -> int:
         flushed: int = self._call("POST", f"{FLUSH_PATH}?service={urllib.parse.quote(service)}")[
@@ -135,15 +188,18 @@ class AdminClient:
         ]
         return flushed
 
-    def _call(self, method: str, path: str) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: object = None) -> dict[str, Any]:
         request = urllib.request.Request(
-            self._url + path, method=method, headers={"Authorization": f"Bearer {self._token}"}
+            self._url + path,
+            method=method,
+            headers={"Authorization": f"Bearer {self._token}"},
+            data=None if body is None else json.dumps(body).encode(),
         )
         try:
             with urllib.request.urlopen(request, context=self._tls, timeout=30) as answer:
-                body: dict[str, Any] = json.loads(answer.read())
+                answered: dict[str, Any] = json.loads(answer.read())
         except urllib.error.HTTPError as exc:
             raise AdminError(json.loads(exc.read() or b"{}").get("message", str(exc))) from exc
         except OSError as exc:
             raise AdminError(f"The local cloud at {self._url} did not answer: {exc}") from exc
-        return body
+        return answered

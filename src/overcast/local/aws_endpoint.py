@@ -11,17 +11,26 @@ tells the APIs apart by what each protocol puts on the wire:
   A pool id contains ``_``, which no S3 bucket name may, so it shadows no bucket.
 - ``/_overcast/*`` → the local cloud's own admin API (``_`` again keeps it clear of
   every valid bucket name).
+- ``/2020-05-31/distribution[/...]`` signed for service ``cloudfront`` (its
+  ``Authorization`` credential scope), or not signed at all → CloudFront's REST-XML API,
+  so an unsigned call gets CloudFront's ``MissingAuthenticationToken``. ``2020-05-31``
+  is a valid bucket name: requests signed for S3 (header or presigned URL) still reach
+  S3; only anonymous S3 reads of keys ``distribution/...`` of such a bucket are shadowed.
 - anything else → S3 (path-style).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ADMIN_PREFIX = "/_overcast/"
+CLOUDFRONT_PATH = "/2020-05-31/distribution"
 _FORM = b"application/x-www-form-urlencoded"
+_CLOUDFRONT_SCOPE = re.compile(rb"Credential=[^/,]*/[^/,]*/[^/,]*/cloudfront/")
+_PRESIGNED = (b"X-Amz-Credential=", b"AWSAccessKeyId=")
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -50,6 +59,7 @@ class AwsEndpoint:
     sts: ASGIApp = _not_found
     s3: ASGIApp = _not_found
     admin: ASGIApp = _not_found
+    cloudfront: ASGIApp = _not_found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -67,6 +77,8 @@ class AwsEndpoint:
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX):
             return self.admin
+        if _is_cloudfront(path, headers, scope.get("query_string", b"")):
+            return self.cloudfront
         if path == "/" and scope["method"] in ("OPTIONS", "POST"):
             if headers.get(b"content-type", b"").startswith(_FORM):
                 return self.sts
@@ -75,6 +87,15 @@ class AwsEndpoint:
         if "_" in first:
             return self.cognito_idp  # /<pool id>/.well-known/...
         return self.s3
+
+
+def _is_cloudfront(path: str, headers: dict[bytes, bytes], query: bytes) -> bool:
+    if path != CLOUDFRONT_PATH and not path.startswith(CLOUDFRONT_PATH + "/"):
+        return False
+    authorization = headers.get(b"authorization")
+    if authorization is None:
+        return not any(marker in query for marker in _PRESIGNED)
+    return _CLOUDFRONT_SCOPE.search(authorization) is not None
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -1,10 +1,19 @@
-"""The AWS APIs of the local cloud, composed: user pools, identity pools, STS, IAM, S3.
+"""The AWS APIs of the local cloud, composed: user pools, identity pools, STS, IAM, S3,
+CloudFront's invalidations.
 
 :class:`AwsServices` builds every backend once (its files under the data directory),
 registers each service's declared pools and buckets, and serves all of them through
 one :class:`~overcast.local.aws_endpoint.AwsEndpoint`. Identity pools' roles get the
 policies their declarations imply (``overcast.policies``), which the S3 endpoint
 enforces on every request.
+
+Origin access control: the local CDN edge signs its bucket requests with
+:attr:`AwsServices.cdn_credentials`, a long-term key of CloudFront's service principal
+(``cloudfront.amazonaws.com``, no policies of its own) kept in
+``<data dir>/cloudfront/credentials.json``. Each bucket that is a distribution's
+:class:`~overcast.spec.BucketOrigin` gets the bucket policy CloudFront documents for
+OAC (``policies.oac_bucket_policy``), so the edge reads it for its own distributions
+and nobody else reads it anonymously.
 """
 
 from __future__ import annotations
@@ -17,6 +26,13 @@ from pathlib import Path
 from overcast import policies, spec
 from overcast.local.auth.sigv4 import Credentials
 from overcast.local.aws_endpoint import AwsEndpoint
+from overcast.local.cdn.model import SOURCE_ARN_HEADER
+from overcast.local.cloudfront.app import CloudFrontApi
+from overcast.local.cloudfront.directory import DistributionDirectory
+from overcast.local.cloudfront.ids import distribution_arn, distribution_id
+from overcast.local.cloudfront.operations import CloudFrontOperations
+from overcast.local.cloudfront.store import InvalidationStore
+from overcast.local.credentials import load_or_create_root_credentials
 from overcast.local.federation.provider import (
     Federation,
     RegisteredIdentityPool,
@@ -24,11 +40,14 @@ from overcast.local.federation.provider import (
 )
 from overcast.local.iam.evaluation import PolicyEvaluator
 from overcast.local.iam.policy import Policy
+from overcast.local.iam.principal_matching import service_principal
+from overcast.local.iam.principals import Session
 from overcast.local.iam.roles import MAX_SESSION_SECONDS_LIMIT, Role, Roles, role_arn
 from overcast.local.iam.sessions import SessionStore
 from overcast.local.identity.provider import IdentityProvider, RegisteredPool
 from overcast.local.s3.app import S3Endpoint
 from overcast.local.s3.auth import S3Authenticator
+from overcast.local.s3.cors_config import FileCorsConfigurations, configure_declared
 from overcast.ports.mail import Mailer
 from overcast.ports.objects.filesystem import FilesystemBuckets
 from overcast.runtime.config import resource_variable
@@ -67,6 +86,8 @@ class AwsServices:
     # Physical names are global (S3 bucket names, IAM role names) and built as
     # "<service>-<name>": "todo-x" + "files" and "todo" + "x-files" would share one.
     _owners: dict[str, str] = field(init=False, default_factory=dict)
+    # Bucket policies by S3 bucket name (origin access control for distributions).
+    _bucket_policies: dict[str, tuple[Policy, ...]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.roles = Roles()
@@ -103,23 +124,55 @@ class AwsServices:
         )
         self.buckets = FilesystemBuckets(self.data_dir / "s3" / "buckets", clock=self.clock)
         self.buckets.recover()
+        self.cors = FileCorsConfigurations(lambda name: self.buckets.root / name)
+        self._cdn = Session(
+            load_or_create_root_credentials(self.data_dir / "cloudfront"),
+            service_principal(policies.CLOUDFRONT_SERVICE),
+        )
         s3 = S3Endpoint(
             self.buckets,
-            S3Authenticator(self.sessions.lookup, region=self.region, clock=self.clock),
+            S3Authenticator(self._s3_session, region=self.region, clock=self.clock),
             evaluator,
-            bucket_policies=lambda bucket: (),
+            bucket_policies=lambda bucket: self._bucket_policies.get(bucket, ()),
+            source_arn_header=SOURCE_ARN_HEADER,
             account_id=self.account_id,
             region=self.region,
             clock=self.clock,
             uploads_root=self.data_dir / "s3" / "uploads",
+            cors=self.cors,
         )
         s3.recover()
+        self.distributions = DistributionDirectory()
+        self._invalidations = InvalidationStore(
+            self.data_dir / "cloudfront" / "invalidations.sqlite3"
+        )
+        self.cloudfront = operations = CloudFrontOperations(
+            self.distributions,
+            self._invalidations,
+            evaluator,
+            account_id=self.account_id,
+            clock=self.clock,
+        )
         self.endpoint = AwsEndpoint(
+            cloudfront=CloudFrontApi(
+                operations, self.sessions.lookup, region=self.region, clock=self.clock
+            ),
             cognito_idp=self.identity.asgi_app,
             cognito_identity=self.federation.cognito_identity_app,
             sts=self.federation.sts_app,
             s3=s3,
         )
+
+    @property
+    def cdn_credentials(self) -> Credentials:
+        """The key the CDN edge signs its bucket requests with, as CloudFront's service
+        principal (origin access control)."""
+        return self._cdn.credentials
+
+    def _s3_session(self, access_key_id: str) -> Session | None:
+        if access_key_id == self._cdn.credentials.access_key_id:
+            return self._cdn
+        return self.sessions.lookup(access_key_id)
 
     def register(self, service: spec.Service) -> ServiceResources:
         """Create (first time) or find again the service's pools and buckets."""
@@ -135,6 +188,8 @@ class AwsServices:
         for name in buckets.values():
             if not self.buckets.exists(name):
                 self.buckets.create(name)
+        for bucket in service.buckets:
+            configure_declared(self.cors, buckets[bucket.name], bucket.cors)
         identity_pools = {
             pool.name: self.federation.register(
                 service.name,
@@ -148,7 +203,24 @@ class AwsServices:
             )
             for pool in service.identity_pools
         }
+        self._register_distributions(service, buckets)
         return ServiceResources(user_pools, identity_pools, buckets)
+
+    def _register_distributions(self, service: spec.Service, buckets: Mapping[str, str]) -> None:
+        """Declare each distribution to the CloudFront API; give each bucket origin the
+        OAC bucket policy naming the distributions that read it."""
+        readers: dict[str, list[str]] = {}
+        for distribution in service.distributions:
+            ident = distribution_id(service.name, distribution.name)
+            self.distributions.declare(ident, distribution)
+            for origin in distribution.origins:
+                if isinstance(origin, spec.BucketOrigin):
+                    arn = distribution_arn(self.account_id, ident)
+                    readers.setdefault(buckets[origin.bucket.name], []).append(arn)
+        for bucket, arns in readers.items():
+            self._bucket_policies[bucket] = (
+                Policy.parse(policies.oac_bucket_policy(bucket, arns)),
+            )
 
     def function_variables(
         self,
@@ -201,6 +273,10 @@ class AwsServices:
             ],
             bucket_names=[resources.buckets[bucket.name] for bucket in function.buckets],
             user_pool_arns=[resources.user_pools[pool.name].arn for pool in function.user_pools],
+            distribution_arns=[
+                distribution_arn(self.account_id, distribution_id(service.name, d.name))
+                for d in function.distributions
+            ],
         )
         role = Role(
             name=name,
@@ -224,3 +300,4 @@ class AwsServices:
         self.identity.close()
         self.sessions.close()
         self.federation.close()
+        self._invalidations.close()

@@ -23,9 +23,12 @@ from overcast.local import servers
 from overcast.local.admin import TOKEN_FILE, AdminApp, ServiceCaches, write_admin_token
 from overcast.local.aws_endpoint import AwsEndpoint
 from overcast.local.aws_services import AwsServices, ServiceResources
+from overcast.local.cdn.cloud_edges import CloudEdges, OriginContext
+from overcast.local.cloudfront.directory import DistributionRecord
 from overcast.local.credentials import load_or_create_root_credentials
 from overcast.local.discovery import discover
 from overcast.local.endpoints import (
+    DistributionEndpoint,
     Endpoints,
     IdentityPoolEndpoint,
     ServiceEndpoints,
@@ -42,6 +45,7 @@ from overcast.ports.mail.smtp import SmtpMailer
 from overcast.runtime.config import RuntimeConfig, resource_variable
 
 access_logger = logging.getLogger("overcast.access")
+logger = logging.getLogger("overcast")
 
 # A file that marks a directory as an Overcast data directory (`overcast reset` checks it).
 DATA_DIR_MARKER = ".overcast-data"
@@ -70,6 +74,7 @@ class LocalCloud:
     _sink: SmtpSink | None = None
     _aws_services: AwsServices | None = None
     _aws: AwsEndpoint = field(default_factory=AwsEndpoint)
+    _edges: CloudEdges | None = None
 
     async def start(self) -> Endpoints:
         """Start everything; return the endpoints once every listener accepts connections."""
@@ -79,14 +84,21 @@ class LocalCloud:
         smtp_port = await self._start_mail(mailbox)
         aws, aws_url = self._start_aws(smtp_port)
         self._reserve_api_listeners(declared)
+        edges = self._edges = CloudEdges(
+            self.settings.data_dir, self.settings.host, self.settings.cdn_cache_bytes
+        )
+        edges.reserve(declared, self.settings.ports.for_distribution)
         for service in declared:
             self.services.append(self._build_service(service, aws, smtp_port, aws_url, ca))
         await asyncio.gather(*(runtime.invoker.start() for runtime in self.services))
         self._bind_apis()
+        self._deploy_assets(aws)
+        await self._build_edges(aws, aws_url, ca)
         self._aws.admin = self._admin_app()
         self._tasks = list(
             await servers.serve(self._listeners, ca.server_cert_path, ca.server_key_path)
         )
+        await edges.start(ca.server_cert_path, ca.server_key_path)
         self._deliver_object_events(aws)
         self._dispatch_streams()
         endpoints = Endpoints(
@@ -142,6 +154,63 @@ class LocalCloud:
         self._listeners.append(listener)
         self._tasks += await servers.serve([listener], ca.server_cert_path, ca.server_key_path)
         return replace(endpoints, mailbox_url=f"https://{settings.host}:{listener.port}/")
+
+    def _deploy_assets(self, aws: AwsServices) -> None:
+        """Each bucket's declared assets, into the bucket (CDK's BucketDeployment)."""
+        from overcast.local.assets import deploy_assets
+
+        for runtime in self.services:
+            for bucket in runtime.service.buckets:
+                if bucket.assets is not None:
+                    store = aws.buckets.store(runtime.resources.buckets[bucket.name])
+                    deployed = deploy_assets(bucket, store)
+                    logger.info(
+                        "deployed %s into bucket %s (%d written, %d unchanged)",
+                        bucket.assets,
+                        store.name,
+                        deployed.written,
+                        deployed.unchanged,
+                    )
+
+    async def _build_edges(self, aws: AwsServices, aws_url: str, ca: LocalCA) -> None:
+        """One CDN edge per distribution; the CloudFront API learns of each."""
+        assert self._edges is not None
+        self._edges.cloudfront = aws.cloudfront
+        root = aws.sessions.lookup(aws.root.access_key_id)
+        self._edges.root = root.principal if root else None
+        for runtime in self.services:
+            if not runtime.service.distributions:
+                continue
+            built = await self._edges.build(
+                OriginContext(
+                    service=runtime.service,
+                    buckets=runtime.resources.buckets,
+                    api_url=self._api_url(runtime),
+                    aws_url=aws_url,
+                    cdn_credentials=aws.cdn_credentials,
+                    region=self.settings.region,
+                    account_id=self.settings.account_id,
+                    ca_bundle=str(ca.ca_cert_path),
+                )
+            )
+            for running in built:
+                aws.distributions.add(
+                    DistributionRecord(
+                        id=running.id,
+                        arn=running.arn,
+                        domain_name=f"{self.settings.host}:{running.listener.port}",
+                        service=running.service,
+                        name=running.distribution.name,
+                        invalidate=running.edge.invalidate,
+                        declaration=running.distribution,
+                    )
+                )
+
+    def _api_url(self, runtime: ServiceRuntime) -> str | None:
+        api, listener = runtime.service.api, runtime.listener
+        if api is None or listener is None:
+            return None
+        return f"https://{self.settings.host}:{listener.port}/{api.stage}"
 
     def _deliver_object_events(self, aws: AwsServices) -> None:
         """One dispatcher per service with object-created triggers, until shutdown."""
@@ -235,9 +304,11 @@ class LocalCloud:
             )
             for runtime in self.services
         }
-        return AdminApp(write_admin_token(self.settings.data_dir), services)
+        return AdminApp(write_admin_token(self.settings.data_dir), services, self._edges)
 
     async def stop(self) -> None:
+        if self._edges is not None:
+            await self._edges.stop()
         await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]
         await asyncio.gather(*(runtime.invoker.close() for runtime in self.services))
         if self._aws_services is not None:
@@ -315,12 +386,16 @@ class LocalCloud:
         return log
 
     def _endpoints_of(self, runtime: ServiceRuntime) -> ServiceEndpoints:
-        api = runtime.service.api
-        listener = runtime.listener
+        edges = self._edges.edges if self._edges else []
         return ServiceEndpoints(
-            api=f"https://{self.settings.host}:{listener.port}/{api.stage}"
-            if api and listener
-            else None,
+            api=self._api_url(runtime),
+            distributions={
+                running.distribution.name: DistributionEndpoint(
+                    id=running.id, arn=running.arn, url=running.url
+                )
+                for running in edges
+                if running.service == runtime.service.name
+            },
             user_pools={
                 name: UserPoolEndpoint(
                     id=pool.pool_id, arn=pool.arn, issuer=pool.issuer, clients=dict(pool.client_ids)
@@ -343,6 +418,8 @@ def function_resources(
     Only what it declares: on AWS the deployer passes exactly these, so a function
     that forgets a declaration fails here as it would there.
     """
+    from overcast.local.cloudfront.ids import distribution_id
+
     names: dict[str, str] = {}
     for table in function.tables:
         names[resource_variable("TABLE", table.name)] = f"{service_name}-{table.name}"
@@ -355,6 +432,10 @@ def function_resources(
         names[resource_variable("USER_POOL", identities.user_pool.name)] = user_pool.pool_id
     for bucket in function.buckets:
         names[resource_variable("BUCKET", bucket.name)] = resources.buckets[bucket.name]
+    for distribution in function.distributions:
+        names[resource_variable("DISTRIBUTION", distribution.name)] = distribution_id(
+            service_name, distribution.name
+        )
     return names
 
 

@@ -37,11 +37,19 @@ class IdentityPoolEndpoint:
 
 
 @dataclass(frozen=True)
+class DistributionEndpoint:
+    id: str
+    arn: str
+    url: str  # the edge's HTTPS URL (CloudFront's https://<id>.cloudfront.net)
+
+
+@dataclass(frozen=True)
 class ServiceEndpoints:
     api: str | None = None
     user_pools: dict[str, UserPoolEndpoint] = field(default_factory=dict)
     identity_pools: dict[str, IdentityPoolEndpoint] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)  # declared name -> S3 bucket name
+    distributions: dict[str, DistributionEndpoint] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,10 @@ class Endpoints:
                     for pool, details in entry.get("identity_pools", {}).items()
                 },
                 buckets=dict(entry.get("buckets", {})),
+                distributions={
+                    name: DistributionEndpoint(**details)
+                    for name, details in entry.get("distributions", {}).items()
+                },
             )
             for name, entry in raw["services"].items()
         }
@@ -125,6 +137,9 @@ def shell_exports(endpoints: Endpoints, access_key_id: str, secret_access_key: s
             values[f"{prefix}_{_variable(pool_name)}_IDENTITY_POOL_ID"] = identities.id
         for bucket, bucket_name in sorted(service.buckets.items()):
             values[f"{prefix}_{_variable(bucket)}_BUCKET"] = bucket_name
+        for name, distribution in sorted(service.distributions.items()):
+            values[f"{prefix}_{_variable(name)}_CDN_URL"] = distribution.url
+            values[f"{prefix}_{_variable(name)}_DISTRIBUTION_ID"] = distribution.id
     return [f"export {name}={_quote(value)}" for name, value in values.items()]
 
 

@@ -19,6 +19,7 @@ A project's configuration::
     smtp = 1025                        # the embedded mail sink
     mailbox = 8025                     # the web mailbox (every mail the cloud sent)
     todo = 4567                        # one per service with an API, by service name
+    "blog/site" = 4580                 # one per distribution, by service/distribution
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ DEFAULT_AWS_PORT = 4566
 DEFAULT_SMTP_PORT = 1025
 DEFAULT_MAILBOX_PORT = 8025
 FIRST_API_PORT = 4567
+FIRST_CDN_PORT = 4580
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,13 @@ class Ports:
             return 0
         return self.apis.get(service, FIRST_API_PORT + position)
 
+    def for_distribution(self, label: str, position: int) -> int:
+        """The port of a distribution (``label``: ``service/distribution``); unpinned ones
+        count up from 4580 in label order."""
+        if self.auto:
+            return 0
+        return self.apis.get(label, FIRST_CDN_PORT + position)
+
 
 @dataclass(frozen=True)
 class CloudSettings:
@@ -69,6 +78,8 @@ class CloudSettings:
     python_path: tuple[Path, ...] = ()
     builtin_apps: bool = True
     access_log: bool = True
+    # The CDN edge's disk cache, per distribution (least recently used entries go first).
+    cdn_cache_bytes: int = 2 * 1024**3
     # Cognito Identity's GetCredentialsForIdentity hands out credentials for one hour;
     # locally the lifetime can be shortened (e.g. to watch expiry in a test).
     credential_seconds: int = 3600

@@ -1,7 +1,9 @@
 """``overcast stats``: the running cloud's cache figures as Rich tables.
 
-One table per service with a stage cache (a row per cached route), and one table of
-read caches (a row per table and cache: ``item`` for gets, ``query`` for queries).
+One table per service with a stage cache (a row per cached route), one table of
+read caches (a row per table and cache: ``item`` for gets, ``query`` for queries), and
+one table of CDN distributions (requests, hit ratio, bytes from the edge and from the
+origin).
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ from rich.console import Console
 from rich.table import Table
 
 
-def print_stats(services: Mapping[str, Any], console: Console) -> None:
+def print_stats(figures: Mapping[str, Any], console: Console) -> None:
     """Print what the admin API's ``/_overcast/stats`` answered."""
+    services: Mapping[str, Any] = figures.get("services", {})
+    distributions: Mapping[str, Any] = figures.get("distributions", {})
     printed = False
+    if distributions:
+        console.print(_cdn_table(distributions))
+        printed = True
     for name, caches in sorted(services.items()):
         if caches.get("stage_cache"):
             console.print(_stage_table(name, caches["stage_cache"]))
@@ -30,6 +37,28 @@ def print_stats(services: Mapping[str, Any], console: Console) -> None:
         console.print(_read_table(rows))
     elif not printed:
         console.print("No service declares a stage cache or a read cache.")
+
+
+def _cdn_table(distributions: Mapping[str, Any]) -> Table:
+    table = Table(title="CDN distributions", title_justify="left", show_edge=False)
+    table.add_column("distribution")
+    columns = ("requests", "hits", "misses", "hit ratio", "to origin", "from edge", "from origin")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for label, counters in sorted(distributions.items()):
+        hits = counters.get("hits", 0) + counters.get("refresh_hits", 0)
+        served = hits + counters.get("misses", 0)
+        table.add_row(
+            label,
+            *_counts(counters, "requests"),
+            f"{hits:,}",
+            *_counts(counters, "misses"),
+            f"{hits / served:.0%}" if served else "-",
+            *_counts(counters, "origin_requests"),
+            _size(counters.get("edge_bytes", 0)),
+            _size(counters.get("origin_bytes", 0)),
+        )
+    return table
 
 
 def _stage_table(service: str, stage: Mapping[str, Any]) -> Table:
@@ -85,4 +114,6 @@ def _size(size: int) -> str:
         return f"{size} B"
     if size < 1024**2:
         return f"{size / 1024:.1f} KiB"
-    return f"{size / 1024**2:.1f} MiB"
+    if size < 1024**3:
+        return f"{size / 1024**2:.1f} MiB"
+    return f"{size / 1024**3:.2f} GiB"

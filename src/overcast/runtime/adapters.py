@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from overcast import spec
+from overcast.ports.cdn import Invalidator
 from overcast.ports.identities import IdentityDirectory
 from overcast.ports.mail import Mailer
 from overcast.ports.objects import ObjectStore
@@ -114,6 +115,15 @@ def open_mailer(config: RuntimeConfig) -> Mailer:
     from overcast.ports.mail.smtp import SmtpMailer
 
     return SmtpMailer(config.smtp_host, config.smtp_port)
+
+
+def open_invalidator(declaration: spec.Distribution, config: RuntimeConfig) -> Invalidator:
+    """The distribution's invalidations, through CloudFront's CreateInvalidation: the
+    local cloud's CloudFront API locally (``config.aws_endpoint``), CloudFront on AWS."""
+    from overcast.ports.cdn.cloudfront import CloudFrontInvalidator
+
+    distribution = config.resource("DISTRIBUTION", declaration.name)
+    return CloudFrontInvalidator(distribution, aws_clients.client("cloudfront", config))
 
 
 def _dynamodb_table(declaration: spec.Table, config: RuntimeConfig) -> Table:

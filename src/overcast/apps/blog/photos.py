@@ -10,7 +10,10 @@ Item (shared with ``thumbnails.py``)::
 (SigV4, made with the function role's credentials) for ``uploads/<id>`` whose policy
 pins the ``Content-Type`` and a size range (S3 checks ``content-length-range`` and
 refuses anything else with 400 ``EntityTooLarge``/``EntityTooSmall``). Thumbnails are
-``thumbnails/<id>/<width>.jpg``; their URLs are presigned GETs.
+``thumbnails/<id>/<width>.<ext>``, and their URLs are the same paths on the site's
+distribution (``/thumbnails/<id>/<width>.<ext>``, its ``/thumbnails/*`` behaviour):
+same-origin for the pages, cached at the edge (each upload id is written once), and
+never expiring, unlike presigned GETs, so they can be written into an article.
 """
 
 from __future__ import annotations
@@ -34,10 +37,6 @@ class Presigner(ABC):
     def upload(self, key: str, content_type: str) -> dict[str, Any]:
         """A presigned POST: ``{"url": ..., "fields": {...}}``."""
 
-    @abstractmethod
-    def download(self, key: str) -> str:
-        """A presigned GET URL."""
-
 
 class S3Presigner(Presigner):
     """Presigns with boto3's ``s3`` client (SigV4) for ``bucket``."""
@@ -58,12 +57,6 @@ class S3Presigner(Presigner):
             ExpiresIn=UPLOAD_SECONDS,
         )
         return post
-
-    def download(self, key: str) -> str:
-        url: str = self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=3600
-        )
-        return url
 
 
 def presigning_client(region: str, endpoint: str | None, ca_bundle: str | None) -> Any:
@@ -87,6 +80,11 @@ def presigning_client(region: str, endpoint: str | None, ca_bundle: str | None) 
 def thumbnail_key(photo_id: str, width: int, extension: str = "jpg") -> str:
     """Where the thumbnail function wrote a width (its extension: the source's format)."""
     return f"thumbnails/{photo_id}/{width}.{extension}"
+
+
+def thumbnail_path(photo_id: str, width: int, extension: str = "jpg") -> str:
+    """The thumbnail's path on the site's distribution (served from the photos bucket)."""
+    return f"/{thumbnail_key(photo_id, width, extension)}"
 
 
 class Photos:
@@ -125,7 +123,6 @@ class Photos:
             widths = [int(width) for width in item.get("sizes", [])]
             extension = str(item.get("extension", "jpg"))
             answer["thumbnails"] = {
-                str(width): self._presigner.download(thumbnail_key(photo_id, width, extension))
-                for width in widths
+                str(width): thumbnail_path(photo_id, width, extension) for width in widths
             }
         return answer

@@ -1,6 +1,7 @@
-"""MyBlog.com's declaration: one table (with a change stream), a photos bucket, a user
-pool, and three functions: the public RealWorld API, the welcome mailer on the
-subscribers' stream, and the thumbnailer on uploaded photos.
+"""MyBlog.com's declaration: one table (with a change stream), a photos bucket, a site
+bucket, a user pool, a CDN distribution in front of it all, and four functions: the
+public RealWorld API, the welcome mailer on the subscribers' stream, the thumbnailer
+on uploaded photos, and the page renderer on the articles' stream.
 
 Table layout (single table ``blog``, keys ``pk``/``sk``; item shapes are private to
 the repositories, except subscribers and photos, which other functions read)::
@@ -37,6 +38,17 @@ RealWorld ``Token`` itself (the routes have no authorizer: RealWorld's scheme is
 ``Token <jwt>``, not API Gateway's). The pool's usernames are email addresses (so
 RealWorld's email cannot change: Cognito cannot rename); a user's ``uid`` is their
 pool ``sub``, the subject of their ID token, so the RealWorld username can change.
+
+The site (distribution ``site``) is one origin for everything a browser asks for:
+
+    path             origin                      cache policy
+    /api/*           the API (all methods)       CachingDisabled, every viewer header
+    /thumbnails/*    the photos bucket (OAC)     CachingOptimized (written once per id)
+    * (default)      the site bucket (OAC)       CachingOptimized
+
+The site bucket holds the static pages (``apps/blog/site``, deployed at start as CDK's
+BucketDeployment does) and one rendered page per article, ``articles/<slug>``, which
+the ``pages`` function keeps in step with the table and invalidates on change.
 """
 
 from __future__ import annotations
@@ -57,7 +69,21 @@ blog_table = spec.Table(
     stream="NEW_AND_OLD_IMAGES",
 )
 
-photos_bucket = spec.Bucket(name="photos")
+# The editor page (served by the site's distribution, another origin than S3's) posts
+# photos straight to the bucket with a presigned POST: S3 must answer it with CORS. Any
+# origin may: the POST's signed policy, not the page's origin, authorises an upload.
+photos_bucket = spec.Bucket(
+    name="photos",
+    cors=(
+        spec.CorsRule(
+            allowed_origins=("*",),
+            allowed_methods=("POST",),
+            allowed_headers=("*",),
+            max_age_seconds=3000,
+        ),
+    ),
+)
+site_bucket = spec.Bucket(name="site", assets="overcast.apps.blog:site")
 
 # The API signs readers in with AdminInitiateAuth (ADMIN_USER_PASSWORD_AUTH); the
 # pool's usernames are email addresses. Cognito's default password policy (8+ with
@@ -87,6 +113,41 @@ thumbnails_function = spec.Function(
     handler="overcast.apps.blog.thumbnails:handler",
     tables=(blog_table,),
     buckets=(photos_bucket,),
+)
+
+# The one site: static pages and rendered articles, thumbnails, and the API under /api.
+site_distribution = spec.Distribution(
+    name="site",
+    default_behavior=spec.Behavior("*", spec.BucketOrigin(site_bucket), spec.CACHING_OPTIMIZED),
+    behaviors=(
+        spec.Behavior(
+            "/api/*",
+            spec.ApiOrigin(),
+            spec.CACHING_DISABLED,
+            forward_all_viewer=True,
+            allowed_methods="ALL",
+        ),
+        # Thumbnails never change: each upload has its own id (thumbnails.py).
+        spec.Behavior("/thumbnails/*", spec.BucketOrigin(photos_bucket), spec.CACHING_OPTIMIZED),
+    ),
+    # S3 behind origin access control answers 403 for a missing key (the policy grants
+    # no s3:ListBucket), so both become the site's 404 page. CloudFront's custom error
+    # responses apply to the whole distribution, the API included: its 403s (only on
+    # writes, which are never cached) and 404s reach browsers as this page with a 404.
+    # An API 404 must not be cached (an article may be created a moment later), hence
+    # no error caching for 404; a 403 is kept briefly.
+    error_responses=(
+        spec.ErrorResponse(403, ttl_seconds=10, page_path="/404.html", response_status=404),
+        spec.ErrorResponse(404, ttl_seconds=0, page_path="/404.html", response_status=404),
+    ),
+)
+
+pages_function = spec.Function(
+    name="pages",
+    handler="overcast.apps.blog.pages:handler",
+    tables=(blog_table,),
+    buckets=(site_bucket,),
+    distributions=(site_distribution,),
 )
 
 # Every route of the RealWorld contract (under /api) and the blog's own additions.
@@ -125,12 +186,16 @@ blog_api = spec.Api(
 
 service = spec.Service(
     name="blog",
-    description="MyBlog.com: a RealWorld blog API; welcome emails; photo thumbnails.",
+    description=(
+        "MyBlog.com: a static site and RealWorld blog API behind a CDN; rendered article "
+        "pages; welcome emails; photo thumbnails."
+    ),
     api=blog_api,
     tables=(blog_table,),
     user_pools=(readers,),
-    buckets=(photos_bucket,),
-    functions=(welcome_function, thumbnails_function),
+    buckets=(photos_bucket, site_bucket),
+    functions=(welcome_function, thumbnails_function, pages_function),
+    distributions=(site_distribution,),
     stream_triggers=(
         spec.StreamTrigger(
             blog_table,
@@ -144,6 +209,20 @@ service = spec.Service(
             maximum_record_age_seconds=6 * 3600,
             filter_patterns=(
                 '{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": ["SUBSCRIBER"]}}}}',
+            ),
+        ),
+        spec.StreamTrigger(
+            blog_table,
+            pages_function,
+            batch_size=10,
+            report_batch_item_failures=True,
+            bisect_batch_on_function_error=True,
+            # A page is re-rendered from the table on each try, so retrying is harmless;
+            # after 10 tries the record goes to the failure store, to be redriven.
+            maximum_retry_attempts=10,
+            filter_patterns=(
+                '{"eventName": ["INSERT", "MODIFY", "REMOVE"], '
+                '"dynamodb": {"Keys": {"sk": {"S": ["ARTICLE"]}}}}',
             ),
         ),
     ),

@@ -109,6 +109,7 @@ class Handler(Protocol):
 
     async def __call__(self, request: ViewerRequest) -> EdgeResponse: ...
 
+
 # Origin access control: the edge signs its bucket requests as CloudFront's service
 # principal and names its distribution's ARN in this header; the local S3 endpoint
 # trusts it only from that principal and sets ``aws:SourceArn`` from it.

@@ -11,9 +11,10 @@ authorizes a request"):
   the multipart calls that write (Create, UploadPart, Complete) are ``s3:PutObject``,
   AbortMultipartUpload ``s3:AbortMultipartUpload``, ListParts
   ``s3:ListMultipartUploadParts``, ListMultipartUploads
-  ``s3:ListBucketMultipartUploads``. DeleteObjects is authorized key by key as
-  ``s3:DeleteObject``; CopyObject needs ``s3:GetObject`` on its source as well as
-  ``s3:PutObject`` on its destination.
+  ``s3:ListBucketMultipartUploads``, GetBucketCors ``s3:GetBucketCORS``, PutBucketCors
+  and DeleteBucketCors both ``s3:PutBucketCORS``. DeleteObjects is authorized key by key
+  as ``s3:DeleteObject``; CopyObject needs ``s3:GetObject`` on its source as well as
+  ``s3:PutObject`` on its destination. A CORS preflight is not authorized at all.
 - Condition keys of the request: ``aws:SecureTransport``, ``aws:SourceIp``,
   ``s3:TlsVersion`` over TLS (when the server tells the version); for signed requests
   those of the signature (``s3:authType``, ``s3:signatureversion``,
@@ -72,6 +73,9 @@ ACTIONS: Mapping[Operation, str | None] = {
     Operation.COMPLETE_MULTIPART_UPLOAD: "s3:PutObject",
     Operation.ABORT_MULTIPART_UPLOAD: "s3:AbortMultipartUpload",
     Operation.LIST_PARTS: "s3:ListMultipartUploadParts",
+    Operation.GET_BUCKET_CORS: "s3:GetBucketCORS",
+    Operation.PUT_BUCKET_CORS: "s3:PutBucketCORS",
+    Operation.DELETE_BUCKET_CORS: "s3:PutBucketCORS",  # S3 has no delete action for CORS
 }
 
 _LISTINGS = frozenset(

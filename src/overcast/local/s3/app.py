@@ -21,6 +21,9 @@ through the steps S3 takes, in S3's order:
   failed. Nothing is acknowledged that was not stored whole.
 - A browser-based form upload (``POST /<bucket>``) is signed in its form, not its
   headers: it is authenticated and authorized by :mod:`.post_upload`.
+- CORS (:mod:`.cors`): a preflight (``OPTIONS``) is answered from the bucket's CORS
+  configuration before, and without, authentication; any other request with an
+  ``Origin`` that a rule allows gets that rule's CORS headers, on errors too.
 - Object bodies stream out in 256 KiB chunks straight from the object store's file,
   with ASGI flow control: a 5 GB object costs one chunk of memory.
 
@@ -52,6 +55,8 @@ from overcast.local.s3.actions import (
 from overcast.local.s3.auth import S3Authenticator, S3Request
 from overcast.local.s3.buckets import BucketOperations
 from overcast.local.s3.copy import CopyOperation
+from overcast.local.s3.cors import Cors
+from overcast.local.s3.cors_config import CorsConfigurations, MemoryCorsConfigurations
 from overcast.local.s3.deletes import delete_objects
 from overcast.local.s3.errors import AccessDenied, NoSuchBucket, S3Error
 from overcast.local.s3.exchange import Buckets, Exchange, Handler
@@ -86,6 +91,7 @@ class S3Endpoint:
     multipart uploads in progress (and the key of the listings' continuation tokens).
     ``source_arn_header`` names the header through which the local CDN edge, signing
     as a service principal, tells ``aws:SourceArn``; ``None`` trusts no such header.
+    ``cors`` keeps the buckets' CORS configurations (in memory unless given).
     """
 
     def __init__(
@@ -100,6 +106,7 @@ class S3Endpoint:
         clock: Callable[[], datetime],
         uploads_root: Path,
         source_arn_header: str | None = None,
+        cors: CorsConfigurations | None = None,
     ) -> None:
         self._buckets = buckets
         self._authenticator = authenticator
@@ -119,12 +126,14 @@ class S3Endpoint:
         )
         owner = Owner.of_account(account_id)
         multipart = MultipartOperations(self.uploads)
+        self._cors = Cors(buckets, cors if cors is not None else MemoryCorsConfigurations())
         self._handlers = _handlers(
             BucketOperations(buckets, self.uploads, region=region, owner=owner),
             Listings(ContinuationTokens(uploads_root / TOKEN_KEY_FILE), owner),
             CopyOperation(buckets),
             multipart,
             MultipartListings(self.uploads, multipart, owner),
+            self._cors,
         )
 
     def recover(self) -> None:
@@ -154,6 +163,7 @@ class S3Endpoint:
             response = error_response(S3Error(), resource, request_id, host_id, head=head)
         else:
             response.headers += id_headers(request_id, host_id)
+        response.headers += self._cors.response_headers(scope)
         if body is not None and not body.read:
             # Answered before the body was read (an error, or a client that sent
             # "Expect: 100-continue" and now will not send it): the body's bytes
@@ -164,6 +174,8 @@ class S3Endpoint:
     async def _serve(self, call: S3Call, receive: Receive, ids: tuple[str, str]) -> S3Response:
         if call.operation is Operation.POST_OBJECT:  # signed in its form, not its headers
             return await self._post_uploads.serve(call, receive, ids)
+        if call.operation is Operation.PREFLIGHT:  # never signed
+            return self._cors.preflight(call, ids)
         request = S3Request(
             call.method,
             call.raw_path,
@@ -240,12 +252,13 @@ def _handlers(
     copy: CopyOperation,
     multipart: MultipartOperations,
     uploads: MultipartListings,
+    cors: Cors,
 ) -> Mapping[Operation, Handler]:
     return {
         Operation.LIST_BUCKETS: buckets.list_buckets,
         Operation.CREATE_BUCKET: buckets.create_bucket,
         Operation.HEAD_BUCKET: buckets.head_bucket,
-        Operation.DELETE_BUCKET: buckets.delete_bucket,
+        Operation.DELETE_BUCKET: cors.forgetting(buckets.delete_bucket),
         Operation.GET_BUCKET_LOCATION: buckets.get_bucket_location,
         Operation.LIST_OBJECTS: listings.list_objects,
         Operation.LIST_OBJECTS_V2: listings.list_objects_v2,
@@ -262,6 +275,9 @@ def _handlers(
         Operation.COMPLETE_MULTIPART_UPLOAD: multipart.complete,
         Operation.ABORT_MULTIPART_UPLOAD: multipart.abort,
         Operation.LIST_PARTS: uploads.list_parts,
+        Operation.GET_BUCKET_CORS: cors.get_bucket_cors,
+        Operation.PUT_BUCKET_CORS: cors.put_bucket_cors,
+        Operation.DELETE_BUCKET_CORS: cors.delete_bucket_cors,
     }
 
 

@@ -11,10 +11,11 @@ What it mirrors from S3's REST API:
   API reference lists them: ``GET /<bucket>?list-type=2`` is ListObjectsV2,
   ``POST /<bucket>/<key>?uploads`` is CreateMultipartUpload, ``POST /<bucket>`` with a
   ``multipart/form-data`` body is a browser-based upload (PostObject), a PUT with
-  ``x-amz-copy-source`` is CopyObject, and so on. A subresource the local cloud does
-  not serve (``?acl``, ``?tagging``, ``?policy``...) answers ``NotImplemented``
-  rather than being served as something else; a method S3 has no operation for at
-  that path answers ``MethodNotAllowed``.
+  ``x-amz-copy-source`` is CopyObject, ``PUT /<bucket>?cors`` is PutBucketCors,
+  ``OPTIONS`` on a bucket or an object is a CORS preflight, and so on. A subresource
+  the local cloud does not serve (``?acl``, ``?tagging``, ``?policy``...) answers
+  ``NotImplemented`` rather than being served as something else; a method S3 has no
+  operation for at that path answers ``MethodNotAllowed``.
 - The query is decoded once (:func:`decode_query`), by the very function the
   signature check decodes it with (:func:`overcast.local.auth.canonical.query_pairs`):
   percent-decoded as UTF-8 (else ``InvalidURI``), ``+`` a plus (AWS's SDKs send a
@@ -76,12 +77,16 @@ class Operation(StrEnum):
     ABORT_MULTIPART_UPLOAD = "AbortMultipartUpload"
     LIST_PARTS = "ListParts"
     POST_OBJECT = "PostObject"  # a browser-based form upload (see .post_upload)
+    GET_BUCKET_CORS = "GetBucketCors"
+    PUT_BUCKET_CORS = "PutBucketCors"
+    DELETE_BUCKET_CORS = "DeleteBucketCors"
+    PREFLIGHT = "PreflightRequest"  # OPTIONS: a browser's CORS preflight (see .cors)
 
 
 # Subresources of S3's API that select operations the local cloud does not serve.
 UNSERVED_SUBRESOURCES = frozenset(
     {
-        "accelerate", "acl", "analytics", "attributes", "cors", "encryption",
+        "accelerate", "acl", "analytics", "attributes", "encryption",
         "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "logging",
         "metadataConfiguration", "metrics", "notification", "object-lock",
         "ownershipControls", "policy", "policyStatus", "publicAccessBlock", "renameObject",
@@ -199,7 +204,11 @@ def resolve_operation(
     method: str, bucket: str, key: str, query: dict[str, str], headers: dict[str, str]
 ) -> Operation:
     """The operation a method and a query's subresources select at a path."""
-    unserved = UNSERVED_SUBRESOURCES.intersection(query)
+    if method == "OPTIONS" and bucket:  # a preflight, whatever operation it asks about
+        return Operation.PREFLIGHT
+    unserved = set(UNSERVED_SUBRESOURCES.intersection(query))
+    if key and "cors" in query:  # a bucket's subresource only
+        unserved.add("cors")
     if unserved:
         raise NotImplementedError_(
             f"The local S3 endpoint does not serve the {sorted(unserved)[0]!r} subresource."
@@ -214,6 +223,8 @@ def resolve_operation(
 
 
 def _bucket_operation(method: str, query: dict[str, str], headers: dict[str, str]) -> Operation:
+    if "cors" in query and method in _CORS_OPERATIONS:
+        return _CORS_OPERATIONS[method]
     if method == "GET":
         if "location" in query:
             return Operation.GET_BUCKET_LOCATION
@@ -237,6 +248,13 @@ def _bucket_operation(method: str, query: dict[str, str], headers: dict[str, str
     if method == "POST" and not query and content_type.startswith("multipart/form-data"):
         return Operation.POST_OBJECT
     raise MethodNotAllowed(Method=method, ResourceType="BUCKET")
+
+
+_CORS_OPERATIONS = {
+    "GET": Operation.GET_BUCKET_CORS,
+    "PUT": Operation.PUT_BUCKET_CORS,
+    "DELETE": Operation.DELETE_BUCKET_CORS,
+}
 
 
 def _object_operation(method: str, query: dict[str, str], headers: dict[str, str]) -> Operation:

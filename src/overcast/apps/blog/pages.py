@@ -1,0 +1,228 @@
+"""The pages function: each article as a static HTML page in the site bucket.
+
+Triggered by the ``blog`` table's stream, filtered to article items (``sk =
+ARTICLE``; INSERT, MODIFY, REMOVE; see ``service.py``), with ``ReportBatchItemFailures``:
+Powertools' ``BatchProcessor`` handles each record on its own and reports the ones
+that fail (the table, the bucket or the CDN is unavailable) in ``batchItemFailures``.
+
+A record only says *which* articles changed: its key's slug, and the ``slug`` of its
+old and new images. For each of them the function reads the article as it is now
+(a strongly consistent read) and makes the page agree:
+
+- the article exists: its page is rendered (``render_markdown`` for the body, the
+  ``article.html.j2`` template around it) and written to ``articles/<slug>`` with
+  ``Content-Type: text/html; charset=utf-8`` and ``Cache-Control: max-age=60``;
+- it does not (deleted, or a slug that changed): ``articles/<slug>`` is deleted
+  (S3: deleting a missing key succeeds);
+
+then exactly ``/articles/<slug>`` is invalidated on the distribution, and nothing
+else. Because each try renders the current state, the function is idempotent and
+order-proof: a duplicate delivery, a retry or a redrive of an old record rewrites
+the same page, and can never bring back an older version of an article.
+
+Slugs become object keys and invalidation paths, where ``*`` is a wildcard; a slug
+that ``articles.slugify`` could not have made is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from markupsafe import Markup
+
+from overcast.apps.blog.domain import NotFound
+from overcast.apps.blog.markdown import render_markdown
+from overcast.apps.blog.people import People
+from overcast.apps.blog.service import blog_table, site_bucket, site_distribution
+from overcast.ports.cdn import Invalidator
+from overcast.ports.objects import ObjectAttributes, ObjectStore
+from overcast.ports.tables import Item, Table
+from overcast.runtime import ColdStart, RuntimeConfig
+from overcast.runtime.adapters import open_bucket, open_invalidator, open_table
+
+logger = logging.getLogger(__name__)
+
+PAGES = "articles/"
+CONTENT_TYPE = "text/html; charset=utf-8"
+CACHE_CONTROL = "max-age=60"
+_ARTICLE = "ARTICLE#"
+# What slugify makes (lowercase words, hyphens, a hex suffix), with room to spare;
+# nothing that is a wildcard or a separator in a path.
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    """What an article's page shows."""
+
+    slug: str
+    title: str
+    description: str
+    body: str  # Markdown
+    tags: tuple[str, ...]
+    author: str  # the username
+    created_at: str
+    updated_at: str
+
+
+def page_key(slug: str) -> str:
+    """The page's object key in the site bucket."""
+    return f"{PAGES}{slug}"
+
+
+def page_path(slug: str) -> str:
+    """The page's path on the distribution: what to invalidate."""
+    return f"/{PAGES}{slug}"
+
+
+def templates() -> jinja2.Environment:
+    """The page templates, autoescaped."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("overcast.apps.blog", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_page(page: ArticlePage, environment: jinja2.Environment | None = None) -> str:
+    """The article's whole HTML page: escaped fields around the sanitised body."""
+    template = (environment or templates()).get_template("article.html.j2")
+    return template.render(
+        page=page,
+        body=Markup(render_markdown(page.body)),  # sanitised: safe to insert as is
+        created=_shown_date(page.created_at),
+    )
+
+
+def _shown_date(moment: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        return moment
+    return f"{parsed.day} {parsed:%B %Y}"
+
+
+class ArticlePages:
+    """Keeps the site bucket's article pages in step with the blog table."""
+
+    def __init__(
+        self,
+        table: Table,
+        site: ObjectStore,
+        invalidator: Invalidator,
+        *,
+        environment: jinja2.Environment | None = None,
+    ) -> None:
+        self._table = table
+        self._people = People(table)
+        self._site = site
+        self._invalidator = invalidator
+        self._templates = environment or templates()
+
+    def sync(self, slug: str) -> None:
+        """Render the article's page, or delete it if the article is gone; invalidate it."""
+        if not _SLUG.match(slug):
+            logger.warning("Skipping the article %r: not a slug the blog makes.", slug)
+            return
+        page = self.page(slug)
+        if page is None:
+            self._site.delete(page_key(slug))
+        else:
+            self._site.put(
+                page_key(slug),
+                render_page(page, self._templates).encode(),
+                ObjectAttributes(content_type=CONTENT_TYPE, cache_control=CACHE_CONTROL),
+            )
+        self._invalidator.invalidate([page_path(slug)])
+
+    def page(self, slug: str) -> ArticlePage | None:
+        """The article as it is now (strongly consistent), or None if there is none."""
+        item = self._table.get({"pk": f"{_ARTICLE}{slug}", "sk": "ARTICLE"}, consistent=True)
+        if item is None:
+            return None
+        return ArticlePage(
+            slug=slug,
+            title=str(item.get("title", "")),
+            description=str(item.get("description", "")),
+            body=str(item.get("body", "")),
+            tags=tuple(str(tag) for tag in item.get("tags", [])),
+            author=self._username(str(item.get("author", ""))),
+            created_at=str(item.get("created_at", "")),
+            updated_at=str(item.get("updated_at", "")),
+        )
+
+    def _username(self, uid: str) -> str:
+        try:
+            return self._people.get(uid).username
+        except NotFound:
+            return "unknown"
+
+
+def changed_slugs(record: DynamoDBRecord) -> list[str]:
+    """The slugs a stream record touches: its key's, and its old and new images'."""
+    stream = record.dynamodb
+    if stream is None:
+        return []
+    found = [_key_slug(stream.keys or {})]
+    found += [_image_slug(image) for image in (stream.old_image, stream.new_image)]
+    return [slug for slug in dict.fromkeys(found) if slug]
+
+
+def _key_slug(keys: dict[str, Any]) -> str | None:
+    pk = keys.get("pk")
+    return pk[len(_ARTICLE) :] if isinstance(pk, str) and pk.startswith(_ARTICLE) else None
+
+
+def _image_slug(image: Item | None) -> str | None:
+    slug = (image or {}).get("slug")
+    return slug if isinstance(slug, str) else None
+
+
+class PagesFunction:
+    """The handler's dependencies: the pages, behind Powertools' batch processor."""
+
+    def __init__(self, pages: ArticlePages) -> None:
+        self.pages = pages
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        response = process_partial_response(event, self._record, processor, context)
+        return dict(response)
+
+    def _record(self, record: DynamoDBRecord) -> None:
+        for slug in changed_slugs(record):
+            self.pages.sync(slug)
+
+
+def bootstrap(config: RuntimeConfig) -> PagesFunction:
+    """The composition root: the blog table, the site bucket and its distribution."""
+    pages = ArticlePages(
+        open_table(blog_table, config),
+        open_bucket(site_bucket, config),
+        open_invalidator(site_distribution, config),
+    )
+    return PagesFunction(pages)
+
+
+dependencies = ColdStart(bootstrap)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda handler (``overcast.apps.blog.pages:handler``)."""
+    return dependencies().handle(event, context)

@@ -1,0 +1,112 @@
+"""CloudFront's errors: a code, an HTTP status and a message, in CloudFront's XML.
+
+Codes and statuses are botocore's ``cloudfront`` 2020-05-31 model where it has them,
+the AWS documentation's otherwise; every error is rendered as CloudFront does::
+
+    <ErrorResponse xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">
+      <Error><Type>Sender</Type><Code>NoSuchDistribution</Code><Message>...</Message></Error>
+      <RequestId>...</RequestId>
+    </ErrorResponse>
+
+CloudFrontError
+├── AccessDenied (403)                     IAM does not allow the action
+├── NoSuchDistribution (404)               no distribution of that id
+├── NoSuchInvalidation (404)               no invalidation of that id
+├── InvalidArgument (400)                  a bad path, MaxItems, or a missing element
+├── InconsistentQuantities (400)           ``Quantity`` is not the number of ``Items``
+├── MissingBody (400)                      CreateInvalidation without a body
+├── MalformedInput (400)                   a body that is not the expected XML
+├── BatchTooLarge (413)                    a body over 1 MiB
+├── TooManyInvalidationsInProgress (400)   over 3000 paths, or over 15 wildcard paths
+├── InvalidationBatchAlreadyExists (409)   a CallerReference reused with other paths
+├── UnknownOperation (404)                 a path no operation serves
+├── MissingAuthenticationToken (403)       an unsigned request
+├── IncompleteSignature (400)              a malformed Authorization header
+├── InvalidClientTokenId (403)             unknown access key, wrong or missing session token
+├── SignatureDoesNotMatch (403)            the signature (or its time) does not check out
+├── ExpiredToken (403)                     temporary credentials past their expiration
+└── InternalFailure (500, Receiver)        a bug
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from overcast.local.auth.sigv4 import (
+    IncompleteSignature,
+    MissingAuthenticationToken,
+    SignatureError,
+    UnrecognizedClient,
+)
+
+NAMESPACE = "http://cloudfront.amazonaws.com/doc/2020-05-31/"
+
+
+class CloudFrontError(Exception):
+    """A CloudFront error response; subclasses fix ``code`` and ``status``."""
+
+    code: ClassVar[str] = "InternalFailure"
+    status: ClassVar[int] = 400
+    fault: ClassVar[str] = "Sender"
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        super().__init__(self.message)
+
+
+def _error(
+    code: str, status: int, message: str = "", fault: str = "Sender"
+) -> type[CloudFrontError]:
+    attributes = {"code": code, "status": status, "default_message": message, "fault": fault}
+    return type(code, (CloudFrontError,), attributes)
+
+
+AccessDenied = _error("AccessDenied", 403, "Access denied.")
+NoSuchDistribution = _error("NoSuchDistribution", 404, "The specified distribution does not exist.")
+NoSuchInvalidation = _error("NoSuchInvalidation", 404, "The specified invalidation does not exist.")
+InvalidArgument = _error("InvalidArgument", 400)
+InconsistentQuantities = _error(
+    "InconsistentQuantities", 400, "The value of Quantity and the size of Items don't match."
+)
+MissingBody = _error(
+    "MissingBody",
+    400,
+    "This operation requires a body. Ensure that the body is present and the Content-Type "
+    "header is set.",
+)
+MalformedInput = _error("MalformedInput", 400, "The request body is not well-formed XML.")
+BatchTooLarge = _error("BatchTooLarge", 413, "The request body is too large.")
+TooManyInvalidationsInProgress = _error("TooManyInvalidationsInProgress", 400)
+InvalidationBatchAlreadyExists = _error(
+    "InvalidationBatchAlreadyExists",
+    409,
+    "An invalidation batch with this CallerReference already exists, with other paths.",
+)
+UnknownOperation = _error("UnknownOperationException", 404, "No operation is served at this path.")
+MissingAuthenticationTokenError = _error(
+    "MissingAuthenticationToken", 403, "Missing Authentication Token"
+)
+IncompleteSignatureError = _error("IncompleteSignature", 400)
+InvalidClientTokenId = _error(
+    "InvalidClientTokenId", 403, "The security token included in the request is invalid."
+)
+SignatureDoesNotMatch = _error("SignatureDoesNotMatch", 403)
+ExpiredToken = _error("ExpiredToken", 403, "The security token included in the request is expired")
+InternalFailure = _error(
+    "InternalFailure",
+    500,
+    "The request processing has failed because of an unknown error, exception or failure.",
+    fault="Receiver",
+)
+
+
+def from_signature_error(error: SignatureError) -> CloudFrontError:
+    """The CloudFront error for a request whose SigV4 signature did not check out."""
+    if isinstance(error, MissingAuthenticationToken):
+        return MissingAuthenticationTokenError()
+    if isinstance(error, IncompleteSignature):
+        return IncompleteSignatureError(error.message)
+    if isinstance(error, UnrecognizedClient):
+        return InvalidClientTokenId()
+    return SignatureDoesNotMatch(error.message)
