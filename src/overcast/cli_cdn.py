@@ -94,8 +94,11 @@ def serve(
         console.print(f"[bold]Overcast[/] edge for {options.origin} serving at [bold]{url}[/]")
         console.print(f"cache in {options.cache_dir} (at most {max_cache_size}); Ctrl-C stops")
 
+    from overcast.cli import _loop_factory
+
     try:
-        stats = asyncio.run(run(options, ready))  # the stdlib loop: sendfile on plain TCP
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            stats = runner.run(run(options, ready))
     except OSError as exc:
         fail(f"Cannot serve on {host}:{port}: {exc.strerror or exc}")
     figures = stats.as_dict()

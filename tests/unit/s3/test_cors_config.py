@@ -129,6 +129,12 @@ def test_a_hundred_rules_are_allowed() -> None:
             "We currently do not support wildcard for ExposeHeader.",
             id="expose header",
         ),
+        pytest.param(
+            "<AllowedMethod>GET</AllowedMethod><AllowedOrigin>*</AllowedOrigin>"
+            "<ExposeHeader>ETag&#10;</ExposeHeader>",
+            "is not a valid header name",
+            id="expose header with a line break",
+        ),
     ],
 )
 def test_a_rule_s3_refuses_is_an_invalid_request_saying_why(elements: str, message: str) -> None:

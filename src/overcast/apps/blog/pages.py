@@ -3,7 +3,9 @@
 Triggered by the ``blog`` table's stream, filtered to article items (``sk =
 ARTICLE``; INSERT, MODIFY, REMOVE; see ``service.py``), with ``ReportBatchItemFailures``:
 Powertools' ``BatchProcessor`` handles each record on its own and reports the ones
-that fail (the table, the bucket or the CDN is unavailable) in ``batchItemFailures``.
+that fail (the table, the bucket or the CDN is unavailable) in ``batchItemFailures``;
+when every record of a batch fails, the function fails, and Lambda retries (and, as
+declared, bisects) the batch.
 
 A record only says *which* articles changed: its key's slug, and the ``slug`` of its
 old and new images. For each of them the function reads the article as it is now

@@ -125,7 +125,7 @@ def rule_headers(rule: CorsRule, origin: str, headers: Sequence[str] = ()) -> He
     if headers:
         answer.append((b"access-control-allow-headers", ", ".join(headers).encode("latin-1")))
     if rule.expose_headers:
-        exposed = ", ".join(rule.expose_headers).encode("latin-1", "replace")
+        exposed = ", ".join(rule.expose_headers).encode("latin-1")
         answer.append((b"access-control-expose-headers", exposed))
     if rule.max_age_seconds is not None:
         answer.append((b"access-control-max-age", b"%d" % rule.max_age_seconds))

@@ -15,8 +15,9 @@ configuration" in the S3 user guide, and S3's answers as clients recorded them):
   X". An origin or an allowed header "can contain at most one * wild character":
   ``InvalidRequest`` 'AllowedOrigin "X" can not have more than one wildcard.'; an
   ``ExposeHeader`` with ``*`` is refused as well ("We currently do not support wildcard
-  for ExposeHeader."). Values are kept as sent, in order, cases kept (an empty origin
-  too).
+  for ExposeHeader."), and so is one that cannot be a header value (a control
+  character: the local endpoint's own check). Values are kept as sent, in order, cases
+  kept (an empty origin too).
 - GetBucketCors gives the rules back in the API model's member order; without a
   configuration it is 404 ``NoSuchCORSConfiguration`` "The CORS configuration does not
   exist" with a ``BucketName``.
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -60,6 +62,8 @@ _LISTS = {
     "ExposeHeader": "expose_headers",
 }
 _SINGLE = frozenset({"ID", "MaxAgeSeconds"})
+# What a header value may hold (RFC 9110, 5.5): no control characters, nothing past Latin-1.
+_HEADER_TEXT = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 
 class NoSuchCORSConfiguration(S3Error):
@@ -166,6 +170,8 @@ def _check_rule(rule: CorsRule) -> None:
                 f'ExposeHeader "{header}" contains wildcard. We currently do not support '
                 "wildcard for ExposeHeader."
             )
+        if not _HEADER_TEXT.fullmatch(header):  # it goes into a response header as it is
+            raise InvalidRequest(f"ExposeHeader {header!r} is not a valid header name.")
 
 
 def _render_rule(rule: CorsRule) -> str:
