@@ -10,6 +10,9 @@ Every bucket:
 - aborts incomplete multipart uploads after 7 days (their parts are billed until then);
 - is kept when its stack is deleted.
 
+A service with distributions has one more bucket, for CloudFront's access logs
+(:func:`cdn_log_bucket`), with the same defaults but ACLs, which CloudFront needs.
+
 The bucket's name is CloudFormation's choice (S3 names are global); functions and
 clients learn it from the environment and the stack's outputs.
 """
@@ -51,6 +54,31 @@ def access_log_bucket(scope: Construct) -> s3.Bucket:
     return logs
 
 
+def cdn_log_bucket(scope: Construct, access_logs: s3.IBucket | None) -> s3.Bucket:
+    """The bucket that receives CloudFront's standard access logs (kept 90 days).
+
+    CloudFront delivers standard logs by writing each object with an ACL granting the
+    bucket owner full control ("Configure standard logging (legacy)": "the bucket must
+    have ACL access enabled"), so this bucket, alone, is ``BucketOwnerPreferred``
+    rather than ACL-free; its public access stays blocked. Its own server access
+    logs go to the stack's access-log bucket when there is one.
+    """
+    logs = _secure_bucket(
+        scope,
+        "CdnLogs",
+        s3.LifecycleRule(
+            expiration=_KEEP_ACCESS_LOGS,
+            abort_incomplete_multipart_upload_after=_ABORT_UPLOADS_AFTER,
+        ),
+        access_logs=access_logs,
+        access_log_prefix="cdn-logs/" if access_logs else None,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+    )
+    if access_logs is None:
+        nag.acknowledge(logs, nag.CDN_LOG_BUCKET)
+    return logs
+
+
 def deploy_bucket(scope: Construct, declaration: spec.Bucket, access_logs: s3.IBucket) -> s3.Bucket:
     """The S3 bucket of a declaration."""
     return _secure_bucket(
@@ -80,12 +108,13 @@ def _secure_bucket(
     *,
     access_logs: s3.IBucket | None = None,
     access_log_prefix: str | None = None,
+    object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
 ) -> s3.Bucket:
     return s3.Bucket(
         scope,
         construct,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        object_ownership=object_ownership,
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
         minimum_tls_version=1.2,

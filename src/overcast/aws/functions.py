@@ -10,12 +10,16 @@ Each function gets:
   user pool id, identity pool id); for each declared user pool, its app clients' ids
   (``OVERCAST_RESOURCE_USER_POOL_CLIENT_<POOL>_<CLIENT>``); and, in a service with an
   API, the API's URL (``OVERCAST_RESOURCE_API_<SERVICE>``, added by the stack once the
-  API exists). Lambda sets ``AWS_REGION`` itself;
+  API exists); for each distribution it declares, the distribution's id
+  (``OVERCAST_RESOURCE_DISTRIBUTION_<NAME>``, added with the grant below by
+  :func:`allow_invalidation` once the distributions exist). Lambda sets ``AWS_REGION``
+  itself;
 - a role of its own that may write its own log group and use what it declares, and
   nothing else: tables (see :data:`overcast.aws.tables.TABLE_ACTIONS`), buckets (see
   :data:`overcast.aws.buckets.OBJECT_ACTIONS`), user pools (their admin operations,
   ``cognito-idp:Admin*`` on the pool, as ``overcast.policies.function_policy`` grants
-  locally). Identity pools need no permission: the identity directory calls Cognito
+  locally), distributions (``cloudfront:CreateInvalidation`` on the distribution's ARN,
+  as ``function_policy`` grants locally). Identity pools need no permission: the identity directory calls Cognito
   Identity's ``GetId``, which is unsigned;
 - a log group kept for :data:`LOG_RETENTION`.
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -149,6 +154,18 @@ def function_environment(
         deployed_bucket = resources.buckets[bucket.name]
         names[resource_variable("BUCKET", bucket.name)] = deployed_bucket.bucket_name
     return names
+
+
+def allow_invalidation(
+    function: lambda_.Function,
+    declaration: spec.Distribution,
+    distribution: cloudfront.IDistribution,
+) -> None:
+    """Tell ``function`` the distribution's id and let it invalidate that distribution
+    (``cloudfront:CreateInvalidation`` on its ARN, nothing else)."""
+    variable = resource_variable("DISTRIBUTION", declaration.name)
+    function.add_environment(variable, distribution.distribution_id)
+    distribution.grant_create_invalidation(function)
 
 
 def _pool_id(resources: ServiceResources, pool: spec.UserPool) -> str:

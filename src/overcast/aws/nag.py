@@ -71,6 +71,47 @@ def logical_id(construct: IConstruct) -> str:
     return str(Stack.of(resource).resolve(resource.logical_id))
 
 
+# --- CloudFront ----------------------------------------------------------------------
+
+CDN_DEFAULT_CERTIFICATE = Reason(
+    "AwsSolutions-CFR4",
+    "No custom domain is declared, so viewers reach the *.cloudfront.net domain on "
+    "CloudFront's default certificate, whose minimum TLS version CloudFormation cannot "
+    "set; a declared certificate would require TLSv1.2_2021 (overcast.aws.cdn).",
+)
+CDN_NO_GEO_RESTRICTION = Reason(
+    "AwsSolutions-CFR1",
+    "The declaration (spec.Distribution) restricts no country: the site and its update "
+    "files are meant for viewers everywhere, as the local edge serves them.",
+)
+CDN_NO_WAF = Reason(
+    "AwsSolutions-CFR2",
+    "No web ACL is declared for the distribution; AWS WAF costs a monthly fee per web ACL "
+    "and rule, a decision left to the service's declaration.",
+)
+CDN_LOG_BUCKET = Reason(
+    "AwsSolutions-S1",
+    "This bucket receives CloudFront's access logs, and the stack has no other bucket "
+    "to log its server access into; logging it into itself would never end.",
+)
+ASSET_DEPLOYMENT_HANDLER = (
+    Reason(
+        "AwsSolutions-IAM4",
+        "AWSLambdaBasicExecutionRole is the log-writing policy of CDK's own BucketDeployment "
+        "custom resource, which copies the declared assets (spec.Bucket.assets) into the bucket.",
+    ).on("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+    Reason(
+        "AwsSolutions-IAM5",
+        "CDK's BucketDeployment reads the assets from CDK's asset bucket and writes any key "
+        "of the destination bucket (the asset folder's files); CDK grants these itself.",
+    ),
+    Reason(
+        "AwsSolutions-L1",
+        "The runtime of CDK's own BucketDeployment handler is chosen by AWS CDK, with which "
+        "it is tested; Overcast's functions run their bundle's Python.",
+    ),
+)
+
 # --- Cognito -------------------------------------------------------------------------
 
 USER_POOL_MFA = Reason(

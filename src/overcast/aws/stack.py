@@ -8,9 +8,14 @@ Stream and object-created triggers are deployed by :mod:`overcast.aws.triggers` 
 the functions exist. Every function of a service with an API learns the API's URL, as
 locally (``OVERCAST_RESOURCE_API_<SERVICE>``).
 
-Extension points for declarations that do not exist yet: a service's CDN
-distribution, and topics and queues, each become one more ``deploy_*`` step here, in a
-module of their own beside ``tables``, ``buckets``, ``functions`` and ``api``; stacks
+Distributions (:mod:`overcast.aws.cdn`) come last, as they front the buckets and the
+API; then the buckets' declared assets (:mod:`overcast.aws.assets`), which invalidate
+the distribution serving them, and each function that declares a distribution learns
+its id and may invalidate it. The stack outputs each distribution's domain and id.
+
+Extension points for declarations that do not exist yet: topics and queues, each
+become one more ``deploy_*`` step here, in a module of their own beside ``tables``,
+``buckets``, ``functions`` and ``api``; stacks
 shared by several services (e.g. a global table's replicas) are added by
 :func:`overcast.aws.app.build_app` next to the service stacks.
 """
@@ -19,13 +24,22 @@ from __future__ import annotations
 
 from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from overcast import spec
 from overcast.aws.api import DeployedApi
-from overcast.aws.buckets import access_log_bucket, deploy_bucket
+from overcast.aws.assets import deploy_assets, serving_distributions
+from overcast.aws.buckets import access_log_bucket, cdn_log_bucket, deploy_bucket
 from overcast.aws.bundling import Bundle
-from overcast.aws.functions import DeployedFunction, ServiceResources
+from overcast.aws.cdn import Cdn
+from overcast.aws.functions import (
+    LOG_RETENTION,
+    DeployedFunction,
+    ServiceResources,
+    allow_invalidation,
+)
 from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
 from overcast.aws.naming import construct_id, stack_name
 from overcast.aws.tables import deploy_table, undeployed_features
@@ -58,10 +72,12 @@ class ServiceStack(Stack):
         self.notices: list[str] = []
         self.resources = ServiceResources()
         self._prefix = name
+        self._access_logs: s3.Bucket | None = None
         self._deploy_data(service)
         self._deploy_identity(service)
         functions = self._deploy_functions(service, bundle)
         self._deploy_triggers(service, functions)
+        api = None
         if service.api is not None:
             api = DeployedApi(
                 self,
@@ -73,6 +89,7 @@ class ServiceStack(Stack):
             for function in functions.values():
                 function.add_environment(resource_variable("API", service.name), api.base_url)
             self._output("ApiUrl", api.url, f"{service.api.name} API: stage URL")
+        self._deploy_cdn(service, functions, api)
         self._output("Region", Aws.REGION, "The region the service runs in")
 
     def _deploy_data(self, service: spec.Service) -> None:
@@ -85,7 +102,7 @@ class ServiceStack(Stack):
             )
         if not service.buckets:
             return
-        access_logs = access_log_bucket(self)
+        access_logs = self._access_logs = access_log_bucket(self)
         for bucket in service.buckets:
             deployed_bucket = deploy_bucket(self, bucket, access_logs)
             self.resources.buckets[bucket.name] = deployed_bucket
@@ -148,6 +165,54 @@ class ServiceStack(Stack):
             table = self.resources.tables[stream.table.name]
             deploy_stream_trigger(self, stream, functions[stream.function.name], table)
         deploy_object_triggers(self, service.object_triggers, functions, self.resources.buckets)
+
+    def _deploy_cdn(
+        self,
+        service: spec.Service,
+        functions: dict[str, lambda_.Function],
+        api: DeployedApi | None,
+    ) -> None:
+        cdn = None
+        if service.distributions:
+            cdn = Cdn(
+                self,
+                service,
+                buckets=self.resources.buckets,
+                api=api,
+                log_bucket=cdn_log_bucket(self, self._access_logs),
+            )
+            for name, distribution in cdn.distributions.items():
+                key = construct_id("Distribution", name)
+                self._output(f"{key}DomainName", distribution.domain_name, "CDN domain name")
+                self._output(f"{key}Id", distribution.distribution_id, "distribution id")
+            for function in service.all_functions:
+                for declared in function.distributions:
+                    deployed = cdn.distributions[declared.name]
+                    allow_invalidation(functions[function.name], declared, deployed)
+        self._deploy_assets(service, cdn)
+
+    def _deploy_assets(self, service: spec.Service, cdn: Cdn | None) -> None:
+        with_assets = [bucket for bucket in service.buckets if bucket.assets]
+        if not with_assets:
+            return
+        log_group = logs.LogGroup(self, "AssetDeploymentLogs", retention=LOG_RETENTION)
+        for bucket in with_assets:
+            serving = serving_distributions(service, bucket)
+            invalidated = None
+            if cdn is not None and len(serving) == 1:
+                invalidated = (serving[0], cdn.distributions[serving[0].name])
+            elif len(serving) > 1:
+                self.notices.append(
+                    f"Bucket {bucket.name!r}: deploying its assets invalidates no distribution "
+                    f"(it is an origin of {len(serving)}); cached copies expire within minutes."
+                )
+            deploy_assets(
+                self,
+                bucket,
+                self.resources.buckets[bucket.name],
+                log_group=log_group,
+                distribution=invalidated,
+            )
 
     def _output(self, key: str, value: str, description: str) -> None:
         CfnOutput(self, key, value=value, description=description)

@@ -166,3 +166,13 @@ def test_parse_and_satisfy() -> None:
 
 def value_of(headers: Headers, name: str) -> str | None:
     return next((v for n, v in headers if n.lower() == name.lower()), None)
+
+
+def test_accept_ranges_is_said_once_when_the_origin_said_it_too(tmp_path: Path) -> None:
+    path = tmp_path / "body"
+    path.write_bytes(BODY)
+    origin_said = Stored(200, [*OBJECT_HEADERS, ("accept-ranges", "bytes")], path, len(BODY))
+
+    _status, headers, _body = ask(origin_said)
+
+    assert [value for name, value in headers if name.lower() == "accept-ranges"] == ["bytes"]

@@ -77,7 +77,7 @@ def respond(request: ViewerRequest, stored: Stored, edge_headers: Headers) -> Ed
     ranges = _wanted_ranges(request, stored)
     if ranges is None:
         body = FileBody(stored.body_path, 0, stored.size, stored.progress)
-        return EdgeResponse(stored.status, [*headers, ("Accept-Ranges", "bytes")], body)
+        return EdgeResponse(stored.status, _accepting_ranges(headers), body)
     try:
         satisfiable = satisfiable_ranges(ranges, stored.size)
     except Unsatisfiable:
@@ -154,6 +154,13 @@ def _if_range_holds(if_range: str | None, object_headers: Headers) -> bool:
     return value == (header(object_headers, "last-modified") or "").strip()
 
 
+def _accepting_ranges(headers: Headers) -> Headers:
+    """``headers`` saying ``Accept-Ranges: bytes`` once (the edge serves ranges from its
+    copy whatever the origin said)."""
+    kept = [(name, value) for name, value in headers if name.lower() != "accept-ranges"]
+    return [*kept, ("Accept-Ranges", "bytes")]
+
+
 def _partial(stored: Stored, headers: Headers, ranges: list[Range]) -> EdgeResponse:
     size = stored.size
     if len(ranges) == 1:
@@ -165,7 +172,7 @@ def _partial(stored: Stored, headers: Headers, ranges: list[Range]) -> EdgeRespo
     if not _ascending_and_apart(ranges):
         # CloudFront: unordered or overlapping ranges get the whole object, with 200.
         body = FileBody(stored.body_path, 0, size, stored.progress)
-        return EdgeResponse(200, [*headers, ("Accept-Ranges", "bytes")], body)
+        return EdgeResponse(200, _accepting_ranges(headers), body)
     content_type = header(stored.headers, "content-type")
     parts = [(_part_head(content_type, first, last, size), first, last) for first, last in ranges]
     length = sum(len(head) + last - first + 1 for head, first, last in parts)
