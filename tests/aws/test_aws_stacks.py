@@ -61,6 +61,7 @@ def test_each_service_and_environment_is_its_own_stack(synthesized: SynthesizedP
         "blog-dev",
         "pinboard-dev",
         "todo-dev",
+        "updates-dev",
     ]
 
 

@@ -41,6 +41,10 @@ from overcast.local.assets import ASSET_CACHE_CONTROL, HTML_CACHE_CONTROL, asset
 
 _HIDDEN = [".*", "**/.*", "__pycache__", "**/__pycache__"]
 _HTML = ["*.html", "*.htm"]
+# What CDK grants the handler (grantRead on its asset bucket, grantReadWrite on ours),
+# and the asset bucket of CDK's default bootstrap, as cdk-nag names them.
+_COPY_ACTIONS = ("GetBucket*", "GetObject*", "List*", "Abort*", "DeleteObject*")
+_CDK_ASSETS = "cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>"
 
 
 def deploy_assets(
@@ -79,7 +83,7 @@ def deploy_assets(
         distribution_paths=invalidation_paths(folder, distribution[0]) if distribution else None,
     )
     rest.node.add_dependency(html)
-    _acknowledge_handler(html)
+    _acknowledge_handler(html, bucket, invalidates=distribution is not None)
     return [html, rest]
 
 
@@ -116,9 +120,18 @@ def _folder(declaration: spec.Bucket) -> Path:
     return folder
 
 
-def _acknowledge_handler(deployment: s3_deployment.BucketDeployment) -> None:
+def _acknowledge_handler(
+    deployment: s3_deployment.BucketDeployment, bucket: s3.IBucket, *, invalidates: bool
+) -> None:
     """CDK's handler is one function per stack, outside the deployment's construct."""
-    role = deployment.handler_role
-    handler = role.node.scope
+    handler = deployment.handler_role.node.scope
     assert handler is not None
-    nag.acknowledge(handler, *nag.ASSET_DEPLOYMENT_HANDLER)
+    copies = [
+        *(f"Action::s3:{action}" for action in _COPY_ACTIONS),
+        f"Resource::arn:<AWS::Partition>:s3:::{_CDK_ASSETS}/*",
+        f"Resource::<{nag.logical_id(bucket)}.Arn>/*",
+    ]
+    reasons = [nag.ASSET_DEPLOYMENT_COPY.on(finding) for finding in copies]
+    if invalidates:
+        reasons.append(nag.ASSET_DEPLOYMENT_INVALIDATION)
+    nag.acknowledge(handler, nag.ASSET_DEPLOYMENT_LOGS, nag.ASSET_DEPLOYMENT_RUNTIME, *reasons)

@@ -150,7 +150,6 @@ class Cdn(Construct):
 
     def _api_origin(self, shield: str | None) -> cloudfront.IOrigin:
         assert self._api is not None  # spec.Service refuses an ApiOrigin without an API
-        return origins.RestApiOrigin(self._api.api)
         return origins.HttpOrigin(
             f"{self._api.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}",
             origin_path=f"/{self._stage}",

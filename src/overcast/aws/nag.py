@@ -94,22 +94,25 @@ CDN_LOG_BUCKET = Reason(
     "This bucket receives CloudFront's access logs, and the stack has no other bucket "
     "to log its server access into; logging it into itself would never end.",
 )
-ASSET_DEPLOYMENT_HANDLER = (
-    Reason(
-        "AwsSolutions-IAM4",
-        "AWSLambdaBasicExecutionRole is the log-writing policy of CDK's own BucketDeployment "
-        "custom resource, which copies the declared assets (spec.Bucket.assets) into the bucket.",
-    ).on("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
-    Reason(
-        "AwsSolutions-IAM5",
-        "CDK's BucketDeployment reads the assets from CDK's asset bucket and writes any key "
-        "of the destination bucket (the asset folder's files); CDK grants these itself.",
-    ),
-    Reason(
-        "AwsSolutions-L1",
-        "The runtime of CDK's own BucketDeployment handler is chosen by AWS CDK, with which "
-        "it is tested; Overcast's functions run their bundle's Python.",
-    ),
+ASSET_DEPLOYMENT_LOGS = Reason(
+    "AwsSolutions-IAM4",
+    "AWSLambdaBasicExecutionRole is the log-writing policy of CDK's own BucketDeployment "
+    "custom resource, which copies the declared assets (spec.Bucket.assets) into the bucket.",
+).on("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+ASSET_DEPLOYMENT_COPY = Reason(
+    "AwsSolutions-IAM5",
+    "CDK's BucketDeployment handler reads the zipped asset folder from CDK's asset bucket "
+    "and writes the folder's files, whatever their keys, into the declaring bucket only.",
+)
+ASSET_DEPLOYMENT_INVALIDATION = Reason(
+    "AwsSolutions-IAM5",
+    "CDK's BucketDeployment handler creates and awaits the invalidation of the asset paths; "
+    "CDK grants it cloudfront:CreateInvalidation and GetInvalidation on any distribution.",
+).on("Resource::*")
+ASSET_DEPLOYMENT_RUNTIME = Reason(
+    "AwsSolutions-L1",
+    "The runtime of CDK's own BucketDeployment handler is chosen by AWS CDK, with which "
+    "it is tested; Overcast's functions run their bundle's Python.",
 )
 
 # --- Cognito -------------------------------------------------------------------------
