@@ -95,6 +95,13 @@ def synth(
 @click.option("--profile", default=None, help="The AWS profile the CDK CLI deploys with.")
 @click.option("--bootstrap", is_flag=True, help="First bootstrap the account and region for CDK.")
 @click.option("--yes", "approve", is_flag=True, help="Do not ask to approve security changes.")
+@click.option(
+    "--parameter",
+    "parameters",
+    multiple=True,
+    metavar="[STACK:]NAME=VALUE",
+    help="A stack parameter, e.g. AppDomain=updates.example.com for a custom origin.",
+)
 def deploy(
     service: str | None,
     project_dir: Path,
@@ -105,6 +112,7 @@ def deploy(
     profile: str | None,
     bootstrap: bool,
     approve: bool,
+    parameters: tuple[str, ...],
 ) -> None:
     """Synthesize, then deploy SERVICE (or every service) with the AWS CDK CLI."""
     from overcast.aws.cdk_cli import cdk_command, read_outputs
@@ -115,7 +123,12 @@ def deploy(
         _run(cdk_command("bootstrap", app=synthesized.outdir, profile=profile))
     _run(
         cdk_command(
-            "deploy", app=synthesized.outdir, stacks=stacks, profile=profile, approve=approve
+            "deploy",
+            app=synthesized.outdir,
+            stacks=stacks,
+            profile=profile,
+            approve=approve,
+            parameters=parameters,
         )
     )
     _print_outputs(read_outputs(synthesized.outdir), stacks)

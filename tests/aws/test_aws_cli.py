@@ -76,6 +76,13 @@ def test_deploy_runs_the_cdk_cli_on_the_synthesized_assembly(tmp_path: Path) -> 
     ]
 
 
+def test_deploy_passes_stack_parameters_such_as_a_custom_origins_domain(tmp_path: Path) -> None:
+    command = cdk_command(
+        "deploy", app=tmp_path, stacks=["updates-prod"], parameters=["AppDomain=u.example.com"]
+    )
+    assert command[-3:] == ["--parameters", "AppDomain=u.example.com", "updates-prod"]
+
+
 def test_diff_and_bootstrap_neither_write_outputs_nor_skip_approval(tmp_path: Path) -> None:
     assert cdk_command("diff", app=tmp_path, stacks=["a-dev", "b-dev"])[-6:] == [
         "aws-cdk@2",

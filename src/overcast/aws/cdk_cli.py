@@ -37,8 +37,12 @@ def cdk_command(
     stacks: Sequence[str] = (),
     profile: str | None = None,
     approve: bool = False,
+    parameters: Sequence[str] = (),
 ) -> list[str]:
-    """The command line that runs ``cdk <action>`` on the cloud assembly ``app``."""
+    """The command line that runs ``cdk <action>`` on the cloud assembly ``app``.
+
+    ``parameters`` are CloudFormation parameters as ``[STACK:]NAME=VALUE`` (the CDK
+    CLI's ``--parameters``), e.g. an existing app's domain for a custom origin."""
     command = [*npx_command(), "--yes", CDK_PACKAGE, action, "--app", str(app)]
     if profile:
         command += ["--profile", profile]
@@ -46,6 +50,8 @@ def cdk_command(
         command += ["--outputs-file", str(app / OUTPUTS_FILE)]
         if approve:
             command += ["--require-approval", "never"]
+        for parameter in parameters:
+            command += ["--parameters", parameter]
     return [*command, *stacks]
 
 

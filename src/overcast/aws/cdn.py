@@ -88,6 +88,7 @@ class Cdn(Construct):
         self._stage = service.api.stage if service.api else ""
         self._log_bucket = log_bucket
         self._policies: dict[str, cloudfront.ICachePolicy] = {}
+        self._declared: dict[str, spec.CachePolicy] = {}
         self._domains: dict[str, CfnParameter] = {}
         self.distributions = {
             declaration.name: self._distribution(declaration)
@@ -117,11 +118,11 @@ class Cdn(Construct):
         nag.acknowledge(
             distribution, nag.CDN_DEFAULT_CERTIFICATE, nag.CDN_NO_GEO_RESTRICTION, nag.CDN_NO_WAF
         )
+        if any(_plain_http(origin) for origin in declaration.origins):
+            nag.acknowledge(distribution, nag.CDN_PLAIN_HTTP_ORIGIN)
         return distribution
 
-    def _behavior(
-        self, behavior: spec.Behavior, built: _Origins
-    ) -> cloudfront.BehaviorOptions:
+    def _behavior(self, behavior: spec.Behavior, built: _Origins) -> cloudfront.BehaviorOptions:
         origin = next(deployed for declared, deployed in built if declared == behavior.origin)
         return cloudfront.BehaviorOptions(
             origin=origin,
@@ -136,9 +137,7 @@ class Cdn(Construct):
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         )
 
-    def _origin(
-        self, origin: spec.Origin, distribution: spec.Distribution
-    ) -> cloudfront.IOrigin:
+    def _origin(self, origin: spec.Origin, distribution: spec.Distribution) -> cloudfront.IOrigin:
         shield = distribution.origin_shield_region
         if isinstance(origin, spec.BucketOrigin):
             return origins.S3BucketOrigin.with_origin_access_control(
@@ -160,10 +159,7 @@ class Cdn(Construct):
 
     def _http_origin(self, origin: spec.HttpOrigin, shield: str | None) -> cloudfront.IOrigin:
         url = urlsplit(origin.url or "")
-        plain = url.scheme == "http"
-        port = {"https_port": url.port} if url.port and not plain else {}
-        if url.port and plain:
-            port = {"http_port": url.port}
+        plain = _plain_http(origin)
         return origins.HttpOrigin(
             self._domain(origin).value_as_string,
             protocol_policy=(
@@ -172,10 +168,11 @@ class Cdn(Construct):
                 else cloudfront.OriginProtocolPolicy.HTTPS_ONLY
             ),
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            http_port=url.port if plain else None,
+            https_port=None if plain else url.port,
             origin_path=url.path.rstrip("/") or None,
             read_timeout=Duration.seconds(origin.response_timeout_seconds),
             origin_shield_region=shield,
-            **port,
         )
 
     def _domain(self, origin: spec.HttpOrigin) -> CfnParameter:
@@ -196,6 +193,10 @@ class Cdn(Construct):
     def _cache_policy(self, policy: spec.CachePolicy) -> cloudfront.ICachePolicy:
         if policy.managed:
             return _MANAGED[policy.name]
+        if self._declared.setdefault(policy.name, policy) != policy:
+            raise spec.DeclarationError(
+                f"Two different cache policies are named {policy.name!r}; give each its own name."
+            )
         if policy.name not in self._policies:
             self._policies[policy.name] = cloudfront.CachePolicy(
                 self,
@@ -231,6 +232,10 @@ def _cookies(names: Names) -> cloudfront.CacheCookieBehavior:
     if names:
         return cloudfront.CacheCookieBehavior.allow_list(*names)
     return cloudfront.CacheCookieBehavior.none()
+
+
+def _plain_http(origin: spec.Origin) -> bool:
+    return isinstance(origin, spec.HttpOrigin) and urlsplit(origin.url or "").scheme == "http"
 
 
 def _error_response(error: spec.ErrorResponse) -> cloudfront.ErrorResponse:

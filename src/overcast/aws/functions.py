@@ -19,8 +19,8 @@ Each function gets:
   :data:`overcast.aws.buckets.OBJECT_ACTIONS`), user pools (their admin operations,
   ``cognito-idp:Admin*`` on the pool, as ``overcast.policies.function_policy`` grants
   locally), distributions (``cloudfront:CreateInvalidation`` on the distribution's ARN,
-  as ``function_policy`` grants locally). Identity pools need no permission: the identity directory calls Cognito
-  Identity's ``GetId``, which is unsigned;
+  as ``function_policy`` grants locally). Identity pools need no permission: the
+  identity directory calls Cognito Identity's ``GetId``, which is unsigned;
 - a log group kept for :data:`LOG_RETENTION`.
 
 Event sources (stream and object-created triggers, :mod:`overcast.aws.triggers`)

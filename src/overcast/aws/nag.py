@@ -89,6 +89,11 @@ CDN_NO_WAF = Reason(
     "No web ACL is declared for the distribution; AWS WAF costs a monthly fee per web ACL "
     "and rule, a decision left to the service's declaration.",
 )
+CDN_PLAIN_HTTP_ORIGIN = Reason(
+    "AwsSolutions-CFR5",
+    "The custom origin's declared url is http:// (spec.HttpOrigin): the existing app answers "
+    "plain HTTP only, and is deployed unchanged; viewers still reach CloudFront over HTTPS.",
+)
 CDN_LOG_BUCKET = Reason(
     "AwsSolutions-S1",
     "This bucket receives CloudFront's access logs, and the stack has no other bucket "
