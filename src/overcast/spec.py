@@ -302,6 +302,9 @@ class Function:
     identity_pools: tuple[IdentityPool, ...] = ()
     # Distributions the function may invalidate (cloudfront:CreateInvalidation).
     distributions: tuple[Distribution, ...] = ()
+    # Topics the function may publish to, queues it may send to.
+    topics: tuple[Topic, ...] = ()
+    queues: tuple[Queue, ...] = ()
     timeout_seconds: int = 29
     memory_mb: int = 256
 
@@ -685,6 +688,10 @@ class Service:
     stream_triggers: tuple[StreamTrigger, ...] = ()
     object_triggers: tuple[ObjectCreatedTrigger, ...] = ()
     distributions: tuple[Distribution, ...] = ()
+    topics: tuple[Topic, ...] = ()
+    queues: tuple[Queue, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    queue_triggers: tuple[QueueTrigger, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -696,6 +703,8 @@ class Service:
             ("bucket", [bucket.name for bucket in self.buckets]),
             ("function", [function.name for function in self.all_functions]),
             ("distribution", [distribution.name for distribution in self.distributions]),
+            ("topic", [topic.name for topic in self.topics]),
+            ("queue", [queue.name for queue in self.queues]),
         ):
             if len(names) != len(set(names)):
                 raise DeclarationError(f"Service {self.name!r} declares a {kind} name twice.")
@@ -708,6 +717,7 @@ class Service:
         triggered = [trigger.function for trigger in self.stream_triggers] + [
             trigger.function for trigger in self.object_triggers
         ]
+        triggered += [trigger.function for trigger in self.queue_triggers]
         for function in (*(self.api.functions if self.api else ()), *triggered):
             if found.setdefault(function.name, function) != function:
                 raise DeclarationError(
@@ -761,6 +771,7 @@ class Service:
                     "longer than S3's 63 characters; shorten the service or bucket name."
                 )
         self._check_distributions()
+        self._check_messaging()
         for route in self.api.routes if self.api else ():
             if route.authorizer and route.authorizer.user_pool not in self.user_pools:
                 raise DeclarationError(
@@ -795,6 +806,38 @@ class Service:
                     f"not declare in {field_name}=."
                 )
 
+    def _check_messaging(self) -> None:
+        for function in self.all_functions:
+            self._check_declared(f"function {function.name!r}", "topics", function.topics)
+            self._check_declared(f"function {function.name!r}", "queues", function.queues)
+        for queue in self.queues:
+            if queue.dead_letter is not None:
+                self._check_declared(f"queue {queue.name!r}", "queues", (queue.dead_letter.queue,))
+            # SQS: a queue name has up to 80 characters, ".fifo" included.
+            if len(self.queue_name(queue)) > 80:
+                raise DeclarationError(
+                    f"Service {self.name!r}: queue name {self.queue_name(queue)!r} is longer "
+                    "than SQS's 80 characters; shorten the service or queue name."
+                )
+        for subscription in self.subscriptions:
+            self._check_declared("a subscription", "topics", (subscription.topic,))
+            self._check_declared("a subscription", "queues", (subscription.queue,))
+        pairs = [(sub.topic.name, sub.queue.name) for sub in self.subscriptions]
+        if len(pairs) != len(set(pairs)):
+            raise DeclarationError(
+                f"Service {self.name!r} subscribes a queue to the same topic twice."
+            )
+        for trigger in self.queue_triggers:
+            self._check_declared("a queue trigger", "queues", (trigger.queue,))
+
+    def queue_name(self, queue: Queue) -> str:
+        """The queue's SQS name: ``<service>-<queue>`` (``.fifo`` added for FIFO queues)."""
+        return queue_name(self.name, queue)
+
+    def topic_name(self, topic: Topic) -> str:
+        """The topic's SNS name: ``<service>-<topic>`` (``.fifo`` added for FIFO topics)."""
+        return topic_name(self.name, topic)
+
     def bucket_name(self, bucket: Bucket) -> str:
         """The bucket's S3 name: ``<service>-<bucket>`` (S3 bucket names are global)."""
         return f"{self.name}-{bucket.name}"
@@ -812,3 +855,12 @@ from overcast.spec_cdn import Distribution as Distribution  # noqa: E402
 from overcast.spec_cdn import ErrorResponse as ErrorResponse  # noqa: E402
 from overcast.spec_cdn import HttpOrigin as HttpOrigin  # noqa: E402
 from overcast.spec_cdn import Origin as Origin  # noqa: E402
+
+# So do the messaging declarations (topics, queues, subscriptions, queue triggers).
+from overcast.spec_messaging import DeadLetter as DeadLetter  # noqa: E402
+from overcast.spec_messaging import Queue as Queue  # noqa: E402
+from overcast.spec_messaging import QueueTrigger as QueueTrigger  # noqa: E402
+from overcast.spec_messaging import Subscription as Subscription  # noqa: E402
+from overcast.spec_messaging import Topic as Topic  # noqa: E402
+from overcast.spec_messaging import queue_name as queue_name  # noqa: E402
+from overcast.spec_messaging import topic_name as topic_name  # noqa: E402
