@@ -273,3 +273,9 @@ register_stream_commands(main)
 from overcast.cli_cdn import register_cdn_commands  # noqa: E402  (overcast cdn)
 
 register_cdn_commands(main)
+from overcast.cli_toolkit import register_toolkit_commands  # noqa: E402  (openapi, sdk)
+
+register_toolkit_commands(main)
+from overcast.cli_new import register_new_commands  # noqa: E402  (overcast new service)
+
+register_new_commands(main)

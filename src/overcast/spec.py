@@ -579,7 +579,13 @@ class Cors:
 
 @dataclass(frozen=True)
 class Api:
-    """A REST API (API Gateway REST API, Lambda proxy integration) and its one stage."""
+    """A REST API (API Gateway REST API, Lambda proxy integration) and its stages.
+
+    Without ``stages`` the API has one stage, ``stage``. With ``stages`` (see
+    :class:`Stage`) every one of them is served side by side, each with its own handler
+    code, stage variables and cache, and ``stage`` names the default one (whose URL is
+    the API's). ``cache`` is the cache of every stage that declares none of its own.
+    """
 
     name: str
     routes: tuple[Route, ...]
@@ -589,11 +595,16 @@ class Api:
     integration_timeout_seconds: float = 29.0
     binary_media_types: tuple[str, ...] = ()
     cache: StageCache | None = None
+    stages: tuple[Stage, ...] = ()
 
     def __post_init__(self) -> None:
+        from overcast.spec_stages import STAGE_NAME, check_stages
+
         _check_name("Api", self.name)
-        if not re.match(r"^[A-Za-z0-9_-]{1,128}$", self.stage):
+        if not STAGE_NAME.match(self.stage):
             raise DeclarationError(f"Api {self.name!r}: stage {self.stage!r} is invalid.")
+        if self.stages:
+            check_stages(self.name, self.stage, self.stages, self.functions)
         keys = [route.key for route in self.routes]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
@@ -611,25 +622,44 @@ class Api:
     def functions(self) -> tuple[Function, ...]:
         return tuple({route.function.name: route.function for route in self.routes}.values())
 
-    def cache_ttl(self, route: Route) -> int:
-        """How long the stage cache keeps ``route``'s responses; 0 when it does not cache them.
+    @property
+    def all_stages(self) -> tuple[Stage, ...]:
+        """Every stage served: the declared ``stages``, or the one ``stage``."""
+        return self.stages or (Stage(self.stage),)
+
+    @property
+    def default_stage(self) -> Stage:
+        """The stage named ``stage``: the one whose URL is the API's."""
+        return next(stage for stage in self.all_stages if stage.name == self.stage)
+
+    def cache_for(self, stage: Stage | None = None) -> StageCache | None:
+        """``stage``'s cache (default: the default stage's): its own, else the API's."""
+        stage = stage or self.default_stage
+        return stage.cache if stage.cache is not None else self.cache
+
+    def cache_ttl(self, route: Route, stage: Stage | None = None) -> int:
+        """How long ``stage``'s cache (default: the default stage's) keeps ``route``'s
+        responses; 0 when it does not cache them.
 
         API Gateway: with a stage cache "only GET methods have caching enabled by default".
         """
-        if self.cache is None or route.method != "GET":
+        cache = self.cache_for(stage)
+        if cache is None or route.method != "GET":
             return 0
         if route.cache is not None and route.cache.ttl_seconds is not None:
             return route.cache.ttl_seconds
-        return self.cache.ttl_seconds
+        return cache.ttl_seconds
 
     def _check_caching(self, route: Route) -> None:
         """Refuse a cached route whose key would mix up callers or resources."""
-        if route.cache is not None and self.cache is None:
+        if route.cache is not None and all(
+            self.cache_for(stage) is None for stage in self.all_stages
+        ):
             raise DeclarationError(
                 f"Api {self.name!r}: route {route.key!r} declares cache settings, but the API "
                 "has no stage cache; declare Api(cache=StageCache()) or remove the route's cache=."
             )
-        ttl = self.cache_ttl(route)
+        ttl = max(self.cache_ttl(route, stage) for stage in self.all_stages)
         if not ttl:
             return
         keyed = {
@@ -864,3 +894,6 @@ from overcast.spec_messaging import Subscription as Subscription  # noqa: E402
 from overcast.spec_messaging import Topic as Topic  # noqa: E402
 from overcast.spec_messaging import queue_name as queue_name  # noqa: E402
 from overcast.spec_messaging import topic_name as topic_name  # noqa: E402
+
+# And the API stages (versions side by side).
+from overcast.spec_stages import Stage as Stage  # noqa: E402

@@ -4,6 +4,9 @@ The local gateway mirrors API Gateway; this module emits what it mirrors:
 
 - One regional REST API, one stage (the declared name), Lambda proxy integrations
   with the declared integration timeout, the declared binary media types.
+- An API that declares ``stages``: one deployment, one stage per declared stage (its
+  variables, its cache settings), each invoking its Lambda aliases through stage
+  variables (see :mod:`overcast.aws.stages`); the API's URL is its default stage's.
 - Routes become resources and methods; ``{param+}`` is a greedy path variable.
 - A route's authorizer is a Cognito user pool authorizer (``Authorization`` header,
   results cached for the declared TTL); one per user pool.
@@ -32,6 +35,7 @@ The local gateway mirrors API Gateway; this module emits what it mirrors:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
@@ -44,10 +48,14 @@ from overcast.aws import nag
 from overcast.aws.functions import LOG_RETENTION
 from overcast.aws.identity import DeployedUserPool
 from overcast.aws.naming import construct_id
+from overcast.aws.stages import StageFunctions, allow_stage_invoke, function_variable
 
 
 class DeployedApi(Construct):
-    """A REST API, its stage, authorizers and access logs."""
+    """A REST API, its stages, authorizers and access logs.
+
+    ``stage_functions``: for an API that declares ``stages``, the aliases each invokes.
+    """
 
     def __init__(
         self,
@@ -57,11 +65,13 @@ class DeployedApi(Construct):
         name: str,
         functions: Mapping[str, lambda_.IFunction],
         user_pools: Mapping[str, DeployedUserPool],
+        stage_functions: StageFunctions | None = None,
     ) -> None:
         super().__init__(scope, construct_id("Api", declaration.name))
         _check_invalidation(declaration)
         self._declaration = declaration
         self._functions = functions
+        self._stage_functions = stage_functions if declaration.stages else None
         self._public: list[apigateway.Method] = []
         self.access_logs = logs.LogGroup(self, "AccessLogs", retention=LOG_RETENTION)
         self.api = apigateway.RestApi(
@@ -73,7 +83,9 @@ class DeployedApi(Construct):
             default_cors_preflight_options=_cors(declaration.cors),
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
-            deploy_options=self._stage_options(),
+            deploy_options=apigateway.StageOptions(
+                **self._stage_settings(declaration.default_stage)
+            ),
         )
         self.api.node.try_remove_child("Endpoint")  # the stack outputs the URL as ApiUrl
         self._authorizers: dict[str, apigateway.CognitoUserPoolsAuthorizer] = {}
@@ -83,6 +95,7 @@ class DeployedApi(Construct):
                 self._authorizers[pool] = self._authorizer(route.authorizer, user_pools[pool])
         for route in declaration.routes:
             self._add_route(route)
+        self._add_other_stages()
         self._add_cors_to_gateway_responses()
         self._acknowledge()
 
@@ -104,13 +117,16 @@ class DeployedApi(Construct):
             f"/{self._declaration.stage}"
         )
 
-    def _stage_options(self) -> apigateway.StageOptions:
-        cache = self._declaration.cache
-        return apigateway.StageOptions(
-            stage_name=self._declaration.stage,
-            logging_level=apigateway.MethodLoggingLevel.ERROR,
-            access_log_destination=apigateway.LogGroupLogDestination(self.access_logs),
-            access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+    def _stage_settings(self, stage: spec.Stage) -> dict[str, Any]:
+        """``stage``'s settings, as CDK's ``StageOptions`` names them."""
+        cache = self._declaration.cache_for(stage)
+        staged = self._stage_functions
+        return {
+            "stage_name": stage.name,
+            "variables": staged.variables(stage) if staged else None,
+            "logging_level": apigateway.MethodLoggingLevel.ERROR,
+            "access_log_destination": apigateway.LogGroupLogDestination(self.access_logs),
+            "access_log_format": apigateway.AccessLogFormat.json_with_standard_fields(
                 caller=True,
                 http_method=True,
                 ip=True,
@@ -121,19 +137,40 @@ class DeployedApi(Construct):
                 status=True,
                 user=True,
             ),
-            cache_cluster_enabled=cache is not None,
-            cache_cluster_size=cache.size_gb if cache else None,
-            caching_enabled=False if cache else None,
-            method_options=self._method_caching() if cache else None,
-        )
+            "cache_cluster_enabled": cache is not None,
+            "cache_cluster_size": cache.size_gb if cache else None,
+            "caching_enabled": False if cache else None,
+            "method_options": self._method_caching(stage) if cache else None,
+        }
 
-    def _method_caching(self) -> dict[str, apigateway.MethodDeploymentOptions]:
+    def _add_other_stages(self) -> None:
+        """Every declared stage but the default one (which the RestApi deploys itself),
+        on the same deployment; each alias may be invoked from its own stage only."""
+        staged, deployment = self._stage_functions, self.api.latest_deployment
+        if staged is None or deployment is None:
+            return
+        for stage in self._declaration.stages:
+            for alias in staged.aliases[stage.name].values():
+                allow_stage_invoke(
+                    alias, self.api.arn_for_execute_api(stage=stage.name), stage.name
+                )
+            if stage.name == self._declaration.stage:
+                continue
+            deployed = apigateway.Stage(
+                self,
+                f"Stage{stage.name}",
+                deployment=deployment,
+                **self._stage_settings(stage),
+            )
+            nag.acknowledge(deployed, nag.NO_WAF)
+
+    def _method_caching(self, stage: spec.Stage) -> dict[str, apigateway.MethodDeploymentOptions]:
         """Each GET method's caching, explicitly (CDK's ``/{path}/{METHOD}`` keys)."""
         options: dict[str, apigateway.MethodDeploymentOptions] = {}
         for route in self._declaration.routes:
             if route.method != "GET":
                 continue
-            ttl = self._declaration.cache_ttl(route)
+            ttl = self._declaration.cache_ttl(route, stage)
             # CDK's key is "<resource path>/<METHOD>": "//GET" for the root resource.
             path = "/" if route.path == "/" else route.path
             options[f"{path}/GET"] = apigateway.MethodDeploymentOptions(
@@ -157,16 +194,10 @@ class DeployedApi(Construct):
         resource = (
             self.api.root if route.path == "/" else self.api.root.resource_for_path(route.path)
         )
-        keys = (
-            route.cache.key_parameters if route.cache and self._declaration.cache_ttl(route) else ()
-        )
-        integration = apigateway.LambdaIntegration(
-            self._functions[route.function.name],
-            proxy=True,
-            allow_test_invoke=False,
-            timeout=Duration.millis(round(self._declaration.integration_timeout_seconds * 1000)),
-            cache_key_parameters=list(keys) or None,
-        )
+        declaration = self._declaration
+        cached = any(declaration.cache_ttl(route, stage) for stage in declaration.all_stages)
+        keys = route.cache.key_parameters if route.cache and cached else ()
+        integration = self._integration(route.function, keys)
         authorizer = (
             self._authorizers.get(route.authorizer.user_pool.name) if route.authorizer else None
         )
@@ -180,6 +211,34 @@ class DeployedApi(Construct):
         )
         if authorizer is None:
             self._public.append(method)
+
+    def _integration(
+        self, function: spec.Function, keys: tuple[str, ...]
+    ) -> apigateway.Integration:
+        """The Lambda proxy integration: of the function, or of each stage's alias."""
+        timeout = Duration.millis(round(self._declaration.integration_timeout_seconds * 1000))
+        if self._stage_functions is None:
+            return apigateway.LambdaIntegration(
+                self._functions[function.name],
+                proxy=True,
+                allow_test_invoke=False,
+                timeout=timeout,
+                cache_key_parameters=list(keys) or None,
+            )
+        # API Gateway: "arn:aws:lambda:...:function:${stageVariables.name}" in the URI.
+        target = (
+            f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:"
+            f"${{stageVariables.{function_variable(function.name)}}}"
+        )
+        return apigateway.Integration(
+            type=apigateway.IntegrationType.AWS_PROXY,
+            integration_http_method="POST",
+            uri=f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/"
+            f"{target}/invocations",
+            options=apigateway.IntegrationOptions(
+                timeout=timeout, cache_key_parameters=list(keys) or None
+            ),
+        )
 
     def _add_cors_to_gateway_responses(self) -> None:
         cors = self._declaration.cors

@@ -13,9 +13,10 @@ API; then the buckets' declared assets (:mod:`overcast.aws.assets`), which inval
 the distribution serving them, and each function that declares a distribution learns
 its id and may invalidate it. The stack outputs each distribution's domain and id.
 
-Extension points for declarations that do not exist yet: topics and queues, each
-become one more ``deploy_*`` step here, in a module of their own beside ``tables``,
-``buckets``, ``functions`` and ``api``; stacks
+Topics, queues, their subscriptions and queue triggers are :mod:`overcast.aws.messaging`
+(after the functions, which learn their queues' URLs and topics' ARNs).
+
+Extension points for declarations that do not exist yet: stacks
 shared by several services (e.g. a global table's replicas) are added by
 :func:`overcast.aws.app.build_app` next to the service stacks.
 """
@@ -41,7 +42,9 @@ from overcast.aws.functions import (
     allow_invalidation,
 )
 from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
+from overcast.aws.messaging import deploy_messaging
 from overcast.aws.naming import construct_id, stack_name
+from overcast.aws.stages import StageFunctions, deploy_stage_functions
 from overcast.aws.tables import deploy_table, undeployed_features
 from overcast.aws.triggers import deploy_object_triggers, deploy_stream_trigger
 from overcast.runtime.config import resource_variable
@@ -73,20 +76,24 @@ class ServiceStack(Stack):
         self.resources = ServiceResources()
         self._prefix = name
         self._access_logs: s3.Bucket | None = None
+        self._stage_functions: StageFunctions | None = None
         self._deploy_data(service)
         self._deploy_identity(service)
         functions = self._deploy_functions(service, bundle)
         self._deploy_triggers(service, functions)
+        deploy_messaging(self, service, functions)
         api = None
         if service.api is not None:
+            staged = self._deploy_stage_functions(service, functions, bundle)
             api = DeployedApi(
                 self,
                 service.api,
                 name=f"{name}-{service.api.name}",
                 functions=functions,
                 user_pools=self.resources.user_pools,
+                stage_functions=staged,
             )
-            for function in functions.values():
+            for function in (*functions.values(), *staged.own_code.values()):
                 function.add_environment(resource_variable("API", service.name), api.base_url)
             self._output("ApiUrl", api.url, f"{service.api.name} API: stage URL")
         self._deploy_cdn(service, functions, api)
@@ -158,6 +165,26 @@ class ServiceStack(Stack):
             for function in service.all_functions
         }
 
+    def _deploy_stage_functions(
+        self, service: spec.Service, functions: dict[str, lambda_.Function], bundle: Bundle | None
+    ) -> StageFunctions:
+        """Each API stage's aliases, and a function per stage's own code (see ``stages``)."""
+        assert service.api is not None
+
+        def build(scope: Construct, declaration: spec.Function) -> lambda_.Function:
+            assert bundle is not None  # the API's functions were built from it
+            return DeployedFunction(
+                scope,
+                declaration,
+                service=service.name,
+                code=lambda_.Code.from_asset(str(bundle.directory)),
+                platform=bundle.platform,
+                resources=self.resources,
+            ).function
+
+        self._stage_functions = deploy_stage_functions(self, service.api, functions, build)
+        return self._stage_functions
+
     def _deploy_triggers(
         self, service: spec.Service, functions: dict[str, lambda_.Function]
     ) -> None:
@@ -185,10 +212,15 @@ class ServiceStack(Stack):
                 key = construct_id("Distribution", name)
                 self._output(f"{key}DomainName", distribution.domain_name, "CDN domain name")
                 self._output(f"{key}Id", distribution.distribution_id, "distribution id")
+            copies = self._stage_functions.own_code if self._stage_functions else {}
             for function in service.all_functions:
+                deployments = [functions[function.name]] + [
+                    copy for (_, name), copy in copies.items() if name == function.name
+                ]
                 for declared in function.distributions:
                     deployed = cdn.distributions[declared.name]
-                    allow_invalidation(functions[function.name], declared, deployed)
+                    for each in deployments:
+                        allow_invalidation(each, declared, deployed)
         self._deploy_assets(service, cdn)
 
     def _deploy_assets(self, service: spec.Service, cdn: Cdn | None) -> None:

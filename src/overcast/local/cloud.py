@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from overcast import spec
 from overcast.local import servers
@@ -43,6 +44,9 @@ from overcast.local.settings import CloudSettings
 from overcast.local.tls import LocalCA
 from overcast.ports.mail.smtp import SmtpMailer
 from overcast.runtime.config import RuntimeConfig, resource_variable
+
+if TYPE_CHECKING:
+    from overcast.ports.queues.sqlite import SqliteMessaging
 
 access_logger = logging.getLogger("overcast.access")
 logger = logging.getLogger("overcast")
@@ -75,11 +79,13 @@ class LocalCloud:
     _aws_services: AwsServices | None = None
     _aws: AwsEndpoint = field(default_factory=AwsEndpoint)
     _edges: CloudEdges | None = None
+    _messaging: SqliteMessaging | None = None
 
     async def start(self) -> Endpoints:
         """Start everything; return the endpoints once every listener accepts connections."""
         declared = self._discover()
         ca = self._prepare_data_dir()
+        self._declare_messaging(declared)
         mailbox = Mailbox(self.settings.data_dir / "mail")
         smtp_port = await self._start_mail(mailbox)
         aws, aws_url = self._start_aws(smtp_port)
@@ -101,6 +107,7 @@ class LocalCloud:
         await edges.start(ca.server_cert_path, ca.server_key_path)
         self._deliver_object_events(aws)
         self._dispatch_streams()
+        self._dispatch_queues()
         endpoints = Endpoints(
             region=self.settings.region,
             ca_bundle=str(ca.ca_cert_path),
@@ -260,6 +267,45 @@ class LocalCloud:
         if streams:
             self._tasks.append(asyncio.create_task(run_until_shutdown()))
 
+    def _declare_messaging(self, declared: list[spec.Service]) -> None:
+        """Every service's queues, topics and subscriptions, into the cloud's one messaging
+        database (which every function process opens too)."""
+        if not any(service.queues or service.topics for service in declared):
+            return
+        from overcast.ports.queues.sqlite import SqliteMessaging
+        from overcast.runtime.adapters import messaging_path
+
+        settings = self.settings
+        self._messaging = SqliteMessaging(
+            messaging_path(settings.data_dir),
+            region=settings.region,
+            account_id=settings.account_id,
+        )
+        for service in declared:
+            self._messaging.declare(service)
+
+    def _dispatch_queues(self) -> None:
+        """One dispatcher per queue trigger (one log line each), like the stream triggers."""
+        from overcast.local.queues import ServiceQueues
+
+        aws_listener = self._listeners[0]
+        messaging = self._messaging
+        queues = [
+            ServiceQueues(runtime.service, runtime.invoker, messaging, region=self.settings.region)
+            for runtime in self.services
+            if runtime.service.queue_triggers and messaging is not None
+        ]
+
+        async def run_until_shutdown() -> None:
+            for each in queues:
+                each.start()
+            while aws_listener.server is not None and not aws_listener.server.should_exit:
+                await asyncio.sleep(0.05)
+            await asyncio.gather(*(each.stop() for each in queues))
+
+        if queues:
+            self._tasks.append(asyncio.create_task(run_until_shutdown()))
+
     def _start_aws(self, smtp_port: int) -> tuple[AwsServices, str]:
         settings = self.settings
         listener = servers.bind("the AWS endpoint", settings.host, settings.ports.aws)
@@ -311,6 +357,8 @@ class LocalCloud:
             await self._edges.stop()
         await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]
         await asyncio.gather(*(runtime.invoker.close() for runtime in self.services))
+        if self._messaging is not None:
+            self._messaging.sqlite.close()
         if self._aws_services is not None:
             self._aws_services.close()
         if self._sink is not None:
@@ -352,6 +400,7 @@ class LocalCloud:
                 }
                 for function in service.all_functions
             },
+            aliases=stage_aliases(api) if api else None,
         )
         return ServiceRuntime(service, invoker, resources)
 
@@ -387,8 +436,15 @@ class LocalCloud:
 
     def _endpoints_of(self, runtime: ServiceRuntime) -> ServiceEndpoints:
         edges = self._edges.edges if self._edges else []
+        api, listener = runtime.service.api, runtime.listener
         return ServiceEndpoints(
             api=self._api_url(runtime),
+            stages={
+                stage.name: f"https://{self.settings.host}:{listener.port}/{stage.name}"
+                for stage in api.all_stages
+            }
+            if api and listener
+            else {},
             distributions={
                 running.distribution.name: DistributionEndpoint(
                     id=running.id, arn=running.arn, url=running.url
@@ -436,7 +492,22 @@ def function_resources(
         names[resource_variable("DISTRIBUTION", distribution.name)] = distribution_id(
             service_name, distribution.name
         )
+    for queue in function.queues:
+        names[resource_variable("QUEUE", queue.name)] = spec.queue_name(service_name, queue)
+    for topic in function.topics:
+        names[resource_variable("TOPIC", topic.name)] = spec.topic_name(service_name, topic)
     return names
+
+
+def stage_aliases(api: spec.Api) -> dict[str, dict[str, str]]:
+    """The Lambda aliases an API's stages invoke: function name -> stage -> handler.
+
+    An API of one stage invokes its functions unqualified (no aliases), as on AWS.
+    """
+    return {
+        function.name: {stage.name: stage.handler_of(function) for stage in api.stages}
+        for function in api.functions
+    }
 
 
 def api_id(service: spec.Service) -> str:

@@ -45,11 +45,12 @@ class DistributionEndpoint:
 
 @dataclass(frozen=True)
 class ServiceEndpoints:
-    api: str | None = None
+    api: str | None = None  # the default stage's URL
     user_pools: dict[str, UserPoolEndpoint] = field(default_factory=dict)
     identity_pools: dict[str, IdentityPoolEndpoint] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)  # declared name -> S3 bucket name
     distributions: dict[str, DistributionEndpoint] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)  # every stage's URL, by name
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Endpoints:
                     for pool, details in entry.get("identity_pools", {}).items()
                 },
                 buckets=dict(entry.get("buckets", {})),
+                stages=dict(entry.get("stages", {})),
                 distributions={
                     name: DistributionEndpoint(**details)
                     for name, details in entry.get("distributions", {}).items()

@@ -2,8 +2,10 @@
 
 ``config.backend`` chooses: ``local`` gives the embedded adapters (SQLite tables under
 the data directory, the local cloud's filesystem buckets, SMTP to its sink); ``aws``
-gives DynamoDB, S3 and SES v2. Resources are found by their physical names, which
-the deployer (or the local cloud) passes as ``OVERCAST_RESOURCE_<KIND>_<NAME>``.
+gives DynamoDB, S3 and SES v2. Queues and topics are the local cloud's SQLite messaging
+(one file for the whole cloud, :func:`messaging_path`) or SQS and SNS. Resources are
+found by their physical names (a queue's URL and a topic's ARN on AWS), which the
+deployer (or the local cloud) passes as ``OVERCAST_RESOURCE_<KIND>_<NAME>``.
 
 A table declared with a read cache gets one (``CachedTable``) around its adapter;
 :data:`read_caches` remembers every read cache this process opened, so that the local
@@ -37,6 +39,9 @@ from overcast.runtime.config import RuntimeConfig, resource_variable
 
 if TYPE_CHECKING:
     from overcast.ports.objects.filesystem import FilesystemBuckets
+    from overcast.ports.queues.base import MessageQueue
+    from overcast.ports.queues.sqlite import SqliteMessaging
+    from overcast.ports.topics.base import MessageTopic
 
 
 class OpenedReadCaches:
@@ -126,6 +131,31 @@ def open_invalidator(declaration: spec.Distribution, config: RuntimeConfig) -> I
     return CloudFrontInvalidator(distribution, aws_clients.client("cloudfront", config))
 
 
+def open_queue(declaration: spec.Queue, config: RuntimeConfig) -> MessageQueue:
+    """The queue: the local cloud's SQLite messaging locally, SQS on AWS (by its URL)."""
+    name = config.resource("QUEUE", declaration.name)
+    if config.backend == "aws":
+        from overcast.ports.queues.sqs import SqsQueue
+
+        return SqsQueue(name, aws_clients.client("sqs", config))
+    return local_messaging.of(config).queue(name)
+
+
+def open_topic(declaration: spec.Topic, config: RuntimeConfig) -> MessageTopic:
+    """The topic: the local cloud's SQLite messaging locally, SNS on AWS (by its ARN)."""
+    name = config.resource("TOPIC", declaration.name)
+    if config.backend == "aws":
+        from overcast.ports.topics.sns import SnsTopic
+
+        return SnsTopic(name, aws_clients.client("sns", config))
+    return local_messaging.of(config).topic(name)
+
+
+def messaging_path(data_dir: Path) -> Path:
+    """Where the local cloud keeps every queue and topic: one SQLite file."""
+    return data_dir / "messaging" / "messaging.sqlite3"
+
+
 def _dynamodb_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
     from overcast.ports.tables.dynamodb import DynamoDbTable
 
@@ -207,5 +237,26 @@ class LocalBuckets:
             return self._opened[root]
 
 
+class LocalMessaging:
+    """The local cloud's messaging database, opened once per process for each data directory."""
+
+    def __init__(self) -> None:
+        self._opened: dict[Path, SqliteMessaging] = {}
+        self._lock = threading.Lock()
+
+    def of(self, config: RuntimeConfig) -> SqliteMessaging:
+        """The queues and topics the local cloud keeps under ``config.data_dir``."""
+        from overcast.ports.queues.sqlite import SqliteMessaging
+
+        if config.data_dir is None:
+            raise ValueError("The local backend needs a data directory (OVERCAST_DATA_DIR).")
+        path = messaging_path(config.data_dir)
+        with self._lock:
+            if path not in self._opened:
+                self._opened[path] = SqliteMessaging(path)
+            return self._opened[path]
+
+
 aws_clients = AwsClients()
 local_buckets = LocalBuckets()
+local_messaging = LocalMessaging()

@@ -107,7 +107,9 @@ def function_variables(
 
 
 def _placeholder_resources(service: spec.Service, function: spec.Function) -> dict[str, str]:
-    names = {resource_variable("TABLE", t.name): f"{service.name}-{t.name}" for t in function.tables}
+    names = {
+        resource_variable("TABLE", t.name): f"{service.name}-{t.name}" for t in function.tables
+    }
     pools = {*function.user_pools, *(ids.user_pool for ids in function.identity_pools)}
     for pool in pools:
         names[resource_variable("USER_POOL", pool.name)] = "us-east-1_offline"

@@ -222,3 +222,52 @@ def test_wrong_secret_is_refused_by_s3(s3: LocalS3, bucket: str) -> None:
     status, body = fetch(bucket_client(s3, bucket, forged), OriginRequest("GET", "/x", "", []))
     assert status == 403
     assert b"SignatureDoesNotMatch" in body
+
+
+ESCAPES = [
+    "/../{other}/secret.txt",
+    "/%2e%2e/{other}/secret.txt",
+    "/a/%2E%2E/../{other}/secret.txt",
+    "/..%2F{other}/secret.txt",
+    "/a/..%2f..%2f{other}/secret.txt",
+]
+
+
+@pytest.mark.parametrize("escape", ESCAPES)
+def test_dot_segments_never_reach_another_bucket(
+    tmp_path: Path, s3: LocalS3, client: S3Client, bucket: str, escape: str
+) -> None:
+    # Given another bucket the edge's signer could read, holding a secret
+    other = f"{bucket}-other"
+    client.create_bucket(Bucket=other)
+    client.put_object(Bucket=other, Key="secret.txt", Body=b"top secret")
+    origin = HttpOrigin("site", url=s3.url)
+    edge = Edge(
+        Distribution("site", Behavior("*", origin)),
+        {origin: bucket_client(s3, bucket)},
+        EdgeStore(tmp_path / "cache", max_bytes=1 << 20),
+        distribution_id="E1TEST",
+    )
+
+    async def scenario() -> tuple[int, bytes]:
+        try:
+            response = await edge(ViewerRequest("GET", escape.format(other=other)))
+            body = response.body
+            if isinstance(body, FileBody):
+                while body.progress is not None and not body.progress.settled:
+                    await body.progress.wait_beyond(body.progress.written)
+                return response.status, body.path.read_bytes()
+            return response.status, body if isinstance(body, bytes) else b""
+        finally:
+            await edge.close()
+
+    # When a viewer asks for a path climbing out of the site's bucket
+    status, body = asyncio.run(scenario())
+    # Then it never gets the other bucket's object
+    assert b"top secret" not in body
+    assert status != 200
+
+
+def test_the_bucket_client_never_sends_a_path_out_of_its_bucket(s3: LocalS3, bucket: str) -> None:
+    with pytest.raises(ValueError, match="dot segment"):
+        fetch(bucket_client(s3, bucket), OriginRequest("GET", "/../other/secret.txt", "", []))

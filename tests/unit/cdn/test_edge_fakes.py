@@ -56,8 +56,10 @@ class FakeResponse:
 class FakeOrigin:
     """An origin answering from ``replies`` (by path), or with ``answer`` (any request).
 
-    ``gate``, when set, holds every body until it is set; ``error`` is raised instead
-    of answering. An ``If-None-Match`` equal to the reply's ETag is answered 304.
+    ``headers_gate``, when set, holds every answer (its headers) until it is set;
+    ``gate`` holds every body; ``error`` is raised instead of answering. An
+    ``If-None-Match`` equal to the reply's ETag is answered 304. ``responses`` are the
+    answers given, to see whether the edge closed them.
     """
 
     def __init__(self, replies: dict[str, Reply] | None = None) -> None:
@@ -65,19 +67,25 @@ class FakeOrigin:
         self.answer: Callable[[OriginRequest], Reply] | None = None
         self.requests: list[OriginRequest] = []
         self.gate: asyncio.Event | None = None
+        self.headers_gate: asyncio.Event | None = None
         self.error: OriginError | None = None
         self.asked = asyncio.Event()
+        self.responses: list[FakeResponse] = []
 
     async def fetch(self, request: OriginRequest) -> FakeResponse:
         self.requests.append(request)
         self.asked.set()
+        if self.headers_gate is not None:
+            await self.headers_gate.wait()
         if self.error is not None:
             raise self.error
         reply = self.answer(request) if self.answer else self.replies.get(request.path)
         reply = reply or Reply(b"not found", 404, [("Content-Type", "text/plain")])
         if _not_modified(request, reply):
             reply = Reply(b"", 304, [h for h in reply.headers if h[0].lower() != "content-type"])
-        return FakeResponse(reply, self.gate)
+        response = FakeResponse(reply, self.gate)
+        self.responses.append(response)
+        return response
 
 
 def _not_modified(request: OriginRequest, reply: Reply) -> bool:

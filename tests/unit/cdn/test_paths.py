@@ -10,7 +10,9 @@ from overcast.local.cdn.paths import (
     behavior_for,
     check_invalidation_path,
     invalidation_matches,
+    UnsafePath,
     matches_path_pattern,
+    normalized_path,
 )
 from overcast.spec_cdn import CACHING_DISABLED, ApiOrigin, Behavior, Distribution, HttpOrigin
 
@@ -121,3 +123,35 @@ def test_the_longest_path_cloudfront_accepts() -> None:
 )
 def test_invalidation_matching(invalidation: str, object_path: str, expected: bool) -> None:
     assert invalidation_matches(invalidation, object_path) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("/", "/"),
+        ("/a/b.txt", "/a/b.txt"),
+        ("/a/../count", "/count"),
+        ("/a/./b/../c", "/a/c"),
+        ("/..", "/"),
+        ("/../otherbucket/secret.txt", "/otherbucket/secret.txt"),
+        ("/../../x", "/x"),
+        ("/a/%2e%2E/count", "/count"),  # encoded dots are dots
+        ("/a/%2e/b", "/a/b"),
+        ("/a/..", "/"),
+        ("/a/b/..", "/a/"),
+        ("/a/.hidden/..x", "/a/.hidden/..x"),  # not dot segments
+        ("/a%20b//c", "/a%20b//c"),  # the rest stays as sent
+        ("relative/../x", "/x"),
+    ],
+)
+def test_dot_segments_are_removed_as_rfc_3986_says(raw: str, expected: str) -> None:
+    assert normalized_path(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["/..%2Fotherbucket/secret.txt", "/a/..%2f..%2fx", "/%2e%2e%2Fx", "/.%2F..%2Fx", "/a/..%5Cx"],
+)
+def test_dot_segments_hidden_behind_an_encoded_slash_are_refused(raw: str) -> None:
+    with pytest.raises(UnsafePath):
+        normalized_path(raw)

@@ -66,7 +66,19 @@ def test_range_beyond_the_object_is_416(stored: Stored) -> None:
     assert ("Content-Range", "bytes */1024") in headers
 
 
-@pytest.mark.parametrize("garbage", ["bytes=abc", "items=0-1", "bytes=5-1", "bytes=-"])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "bytes=abc",
+        "items=0-1",
+        "bytes=5-1",
+        "bytes=-",
+        "bytes=\u00b2-5",  # a superscript digit: str.isdigit() says yes, int() says no
+        "bytes=0-\u0665",  # an Arabic-Indic digit
+        "bytes=0-" + "9" * 5000,  # past int()'s 4300-digit limit
+        "bytes=" + "1" * 20 + "-",  # past any file size (19 digits at most)
+    ],
+)
 def test_range_that_does_not_parse_is_ignored(stored: Stored, garbage: str) -> None:
     status, _, body = ask(stored, ("Range", garbage))
     assert (status, body) == (200, BODY)

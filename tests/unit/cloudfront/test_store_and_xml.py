@@ -24,6 +24,14 @@ def test_a_batch_is_read_with_its_claimed_quantity() -> None:
     assert (batch.caller_reference, batch.quantity, batch.paths) == ("r1", 2, ["/a", "/b*"])
 
 
+@pytest.mark.parametrize("quantity", ["\u00b2", "-1", "1" * 20])
+def test_a_quantity_that_is_not_a_small_ascii_number_is_malformed(quantity: str) -> None:
+    body = BATCH.replace(b"<Quantity>2</Quantity>", f"<Quantity>{quantity}</Quantity>".encode())
+
+    with pytest.raises(errors.MalformedInput):
+        parse_batch(body)
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [

@@ -8,6 +8,9 @@ Every error is ``{"errors": {"<field>": ["<message>"]}}`` with the contract's st
 401 no or bad token, 403 not the author, 404 no such resource, 409 taken, 422 a body
 that is not JSON, lacks the wrapper (``{"user": ...}``) or has a bad field, and bad
 query parameters. 503 when the table or the user pool is unavailable.
+
+``GET /openapi.json`` serves the API's OpenAPI document and ``GET /swagger`` a Swagger
+UI page of it (see ``openapi.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from overcast.apps.blog import openapi as docs
 from overcast.apps.blog import service
 from overcast.apps.blog.accounts import CognitoUserDirectory, DirectoryUnavailable
 from overcast.apps.blog.articles import Articles
@@ -42,6 +46,7 @@ def create_app(
     """The resolver serving every route of ``service.blog_api``."""
     app = APIGatewayRestResolver()
     add_routes(app, blog, photos, Callers(app, verify))
+    docs.add_document_routes(app)
     _add_error_handlers(app, logger)
     return app
 

@@ -175,6 +175,11 @@ _ROUTES: tuple[tuple[spec.HttpMethod, str], ...] = (
     ("GET", "/api/subscriptions/unsubscribe"),
     ("POST", "/api/photos"),
     ("GET", "/api/photos/{id}"),
+    # The API's own OpenAPI document and a Swagger UI page of it (openapi.py).
+    ("GET", "/openapi.json"),
+    ("GET", "/swagger"),
+    ("GET", "/swagger-ui/swagger-ui-bundle.min.js"),
+    ("GET", "/swagger-ui/swagger-ui.min.css"),
 )
 
 blog_api = spec.Api(

@@ -7,7 +7,8 @@ Routes (declared in ``service.py``; all but the document need a Cognito ID token
   ``{"items": [...], "next_cursor": str | null}``, newest first.
 - ``GET /todos/{id}`` → 200 with ``ETag: "<version>"``.
 - ``PUT`` / ``PATCH /todos/{id}`` → 200 with the new version; ``DELETE`` → 204.
-- ``GET /openapi.json`` → the OpenAPI document Powertools generates from these routes.
+- ``GET /openapi.json`` → the OpenAPI document Powertools generates from these routes;
+  ``GET /swagger`` → a Swagger UI page of it (see ``openapi.py``).
 
 Who is calling: API Gateway's Cognito user pool authorizer verifies the ID token and
 passes its claims, as strings, in ``requestContext.authorizer.claims``; ``sub`` names
@@ -105,7 +106,7 @@ def create_app(
     _add_collection_routes(app, repository, writes)
     _add_item_reads(app, repository)
     _add_item_writes(app, repository, writes)
-    docs.add_document_route(app)
+    docs.add_document_routes(app)
     _add_error_handlers(app, logger)
     return app
 

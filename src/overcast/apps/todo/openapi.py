@@ -6,13 +6,23 @@ ID token (API Gateway's Cognito user pool authorizer reads it from the
 ``Authorization`` header, ``Bearer`` prefix optional), which headers come back, and
 which errors each route may answer. ``GET /openapi.json`` serves the document
 without authentication; it is generated once, on its first request.
+
+``GET /swagger`` is a Swagger UI page of the same document, and works offline: its
+script and style sheet are Swagger UI 5 as Powertools ships it, served by this
+function (``GET /swagger-ui/<file>``), never a CDN. (The ``swagger-ui-bundle``
+package holds Swagger UI 4.15, which cannot render OpenAPI 3.1, the version
+Powertools writes.) The asset URLs carry the path prefix the caller used (the
+stage, ``/v1``), read from ``requestContext.path``.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from aws_lambda_powertools.event_handler.openapi.types import (
     OpenAPIResponse,
@@ -27,6 +37,11 @@ from overcast.apps.todo.domain import Todo
 SECURITY_SCHEME = "cognitoIdToken"
 SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 DOCUMENT_PATH = "/openapi.json"
+SWAGGER_PATH = "/swagger"
+SWAGGER_ASSETS = "/swagger-ui"
+# The files Powertools' Swagger page asks for under its base URL, and their types.
+SWAGGER_FILES = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
+_SWAGGER_DIR = Path(swagger_ui.__file__).parent
 _JSON = content_types.APPLICATION_JSON
 
 
@@ -85,12 +100,50 @@ def configure_openapi(app: APIGatewayRestResolver) -> None:
     )
 
 
-def add_document_route(app: APIGatewayRestResolver) -> None:
-    """``GET /openapi.json``: the document, generated on first request and kept."""
+def add_document_routes(app: APIGatewayRestResolver) -> None:
+    """``GET /openapi.json`` (generated on first request and kept) and its Swagger UI."""
     document = functools.cache(app.get_openapi_json_schema)
 
     @app.get(DOCUMENT_PATH, include_in_schema=False, enable_validation=False)
     def openapi_document() -> Response[str]:
-        return Response(
-            status_code=200, content_type=content_types.APPLICATION_JSON, body=document()
+        return Response(status_code=200, content_type=_JSON, body=document())
+
+    add_swagger_routes(app, document)
+
+
+def add_swagger_routes(app: APIGatewayRestResolver, document: Callable[[], str]) -> None:
+    """``GET /swagger``: Swagger UI on ``document``, its script and styles served here."""
+
+    @app.get(SWAGGER_PATH, include_in_schema=False, enable_validation=False)
+    def swagger_page() -> Response[str]:
+        base = _path_prefix(app) + SWAGGER_ASSETS
+        # As Powertools does: "</" inside the inline script would end it early.
+        spec = document().replace("</", "<\\/")
+        page = swagger_ui.generate_swagger_html(
+            spec, f"{base}/swagger-ui-bundle.min.js", f"{base}/swagger-ui.min.css", base, None
         )
+        return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
+
+    for name, content_type in SWAGGER_FILES.items():
+        _add_swagger_file(app, name, content_type)
+
+
+def _add_swagger_file(app: APIGatewayRestResolver, name: str, content_type: str) -> None:
+    content = functools.cache((_SWAGGER_DIR / name).read_bytes)
+
+    @app.get(f"{SWAGGER_ASSETS}/{name}", include_in_schema=False, enable_validation=False)
+    def swagger_file() -> Response[str]:
+        return Response(
+            status_code=200,
+            content_type=f"{content_type}; charset=utf-8",
+            body=content().decode("utf-8"),
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+
+def _path_prefix(app: APIGatewayRestResolver) -> str:
+    # requestContext.path is the path the caller used ("/v1/swagger"), event.path the
+    # resource's ("/swagger"): what precedes it is the stage (or a base path mapping).
+    event = app.current_event
+    used = event.request_context.get("path") or event.path
+    return used[: -len(event.path)] if used.endswith(event.path) else ""

@@ -75,6 +75,7 @@ _list_key = spec.RouteCache(
         "method.request.querystring.completed",
     )
 )
+_uncached = spec.RouteCache(ttl_seconds=0)
 _item_key = spec.RouteCache(key_parameters=(spec.CALLER, _ORIGIN, "method.request.path.id"))
 
 todo_api = spec.Api(
@@ -90,6 +91,22 @@ todo_api = spec.Api(
         spec.Route("PATCH", "/todos/{id}", api_function, _signed_in),
         spec.Route("DELETE", "/todos/{id}", api_function, _signed_in),
         spec.Route("GET", "/openapi.json", api_function),
+        # Swagger UI: browsers keep its files (Cache-Control), and its script is over the
+        # stage cache's 1 MiB entry limit anyway, so the stage cache leaves them alone.
+        spec.Route("GET", "/swagger", api_function, cache=_uncached),
+        spec.Route("GET", "/swagger-ui/swagger-ui-bundle.min.js", api_function, cache=_uncached),
+        spec.Route("GET", "/swagger-ui/swagger-ui.min.css", api_function, cache=_uncached),
+    ),
+    # Two versions side by side: v1 as it always was; v2 runs its own handler code
+    # (``handler_v2``: its lists also say how many to-dos they hold). On AWS each stage
+    # invokes a Lambda alias named after it.
+    stages=(
+        spec.Stage("v1", variables={"version": "1"}),
+        spec.Stage(
+            "v2",
+            handlers={api_function.name: "overcast.apps.todo.handler_v2:handler"},
+            variables={"version": "2"},
+        ),
     ),
 )
 

@@ -16,6 +16,17 @@ What is mirrored (CloudFront developer guide):
   ``InvalidArgument``: "Your request contains one or more invalid invalidation paths."
 - An invalidation removes "every cached version of the file regardless of" the headers
   and cookies in its key (and, here, of its encoding).
+- Dot segments: CloudFront normalises the request path before it matches path patterns
+  (AWS Support, re:Post "CloudFront behaviour path pattern matching": "Section 5.2.4 -
+  Remove Dot Segments ... the URI is normalized for matching"). :func:`normalized_path`
+  does so once, and the edge routes, keys and forwards that path: ``/a/../count`` is
+  ``/count`` everywhere, so no spelling of a path reaches what its pattern forbids, nor
+  leaves the origin's base (a bucket, an API's stage).
+
+Where the local edge chooses for safety (CloudFront documents neither): ``%2e`` is read
+as ``.`` (``/%2e%2e/x`` is ``/x``), and a path whose *decoded* form would still hold a
+dot segment (``/..%2Fother``: an encoded slash or backslash hiding one) is refused with
+400, since an origin that decodes ``%2F`` would climb out of its base.
 
 Where the local edge differs: CloudFront keys query-string variants apart from the path
 ("you must include the query strings when invalidating files ... or use the * wildcard
@@ -29,12 +40,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import unquote
 
 from overcast.spec_cdn import Behavior, Distribution
 
 # "The maximum length of a path is 4,000 characters."
 MAX_INVALIDATION_PATH = 4000
 INVALID_PATHS_MESSAGE = "Your request contains one or more invalid invalidation paths."
+
+
+class UnsafePath(ValueError):
+    """A request path whose decoded form climbs out of its base (see the module)."""
 
 
 class InvalidInvalidationPath(ValueError):
@@ -65,6 +81,34 @@ def behavior_for(distribution: Distribution, path: str) -> Behavior:
     return distribution.default_behavior
 
 
+def normalized_path(raw: str) -> str:
+    """``raw`` (percent-encoded, as sent) with ``%2e`` read as ``.`` and its dot segments
+    removed (RFC 3986 section 5.2.4); everything else stays as sent. Raises
+    :class:`UnsafePath` when decoding would reveal a dot segment all the same."""
+    path = _remove_dot_segments(_ENCODED_DOT.sub(".", raw))
+    if any(segment in (".", "..") for segment in _SEPARATORS.split(unquote(path))):
+        raise UnsafePath(f"{raw!r} hides a dot segment behind an encoded separator")
+    return path
+
+
+def _remove_dot_segments(path: str) -> str:
+    # RFC 3986 section 5.2.4, over whole segments: "." is dropped, ".." drops the segment
+    # before it (never above the root); a trailing dot segment leaves a trailing "/".
+    output: list[str] = []
+    segments = path.lstrip("/").split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == "..":
+            if output:
+                output.pop()
+        elif segment != ".":
+            output.append(segment)
+            continue
+        if last:
+            output.append("")
+    return "/" + "/".join(output)
+
+
 def check_invalidation_path(path: str) -> str:
     """``path`` if CloudFront's API would accept it as an invalidation path."""
     if not path.startswith("/"):
@@ -93,6 +137,10 @@ def invalidation_matches(invalidation_path: str, object_path: str) -> bool:
     """Whether invalidating ``invalidation_path`` removes objects cached for ``object_path``."""
     target, wildcard = invalidation_target(invalidation_path)
     return object_path.startswith(target) if wildcard else object_path == target
+
+
+_ENCODED_DOT = re.compile("%2e", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[/\\]")
 
 
 @lru_cache(maxsize=1024)

@@ -179,6 +179,6 @@ def _max_items(query: dict[str, str]) -> int:
     raw = query.get("MaxItems")
     if raw is None:
         return DEFAULT_MAX_ITEMS
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= 1000:
         raise errors.InvalidArgument("MaxItems must be an integer from 1 to 1000.")
     return int(raw)

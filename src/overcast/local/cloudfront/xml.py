@@ -10,6 +10,7 @@ reads the same. A body that is not well-formed, or whose root is not
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,7 +64,8 @@ def parse_batch(body: bytes) -> Batch:
     if not found:
         raise errors.InvalidArgument("Paths is required.")
     quantity = child_text(found[0], "Quantity")
-    if quantity is None or not quantity.strip().isdigit():
+    # ASCII digits only, and few of them: str.isdigit() also accepts "²", which int() refuses.
+    if quantity is None or not re.fullmatch(r"[0-9]{1,9}", quantity.strip()):
         raise errors.MalformedInput("Paths/Quantity must be a non-negative integer.")
     items = children(found[0], "Items")
     paths = [path.text or "" for path in children(items[0], "Path")] if items else []

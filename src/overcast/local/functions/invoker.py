@@ -20,6 +20,13 @@ What is mirrored from Lambda:
 - The function's own ``timeout_seconds`` is enforced: :class:`FunctionTimeout`
   ("Task timed out after 3.00 seconds"), and the environment is killed, as Lambda
   discards it. A handler can never go on writing after its caller gave up.
+- Aliases (Lambda's ``Invoke`` with a ``Qualifier``): ``aliases`` names, per function,
+  the aliases it has and the handler each runs. An alias running the function's own
+  handler shares its environments; one running other code (an API stage with handler
+  code of its own: on AWS a function of its own, ``<function>-<alias>``) gets
+  environments of its own, whose ``invoked_function_arn`` ends with ``:<alias>``.
+  Invoking an alias a function does not have fails, as Lambda's
+  ``ResourceNotFoundException`` does.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
@@ -61,7 +69,12 @@ class Invoker(Protocol):
     def __contains__(self, function: object) -> bool: ...
 
     async def invoke(
-        self, function: spec.Function, event: Any, *, give_up_after: float | None = None
+        self,
+        function: spec.Function,
+        event: Any,
+        *,
+        give_up_after: float | None = None,
+        qualifier: str | None = None,
     ) -> Any: ...
 
 
@@ -95,10 +108,13 @@ class _Deployed:
         account_id: str,
         concurrency: int,
         deadlines: Deadlines,
+        alias: str | None = None,
     ) -> None:
         self.function = function
-        self.name = f"{service}-{function.name}"
+        self.name = f"{service}-{function.name}" + (f"-{alias}" if alias else "")
         arn = f"arn:aws:lambda:{region}:{account_id}:function:{self.name}"
+        if alias:
+            arn += f":{alias}"  # invoked through its alias, as the stage invokes it on AWS
         log_stream = f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{uuid.uuid4().hex}"
         self.environments = EnvironmentPool(
             {
@@ -132,15 +148,18 @@ class FunctionInvoker:
         python_path: Iterable[str] = (),
         concurrency: int = DEFAULT_CONCURRENCY,
         variables: Mapping[str, Mapping[str, str]] | None = None,
+        aliases: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
-        """``environment`` is every function's; ``variables`` adds some per function name."""
+        """``environment`` is every function's; ``variables`` adds some per function name;
+        ``aliases`` gives function names their aliases: alias name -> the handler it runs."""
         # Workers import the handler from where this process would: the project's
         # python_path first, then this interpreter's own path.
         import_path = [*python_path, *(entry for entry in sys.path if entry)]
         base = {**environment, "PYTHONPATH": ":".join(dict.fromkeys(import_path))}
         self._deadlines = Deadlines()
-        self._deployed = {
-            function.name: _Deployed(
+
+        def deploy(function: spec.Function, alias: str | None = None) -> _Deployed:
+            return _Deployed(
                 service,
                 function,
                 {**base, **(variables or {}).get(function.name, {})},
@@ -148,9 +167,19 @@ class FunctionInvoker:
                 account_id=account_id,
                 concurrency=concurrency,
                 deadlines=self._deadlines,
+                alias=alias,
             )
-            for function in functions
-        }
+
+        self._deployed = {function.name: deploy(function) for function in functions}
+        self._aliases: dict[tuple[str, str], _Deployed] = {}
+        for name, handlers in (aliases or {}).items():
+            own = self._deployed[name]
+            for alias, handler in handlers.items():
+                self._aliases[name, alias] = (
+                    own
+                    if handler == own.function.handler
+                    else deploy(replace(own.function, handler=handler), alias)
+                )
         # Not uuid4()/os.urandom on the hot path: they release the GIL. Ids need no secrecy.
         self._random = random.Random(uuid.uuid4().int)
 
@@ -160,7 +189,7 @@ class FunctionInvoker:
 
     async def start(self) -> None:
         """Every function's init phase: one environment each, started side by side."""
-        deployed = list(self._deployed.values())
+        deployed = self._every_deployment()
         results = await asyncio.gather(
             *(each.environments.warm_up() for each in deployed), return_exceptions=True
         )
@@ -174,18 +203,29 @@ class FunctionInvoker:
                 raise result
 
     async def invoke(
-        self, function: spec.Function, event: Any, *, give_up_after: float | None = None
+        self,
+        function: spec.Function,
+        event: Any,
+        *,
+        give_up_after: float | None = None,
+        qualifier: str | None = None,
     ) -> Any:
-        """Run ``function`` with ``event``; its JSON result, or FunctionError/FunctionTimeout.
+        """Run ``function`` (its alias ``qualifier``) with ``event``; its JSON result, or
+        FunctionError/FunctionTimeout.
 
         ``give_up_after``: the caller's own deadline in seconds (API Gateway's integration
         timeout), counted from now, waiting for an environment included. When it passes
         the caller gets ``TimeoutError``; as on Lambda, an invocation already running
         runs on (until the function's own timeout), and one still waiting is skipped.
         """
-        deployed = self._deployed.get(function.name)
+        deployed = (
+            self._deployed.get(function.name)
+            if qualifier is None
+            else self._aliases.get((function.name, qualifier))
+        )
         if deployed is None:
-            raise spec.DeclarationError(f"Function {function.name!r} is not deployed here.")
+            alias = "" if qualifier is None else f" (alias {qualifier!r})"
+            raise spec.DeclarationError(f"Function {function.name!r}{alias} is not deployed here.")
         loop = asyncio.get_running_loop()
         give_up_at = None if give_up_after is None else loop.time() + give_up_after
         request = self._request(event, function.timeout_seconds, give_up_after)
@@ -211,14 +251,14 @@ class FunctionInvoker:
     def environments(self) -> list[ExecutionEnvironment]:
         """Every running execution environment, of every function."""
         return [
-            each for deployed in self._deployed.values() for each in deployed.environments.live()
+            each for deployed in self._every_deployment() for each in deployed.environments.live()
         ]
 
     async def close(self) -> None:
         """Take no more work; let running invocations finish (2 s at most), then end."""
         ending = [
             environment
-            for deployed in self._deployed.values()
+            for deployed in self._every_deployment()
             for environment in deployed.environments.end()
         ]
         await asyncio.sleep(0)  # the channels close on the loop's next pass
@@ -229,6 +269,12 @@ class FunctionInvoker:
                 environment.wait(until)
 
         await asyncio.to_thread(wait_for_all)
+
+    def _every_deployment(self) -> list[_Deployed]:
+        """Each function's deployment and each alias's own, once each."""
+        every = {id(each): each for each in self._deployed.values()}
+        every.update((id(each), each) for each in self._aliases.values())
+        return list(every.values())
 
     async def _acquire(self, deployed: _Deployed, give_up_at: float | None) -> ExecutionEnvironment:
         try:

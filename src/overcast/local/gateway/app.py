@@ -1,7 +1,8 @@
 """The local API Gateway: one raw ASGI app per REST API (Lambda proxy integration).
 
 Served at ``https://127.0.0.1:<port>/<stage>/<resource path>``, like the execute-api
-endpoint. Each request goes through the same steps as on API Gateway:
+endpoint; every stage of the API at once (see ``stages``). Each request goes through
+the same steps as on API Gateway:
 
     stage prefix -> route -> body limit -> authorizer -> stage cache -> event -> invoke
     -> response
@@ -43,7 +44,6 @@ from overcast.local.gateway.accesslog import AccessRecord, format_access_line
 from overcast.local.gateway.authorizer import CognitoAuthorizer
 from overcast.local.gateway.cors import CorsPolicy
 from overcast.local.gateway.events import (
-    EventBuilder,
     GatewayRequest,
     format_request_time,
     parse_headers,
@@ -63,6 +63,7 @@ from overcast.local.gateway.responses import (
 )
 from overcast.local.gateway.routes import RouteMatch, RouteTable
 from overcast.local.gateway.stagecache import OUTCOME_HEADERS, StageCache
+from overcast.local.gateway.stages import ServedStage, StageTable
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -106,9 +107,10 @@ class RequestIds(NamedTuple):
 
 
 class Gateway:
-    """A REST API's stage, served as an ASGI app; ``access_log=None`` writes no access log.
+    """A REST API's stages, served as an ASGI app; ``access_log=None`` writes no access log.
 
-    An API that declares a stage cache gets one (``stage_cache`` to inject your own).
+    Each stage with a cache (its own or the API's) gets one: ``stage_caches`` by stage
+    name, ``stage_cache`` the default stage's (``stage_cache=`` to inject your own).
     """
 
     def __init__(
@@ -124,17 +126,17 @@ class Gateway:
         stage_cache: StageCache | None = None,
     ) -> None:
         _check_wiring(api, invoker, authorizers)
-        if stage_cache is None and api.cache is not None:
-            stage_cache = StageCache(api)
-        self.stage_cache = stage_cache
+        self._stages = StageTable(
+            api, account_id=account_id, api_id=api_id, stage_cache=stage_cache
+        )
+        self.stage_cache = self._stages.default.cache
+        self.stage_caches = self._stages.caches()
         self._invoker = invoker
         self._authorizers = authorizers
         self._routes = RouteTable(api.routes, cors_preflight=api.cors is not None)
         self._cors = CorsPolicy(api.cors) if api.cors is not None else None
-        self._events = EventBuilder(api, account_id=account_id, api_id=api_id)
         self._binary = BinaryMediaTypes(api.binary_media_types)
         self._timeout = api.integration_timeout_seconds
-        self._stage_prefix = f"/{api.stage}"
         self._access_log = access_log
         self._clock = clock
         self._random = random.Random(os.urandom(16))
@@ -147,13 +149,14 @@ class Gateway:
         started = self._clock()
         headers, multi_headers = parse_headers(scope["headers"])
         ids = RequestIds.new(started, headers.get("x-amzn-trace-id"), self._random)
-        path = self._strip_stage(_raw_path(scope))
-        match = None if path is None else self._routes.match(scope["method"], path)
+        staged = self._stages.split(_raw_path(scope))
+        match = None if staged is None else self._routes.match(scope["method"], staged[1])
         try:
-            if path is None or match is None:
+            if staged is None or match is None:
                 raise MissingAuthenticationToken()
+            stage, path = staged
             request = _request(scope, path, headers, multi_headers, ids, started)
-            response = await self._dispatch(request, match, receive, ids.headers)
+            response = await self._dispatch(request, match, stage, receive, ids.headers)
         except GatewayError as error:
             if error.status >= 500:
                 logger.warning("%s %s: %s", scope["method"], scope["path"], error.detail)
@@ -170,7 +173,12 @@ class Gateway:
         self._log(scope, match, ids, started, response)
 
     async def _dispatch(
-        self, request: GatewayRequest, match: RouteMatch, receive: Receive, id_headers: Headers
+        self,
+        request: GatewayRequest,
+        match: RouteMatch,
+        stage: ServedStage,
+        receive: Receive,
+        id_headers: Headers,
     ) -> HttpResponse:
         headers = request.headers
         route = match.route
@@ -183,28 +191,34 @@ class Gateway:
         if route.authorizer is not None:
             authorizer = self._authorizers[route.authorizer.user_pool.name]
             claims = authorizer.authorize(headers.get("authorization"))
-        if self.stage_cache is None:
-            response = await self._integrate(request, match, claims)
+        if stage.cache is None:
+            response = await self._integrate(request, match, claims, stage)
             response.headers.extend(id_headers)
             return response
-        response, outcome = await self.stage_cache.serve(
-            request, match, claims, lambda: self._integrate(request, match, claims)
+        response, outcome = await stage.cache.serve(
+            request, match, claims, lambda: self._integrate(request, match, claims, stage)
         )
         response.headers += (*id_headers, OUTCOME_HEADERS[outcome])
         return response
 
     async def _integrate(
-        self, request: GatewayRequest, match: RouteMatch, claims: Mapping[str, str] | None
+        self,
+        request: GatewayRequest,
+        match: RouteMatch,
+        claims: Mapping[str, str] | None,
+        stage: ServedStage,
     ) -> HttpResponse:
         """The function's answer, as an HTTP response without the per-request headers."""
         function = match.route.function if match.route else None
         assert function is not None
         accept = request.headers.get("accept")
-        event = self._events.build(request, match, claims)
+        event = stage.events.build(request, match, claims)
         # The invoker enforces the function's timeout, and gives up waiting at the
         # integration timeout when that comes first.
         try:
-            result = await self._invoker.invoke(function, event, give_up_after=self._timeout)
+            result = await self._invoker.invoke(
+                function, event, give_up_after=self._timeout, qualifier=stage.qualifier
+            )
         except (TimeoutError, FunctionError) as exc:
             raise self._integration_error(function, exc) from exc
         return proxy_response(result, self._binary, accept, [])
@@ -218,14 +232,6 @@ class Gateway:
         if isinstance(exc, FunctionTimeout) and function.timeout_seconds >= self._timeout:
             return IntegrationTimeout(late)
         return BadGateway(f"{function.name!r}: {exc}")
-
-    def _strip_stage(self, raw_path: str) -> str | None:
-        prefix = self._stage_prefix
-        if raw_path == prefix:
-            return "/"
-        if raw_path.startswith(prefix) and raw_path[len(prefix)] == "/":
-            return raw_path[len(prefix) :]
-        return None
 
     def _error_headers(self, headers: Mapping[str, str], ids: RequestIds) -> Headers:
         if self._cors is None:

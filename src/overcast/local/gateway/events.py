@@ -6,6 +6,7 @@ function for proxy integration") and real captured events (``tests/events``):
 - Absent maps are ``null``, never ``{}``: no query string gives
   ``queryStringParameters: null``; no path parameters, ``pathParameters: null``;
   no stage variables, ``stageVariables: null``; no body, ``body: null``.
+- ``requestContext.stage`` is the stage called; ``stageVariables`` are its variables.
 - ``headers`` / ``queryStringParameters`` hold one value per name (the last one
   sent); ``multiValueHeaders`` / ``multiValueQueryStringParameters`` hold them all.
   Query strings reach the function URL-decoded.
@@ -110,11 +111,16 @@ def _format_second(second: int) -> str:
 
 
 class EventBuilder:
-    """Turns a routed request into the event a Lambda proxy integration receives."""
+    """Turns a routed request into the event a Lambda proxy integration of ``stage``
+    (default: the API's default stage) receives."""
 
-    def __init__(self, api: spec.Api, *, account_id: str, api_id: str) -> None:
-        self._stage = api.stage
-        self._stage_prefix = f"/{api.stage}"
+    def __init__(
+        self, api: spec.Api, *, account_id: str, api_id: str, stage: spec.Stage | None = None
+    ) -> None:
+        stage = stage or api.default_stage
+        self._stage = stage.name
+        self._stage_prefix = f"/{stage.name}"
+        self._variables = dict(stage.variables) or None
         self._account_id = account_id
         self._api_id = api_id
         self._binary = BinaryMediaTypes(api.binary_media_types)
@@ -135,7 +141,8 @@ class EventBuilder:
             "queryStringParameters": query,
             "multiValueQueryStringParameters": multi_query,
             "pathParameters": match.path_parameters,
-            "stageVariables": None,
+            # A copy: handlers may scribble on their event.
+            "stageVariables": dict(self._variables) if self._variables else None,
             "requestContext": self._context(request, match, claims),
             "body": body,
             "isBase64Encoded": encoded,

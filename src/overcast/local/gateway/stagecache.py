@@ -99,14 +99,17 @@ class RoutePolicy:
     per_caller: bool
 
     @classmethod
-    def of(cls, api: spec.Api, route: spec.Route) -> RoutePolicy:
+    def of(cls, api: spec.Api, route: spec.Route, stage: spec.Stage | None = None) -> RoutePolicy:
         declared = route.cache.key_parameters if route.cache else ()
         parameters = []
         for parameter in declared:
             kind, _, name = parameter.removeprefix("method.request.").partition(".")
             parameters.append((kind, name.lower() if kind == "header" else name))
         return cls(
-            route.key, float(api.cache_ttl(route)), tuple(parameters), route.keys_by_caller()
+            route.key,
+            float(api.cache_ttl(route, stage)),
+            tuple(parameters),
+            route.keys_by_caller(),
         )
 
     def key(self, request: GatewayRequest, match: RouteMatch, caller: Caller) -> tuple[Any, ...]:
@@ -137,7 +140,7 @@ class _Entry:
 
 
 class StageCache:
-    """The cache of ``api``'s stage, as it declares it.
+    """The cache of one of ``api``'s stages (default: its default stage), as declared.
 
     ``clock`` is monotonic seconds; ``max_bytes`` overrides the capacity (tests).
     """
@@ -145,17 +148,21 @@ class StageCache:
     def __init__(
         self,
         api: spec.Api,
+        stage: spec.Stage | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         max_bytes: int | None = None,
     ) -> None:
-        if api.cache is None:
+        settings = api.cache_for(stage)
+        if settings is None:
             raise spec.DeclarationError(f"Api {api.name!r} declares no stage cache.")
-        self._settings = api.cache
+        self._settings = settings
         self.clock = clock
-        self.max_bytes = max_bytes or min(int(float(api.cache.size_gb) * 2**30), LOCAL_MAX_BYTES)
+        self.max_bytes = max_bytes or min(int(float(settings.size_gb) * 2**30), LOCAL_MAX_BYTES)
         self._policies = {
-            route.key: RoutePolicy.of(api, route) for route in api.routes if api.cache_ttl(route)
+            route.key: RoutePolicy.of(api, route, stage)
+            for route in api.routes
+            if api.cache_ttl(route, stage)
         }
         self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
         self._by_caller: dict[Caller, dict[tuple[Any, ...], None]] = {}

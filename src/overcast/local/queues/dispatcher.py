@@ -42,12 +42,14 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from overcast import spec
 from overcast.local.functions.invoker import FunctionError, Invoker
 from overcast.local.queues.events import QueueSource, sqs_event, sqs_record
-from overcast.ports.queues import MessageQueue, QueueError, ReceivedMessage
+from overcast.ports.queues.base import MessageQueue, ReceivedMessage
+from overcast.ports.queues.exceptions import QueueError
 
 logger = logging.getLogger(__name__)
 
@@ -160,13 +162,13 @@ class QueueDispatcher:
                 await asyncio.sleep(self._poll_seconds)
 
     async def _receive(self, wanted: int, wait_seconds: float) -> list[ReceivedMessage]:
-        return await self._in_thread(
-            lambda: self._queue.receive(
-                min(wanted, RECEIVE_LIMIT),
-                wait_seconds=wait_seconds,
-                visibility_timeout=self._visibility_timeout(),
-            )
+        receive = partial(
+            self._queue.receive,
+            min(wanted, RECEIVE_LIMIT),
+            wait_seconds=wait_seconds,
+            visibility_timeout=self._visibility_timeout(),
         )
+        return await self._in_thread(receive)
 
     def _visibility_timeout(self) -> int | None:
         trigger = self.trigger
@@ -181,7 +183,7 @@ class QueueDispatcher:
         for start in range(0, len(handles), RECEIVE_LIMIT):
             chunk = handles[start : start + RECEIVE_LIMIT]
             try:
-                await self._in_thread(lambda chunk=chunk: self._queue.delete_batch(chunk))
+                await self._in_thread(partial(self._queue.delete_batch, chunk))
             except QueueError as exc:
                 logger.warning(
                     "Queue trigger %s: could not delete processed messages (%s); they "

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from overcast.ports.queues import MessageAttribute, ReceivedMessage
+from overcast.ports.queues.base import MessageAttribute, ReceivedMessage
 
 
 @dataclass(frozen=True)
