@@ -8,8 +8,9 @@ two seconds, the site bucket refusing a direct request, a script in an article i
 The browser trusts the local cloud by public keys, not by ignoring every TLS error:
 ``--ignore-certificate-errors-spki-list`` with the local CA's key and the keys of the
 site's and S3's server certificates, which Python first verifies against that CA
-(the servers send no chain, and Chromium matches the keys of the chain it is sent). Screenshots of each step are saved under
-``.overcast-test-artifacts/screenshots/`` in the repository (git-ignored).
+(the servers send no chain, and Chromium matches the keys of the chain it is sent).
+Screenshots of each step are saved under ``.overcast-test-artifacts/screenshots/`` in
+the repository (git-ignored).
 
 Needs Playwright (the Python package) and Debian's chromium at /usr/bin/chromium;
 without either the test is skipped, saying which is missing.
