@@ -1,18 +1,21 @@
 """Messages/s and end-to-end latency through topic → queue → handler, locally.
 
-A sender process (as a function worker would) publishes ``--messages`` messages to a
-topic of the local SQLite messaging, as fast as it can, each stamped with its send
-time; the topic fans out to a subscribed queue (SNS's JSON envelope); a queue
-dispatcher (in this process, as in ``overcast up``: batches of 10, two pollers)
-invokes a real worker process running :func:`handler`, which answers how long ago
-each message was sent. Reported per case: messages/s (first send to last handled)
-and p50/p99 of send → handler latency; and, measured in the same run, two baselines
-with their ratios — the same messages sent straight to the queue (no topic), and a
-direct in-process call of the handler with a one-record event.
+Sender processes (as function workers would) publish messages to a topic of the local
+SQLite messaging, each stamped with its send time; the topic fans out to a subscribed
+queue (SNS's JSON envelope); a queue dispatcher (in this process, as in ``overcast
+up``: batches of 10, two pollers) invokes a real worker process running
+:func:`handler`, which answers how long ago each message was sent.
 
-Bounded in time: each case stops after ``--seconds`` even if messages are left.
+Two runs per case: **throughput** — ``--senders`` processes send ``--messages`` in
+all as fast as they can (messages/s from the first send to the last handled); and
+**latency** — one sender at a steady ``--rate`` for ``--messages`` / 4 messages (p50
+and p99 of send → handler, without a backlog). Baselines measured in the same run,
+with ratios: the same messages sent straight to the queue (no topic), and a direct
+in-process call of the handler with a one-record event.
 
-    .venv/bin/python -m bench.queues [--messages 2000] [--seconds 60]
+Bounded in time: each run stops after ``--seconds`` even if messages are left.
+
+    .venv/bin/python -m bench.queues [--messages 2000] [--senders 4] [--rate 100]
 """
 
 from __future__ import annotations
@@ -97,13 +100,18 @@ class Recording:
         return result
 
 
-def send(path: str, via_topic: bool, count: int, started: Any) -> None:
-    """The sender process: ``count`` messages, one call each, as fast as it can."""
+def send(path: str, via_topic: bool, count: int, rate: float | None, started: Any) -> None:
+    """A sender process: ``count`` messages, one call each, ``rate`` a second (or as fast
+    as it can)."""
     messaging = SqliteMessaging(path)
     topic = messaging.topic(SERVICE.topic_name(TOPIC)) if via_topic else None
     queue = messaging.queue(SERVICE.queue_name(QUEUE))
+    began = time.perf_counter()
     started.put(time.time())
     for n in range(count):
+        pause = began + n / rate - time.perf_counter() if rate else 0
+        if pause > 0:
+            time.sleep(pause)
         body = json.dumps({"n": n, "sent_at": time.time()})
         if topic is not None:
             topic.publish(body)
@@ -111,7 +119,15 @@ def send(path: str, via_topic: bool, count: int, started: Any) -> None:
             queue.send(OutgoingMessage(body))
 
 
-async def run_case(name: str, via_topic: bool, count: int, limit: float, data: Path) -> Case:
+@dataclass(frozen=True)
+class Load:
+    messages: int
+    senders: int
+    rate: float | None  # per sender; None: as fast as it can
+    limit: float
+
+
+async def run_case(name: str, via_topic: bool, load: Load, data: Path) -> Case:
     path = data / name / "messaging.sqlite3"
     messaging = SqliteMessaging(path, account_id="123456789012")
     messaging.declare(SERVICE)
@@ -128,15 +144,22 @@ async def run_case(name: str, via_topic: bool, count: int, limit: float, data: P
     dispatcher.start()
     context = multiprocessing.get_context("spawn")
     started: Any = context.Queue()
-    sender = context.Process(target=send, args=(str(path), via_topic, count, started))
-    sender.start()
-    began = await asyncio.to_thread(started.get)
-    deadline = time.monotonic() + limit
+    each = load.messages // load.senders
+    senders = [
+        context.Process(target=send, args=(str(path), via_topic, each, load.rate, started))
+        for _ in range(load.senders)
+    ]
+    for sender in senders:
+        sender.start()
+    began = min([await asyncio.to_thread(started.get) for _ in senders])
+    count = each * load.senders
+    deadline = time.monotonic() + load.limit
     while len(recording.latencies) < count and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
     await dispatcher.stop()
     await invoker.close()
-    sender.join()
+    for sender in senders:
+        sender.join()
     return Case(name, count, max(recording.last - began, 1e-9), recording.latencies)
 
 
@@ -158,12 +181,13 @@ def direct_call_baseline() -> Case:
     return Case("direct call", 2000, time.perf_counter() - began, timings)
 
 
-def report(cases: list[Case], baseline: Case, direct: Case) -> None:
-    print(f"{'case':<24}{'handled':>9}{'msg/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+def report(title: str, cases: list[Case], baseline: Case, direct: Case) -> None:
+    print(f"\n{title}")
+    print(f"{'case':<26}{'handled':>9}{'msg/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for case in [*cases, direct]:
         print(
-            f"{case.name:<24}{len(case.latencies):>9}{case.per_second:>10.0f}"
-            f"{case.cut(50) * 1000:>10.2f}{case.cut(99) * 1000:>10.2f}"
+            f"{case.name:<26}{len(case.latencies):>9}{case.per_second:>10.0f}"
+            f"{case.cut(50) * 1000:>10.3f}{case.cut(99) * 1000:>10.3f}"
         )
     for case in cases:
         if case is baseline:
@@ -180,19 +204,32 @@ def report(cases: list[Case], baseline: Case, direct: Case) -> None:
         )
 
 
-async def run(count: int, limit: float) -> None:
-    with tempfile.TemporaryDirectory() as data:
-        topic = await run_case("topic -> queue -> handler", True, count, limit, Path(data))
-        queue = await run_case("queue -> handler", False, count, limit, Path(data))
-    report([topic, queue], queue, direct_call_baseline())
+async def run(loads: dict[str, Load]) -> None:
+    direct = direct_call_baseline()
+    for title, load in loads.items():
+        with tempfile.TemporaryDirectory() as data:
+            topic = await run_case("topic -> queue -> handler", True, load, Path(data))
+            queue = await run_case("queue -> handler", False, load, Path(data))
+        report(title, [topic, queue], queue, direct)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     arguments = parser.parse_args()
-    asyncio.run(run(arguments.messages, arguments.seconds))
+    count, limit = arguments.messages, arguments.seconds
+    loads = {
+        f"throughput: {arguments.senders} senders, as fast as they can": Load(
+            count, arguments.senders, None, limit
+        ),
+        f"latency: 1 sender at {arguments.rate:g} messages/s": Load(
+            max(count // 4, 2), 1, arguments.rate, limit
+        ),
+    }
+    asyncio.run(run(loads))
 
 
 if __name__ == "__main__":

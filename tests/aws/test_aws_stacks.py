@@ -102,21 +102,27 @@ def test_stage_cache_has_the_declared_size_and_ttls_and_caches_gets_only(
     api = synthesized.service("todo").api
     assert api is not None
     assert api.cache is not None
-    stage = _one(_template(synthesized, "todo"), "AWS::ApiGateway::Stage")["Properties"]
-    assert stage["CacheClusterEnabled"] is True
-    assert stage["CacheClusterSize"] == api.cache.size_gb
-    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["MethodSettings"]}
-    # Every method's caching is off unless a GET route turns it on
-    assert settings[("/*", "*")]["CachingEnabled"] is False
-    for route in api.routes:
-        resource_path = "/" + route.path.replace("/", "~1")  # API Gateway's escaping
-        if route.method != "GET":
-            assert (resource_path, route.method) not in settings
-            continue
-        setting = settings[(resource_path, "GET")]
-        assert setting["CachingEnabled"] is True
-        assert setting["CacheTtlInSeconds"] == api.cache_ttl(route)
-        assert setting["CacheDataEncrypted"] is True
+    found: Resources = _template(synthesized, "todo").find_resources("AWS::ApiGateway::Stage")
+    stages = {each["Properties"]["StageName"]: each["Properties"] for each in found.values()}
+    assert set(stages) == {stage.name for stage in api.all_stages}  # v1 and v2
+    for declared in api.all_stages:
+        stage = stages[declared.name]
+        assert stage["CacheClusterEnabled"] is True
+        assert stage["CacheClusterSize"] == api.cache.size_gb
+        settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in stage["MethodSettings"]}
+        # Every method's caching is off unless a GET route turns it on
+        assert settings[("/*", "*")]["CachingEnabled"] is False
+        for route in api.routes:
+            resource_path = "/" + route.path.replace("/", "~1")  # API Gateway's escaping
+            if route.method != "GET":
+                assert (resource_path, route.method) not in settings
+                continue
+            setting = settings[(resource_path, "GET")]
+            ttl = api.cache_ttl(route, declared)
+            assert setting["CachingEnabled"] is (ttl > 0)
+            if ttl:
+                assert setting["CacheTtlInSeconds"] == ttl
+                assert setting["CacheDataEncrypted"] is True
 
 
 def test_writes_are_never_cached(synthesized: SynthesizedProject) -> None:
@@ -176,9 +182,21 @@ def test_only_the_pools_signed_in_identities_assume_the_role(
 def test_the_function_learns_each_declared_resource_from_its_environment(
     synthesized: SynthesizedProject,
 ) -> None:
+    # The function, and the function stage v2 runs its own code in: the same variables
+    functions: Resources = _template(synthesized, "todo").find_resources("AWS::Lambda::Function")
+    by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in functions.values()}
+    assert set(by_handler) == {
+        "overcast.apps.todo.handler.handler",
+        "overcast.apps.todo.handler_v2.handler",
+    }
+    for function in by_handler.values():
+        _check_todo_variables(synthesized, function)
+        assert function["Runtime"] == "python3.12"
+
+
+def _check_todo_variables(synthesized: SynthesizedProject, function: dict[str, Any]) -> None:
     stack = synthesized.stacks["todo"]
-    function = _one(_template(synthesized, "todo"), "AWS::Lambda::Function")["Properties"]
-    variables = function["Environment"]["Variables"]
+    variables = dict(function["Environment"]["Variables"])
     api_url = variables.pop("OVERCAST_RESOURCE_API_TODO")  # the stage URL, as locally
     resources = stack.resources
     assert variables == {
@@ -195,16 +213,20 @@ def test_the_function_learns_each_declared_resource_from_its_environment(
     api = synthesized.service("todo").api
     assert api is not None
     assert api_url["Fn::Join"][1][-1] == f"/{api.stage}"
-    assert function["Handler"] == "overcast.apps.todo.handler.handler"
-    assert function["Runtime"] == "python3.12"
 
 
 def test_the_function_may_use_its_table_and_indexes_and_nothing_else(
     synthesized: SynthesizedProject,
 ) -> None:
-    stack = synthesized.stacks["todo"]
     template = _template(synthesized, "todo")
-    policy = _one(template, "AWS::IAM::Policy")["Properties"]["PolicyDocument"]
+    policies: Resources = template.find_resources("AWS::IAM::Policy")
+    assert len(policies) == 2  # the function's, and its copy's for stage v2
+    for policy in policies.values():
+        _check_table_only(synthesized, policy["Properties"]["PolicyDocument"])
+
+
+def _check_table_only(synthesized: SynthesizedProject, policy: dict[str, Any]) -> None:
+    stack = synthesized.stacks["todo"]
     table_arn = _resolved(stack, stack.resources.tables["todos"].table_arn)
     data = next(s for s in policy["Statement"] if s["Action"][0].startswith("dynamodb:"))
     assert sorted(data["Action"]) == sorted(TABLE_ACTIONS)

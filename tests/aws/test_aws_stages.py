@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
 from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
 
@@ -14,7 +13,6 @@ from overcast import spec
 from overcast.aws import nag
 from overcast.aws.app import build_app, write_assembly
 from overcast.aws.bundling import Bundle
-from overcast.aws.stack import ServiceStack
 
 Resources = dict[str, dict[str, Any]]
 THUMBS = spec.Function("thumbs", handler="thumbs.handler:handler")
@@ -35,16 +33,12 @@ API = spec.Api(
 
 
 @pytest.fixture
-def synthesized(bundle: Bundle, tmp_path: Path) -> tuple[ServiceStack, Template]:
+def synthesized(bundle: Bundle, tmp_path: Path) -> Template:
     service = spec.Service("thumbs", api=API)
     app, (stack,) = build_app([service], {"thumbs": bundle}, environment="dev", outdir=tmp_path)
     assert nag.findings(app) == []
     write_assembly(app, [stack])
-    return stack, Template.from_stack(stack)
-
-
-def _resolve(stack: Stack, value: object) -> Any:
-    return Stack.of(stack).resolve(value)
+    return Template.from_stack(stack)
 
 
 def _stages(template: Template) -> dict[str, dict[str, Any]]:
@@ -52,27 +46,22 @@ def _stages(template: Template) -> dict[str, dict[str, Any]]:
     return {stage["Properties"]["StageName"]: stage["Properties"] for stage in found.values()}
 
 
-def _by_logical_id(template: Template, kind: str) -> Resources:
-    found: Resources = template.find_resources(kind)
-    return found
-
-
 def test_each_declared_stage_is_a_stage_of_one_deployment(
-    synthesized: tuple[ServiceStack, Template],
+    synthesized: Template,
 ) -> None:
-    _, template = synthesized
+    template = synthesized
     stages = _stages(template)
 
     assert set(stages) == {"v1", "v2"}
-    assert len(_by_logical_id(template, "AWS::ApiGateway::Deployment")) == 1
+    template.resource_count_is("AWS::ApiGateway::Deployment", 1)
     deployments = {str(stage["DeploymentId"]) for stage in stages.values()}
     assert len(deployments) == 1
 
 
 def test_each_stage_has_its_variables_and_its_own_cache_settings(
-    synthesized: tuple[ServiceStack, Template],
+    synthesized: Template,
 ) -> None:
-    _, template = synthesized
+    template = synthesized
     v1, v2 = _stages(template)["v1"], _stages(template)["v2"]
 
     assert v1["Variables"]["color"] == "blue"
@@ -87,9 +76,9 @@ def test_each_stage_has_its_variables_and_its_own_cache_settings(
 
 
 def test_a_stage_with_code_of_its_own_gets_a_function_of_its_own(
-    synthesized: tuple[ServiceStack, Template],
+    synthesized: Template,
 ) -> None:
-    _, template = synthesized
+    template = synthesized
     functions: Resources = template.find_resources("AWS::Lambda::Function")
     handlers = sorted(f["Properties"]["Handler"] for f in functions.values())
 
@@ -98,9 +87,9 @@ def test_a_stage_with_code_of_its_own_gets_a_function_of_its_own(
 
 
 def test_every_stage_invokes_aliases_named_after_it(
-    synthesized: tuple[ServiceStack, Template],
+    synthesized: Template,
 ) -> None:
-    stack, template = synthesized
+    template = synthesized
     aliases: Resources = template.find_resources("AWS::Lambda::Alias")
     names = sorted(alias["Properties"]["Name"] for alias in aliases.values())
     assert names == ["v1", "v1", "v2", "v2"]
@@ -119,9 +108,9 @@ def test_every_stage_invokes_aliases_named_after_it(
 
 
 def test_integrations_reach_the_alias_through_the_stage_variable(
-    synthesized: tuple[ServiceStack, Template],
+    synthesized: Template,
 ) -> None:
-    _, template = synthesized
+    template = synthesized
     methods: Resources = template.find_resources("AWS::ApiGateway::Method")
     gets = [m["Properties"] for m in methods.values() if m["Properties"]["HttpMethod"] == "GET"]
     assert len(gets) == 2
@@ -135,9 +124,9 @@ def test_integrations_reach_the_alias_through_the_stage_variable(
 
 
 def test_api_gateway_may_invoke_each_alias_from_its_own_stage_only(
-    synthesized: tuple[ServiceStack, Template],
+    synthesized: Template,
 ) -> None:
-    _, template = synthesized
+    template = synthesized
     permissions: Resources = template.find_resources("AWS::Lambda::Permission")
     by_alias = [
         p["Properties"] for p in permissions.values() if "Ref" in p["Properties"]["FunctionName"]
@@ -149,9 +138,7 @@ def test_api_gateway_may_invoke_each_alias_from_its_own_stage_only(
         assert "/v1/" in source or "/v2/" in source
 
 
-def test_the_stages_template_passes_cfn_lint(
-    synthesized: tuple[ServiceStack, Template], tmp_path: Path
-) -> None:
+def test_the_stages_template_passes_cfn_lint(synthesized: Template, tmp_path: Path) -> None:
     template = tmp_path / "thumbs-dev.template.json"
     assert template.exists()
     matches = lint_file(template, config=ManualArgs(regions=["us-east-1"]))

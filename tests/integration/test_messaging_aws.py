@@ -33,8 +33,10 @@ from overcast.ports.queues.sqs import SqsQueue, queue_arn
 from overcast.ports.queues.validation import md5_of_attributes, md5_of_body
 from overcast.ports.topics import MessageTopic, TopicNotFound
 from overcast.ports.topics.sns import SnsTopic
+from overcast.runtime.adapters import open_queue, open_topic
+from overcast.runtime.config import RuntimeConfig, resource_variable
 from tests.queues_contract import *  # noqa: F403  (the contract's tests run here)
-from tests.queues_contract import ORDERS, SERVICE
+from tests.queues_contract import EVENTS, ORDERS, SERVICE
 from tests.topics_contract import *  # noqa: F403
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
@@ -157,6 +159,29 @@ def test_the_queue_arn_comes_from_its_url_and_the_clients_region(messaging: Moto
     assert queue.name == "shop-orders"
     with pytest.raises(ValueError, match="not an SQS queue URL"):
         queue_arn("https://sqs.us-east-1.amazonaws.com/shop-orders", REGION)
+
+
+def test_a_function_on_aws_opens_its_queue_by_url_and_its_topic_by_arn(
+    messaging: MotoHarness,
+) -> None:
+    url = messaging.sqs.get_queue_url(QueueName="shop-orders")["QueueUrl"]
+    arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:shop-events"
+    config = RuntimeConfig(
+        service="shop",
+        backend="aws",
+        region=REGION,
+        resources={
+            resource_variable("QUEUE", "orders"): url,
+            resource_variable("TOPIC", "events"): arn,
+        },
+    )
+    queue, topic = open_queue(ORDERS, config), open_topic(EVENTS, config)
+    assert isinstance(queue, SqsQueue)
+    assert queue.url == url
+    assert isinstance(topic, SnsTopic)
+    assert topic.arn == arn
+    queue.send(OutgoingMessage("through the function's adapter"))
+    assert [m.body for m in orders(messaging).receive(1)] == ["through the function's adapter"]
 
 
 def test_received_digests_are_sqs_own_and_match_the_local_ones(messaging: MotoHarness) -> None:

@@ -20,6 +20,8 @@ from overcast.local.functions.invoker import FunctionInvoker
 from overcast.local.queues import ServiceQueues
 from overcast.ports.queues import MessageAttribute, OutgoingMessage
 from overcast.ports.queues.sqlite import SqliteMessaging
+from overcast.runtime.adapters import open_queue, open_topic
+from overcast.runtime.config import RuntimeConfig, resource_variable
 
 pytestmark = pytest.mark.anyio
 
@@ -130,6 +132,30 @@ async def test_reported_failures_return_until_the_dead_letter_queue_takes_them(
     assert sorted(lines(log)) == ["job 1", "job 2"]
     assert [message.body for message in parked] == ["poison"]
     assert parked[0].receive_count == 3  # two receives by the trigger, one here
+
+
+async def test_a_functions_queue_and_topic_are_the_ones_the_triggers_read(
+    invoker: FunctionInvoker, messaging: SqliteMessaging, log: Path, tmp_path: Path
+) -> None:
+    # Given a function's configuration, as the local cloud passes it
+    config = RuntimeConfig(
+        service="mail",
+        data_dir=tmp_path,
+        resources={
+            resource_variable("QUEUE", "work"): SERVICE.queue_name(WORK),
+            resource_variable("TOPIC", "news"): SERVICE.topic_name(NEWS),
+        },
+    )
+    # When it sends through its adapters
+    open_queue(WORK, config).send(OutgoingMessage("sent by a function"))
+    order = {"kind": MessageAttribute("String", string_value="order")}
+    open_topic(NEWS, config).publish("published by a function", order)
+    # Then the queue triggers deliver both
+    running = triggers(invoker, messaging)
+    running.start()
+    await wait_for(lambda: len(lines(log)) >= 2)
+    await running.stop()
+    assert sorted(lines(log)) == ["published by a function", "sent by a function"]
 
 
 async def test_messages_left_when_the_triggers_stop_are_delivered_after_a_restart(

@@ -8,6 +8,10 @@ Stream and object-created triggers are deployed by :mod:`overcast.aws.triggers` 
 the functions exist. Every function of a service with an API learns the API's URL, as
 locally (``OVERCAST_RESOURCE_API_<SERVICE>``).
 
+An API that declares stages gets, per stage, Lambda aliases and a function for each
+stage's own handler code (:mod:`overcast.aws.stages`); those functions learn the API's
+URL and invalidate their distributions like the functions they copy.
+
 Distributions (:mod:`overcast.aws.cdn`) come last, as they front the buckets and the
 API; then the buckets' declared assets (:mod:`overcast.aws.assets`), which invalidate
 the distribution serving them, and each function that declares a distribution learns

@@ -308,3 +308,32 @@ def test_lookups_stay_cheap(store: EdgeStore) -> None:
 
     # Then each takes well under a millisecond (about 10-20 µs on a laptop)
     assert per_lookup < 200e-6
+
+
+def test_a_fill_begun_after_an_invalidation_of_its_path_commits_as_expired(
+    store: EdgeStore, clock: Clock
+) -> None:
+    # Given a fill that asked the origin before an invalidation, and one that asked after
+    before = store.invalidation_mark()
+    store.invalidate("/news*")
+    after = store.invalidation_mark()
+    stale = store.begin("k1", "/news.html", since=before)
+    current = store.begin("k2", "/news.html", since=after)
+    other = store.begin("k3", "/sport.html", since=before)
+    for writer in (stale, current, other):
+        writer.write(b"x")
+
+    # Then only the first commits as already expired
+    expiries = [w.commit(200, HTML, 9_999.0).expires_at for w in (stale, current, other)]
+    assert expiries == [clock.now, 9_999.0, 9_999.0]
+
+
+def test_a_mark_older_than_the_invalidations_remembered_counts_as_invalidated(
+    store: EdgeStore, clock: Clock
+) -> None:
+    mark = store.invalidation_mark()
+    for n in range(1100):
+        store.invalidate(f"/other/{n}")
+    writer = store.begin("k", "/news.html", since=mark)
+    writer.write(b"x")
+    assert writer.commit(200, HTML, 9_999.0).expires_at == clock.now

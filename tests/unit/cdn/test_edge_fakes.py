@@ -75,11 +75,11 @@ class FakeOrigin:
     async def fetch(self, request: OriginRequest) -> FakeResponse:
         self.requests.append(request)
         self.asked.set()
+        reply = self.answer(request) if self.answer else self.replies.get(request.path)
         if self.headers_gate is not None:
             await self.headers_gate.wait()
         if self.error is not None:
             raise self.error
-        reply = self.answer(request) if self.answer else self.replies.get(request.path)
         reply = reply or Reply(b"not found", 404, [("Content-Type", "text/plain")])
         if _not_modified(request, reply):
             reply = Reply(b"", 304, [h for h in reply.headers if h[0].lower() != "content-type"])

@@ -10,6 +10,7 @@ from typing import TypeVar
 import pytest
 
 from overcast.local.cdn.fills import Fill, FillAborted, FillRegistry, FillResult
+from overcast.local.cdn.model import StreamBody
 
 T = TypeVar("T")
 
@@ -329,3 +330,83 @@ def test_closing_the_registry_cancels_running_fills_and_fails_their_readers() ->
 
     assert isinstance(failed, FillAborted)
     assert in_flight == 0
+
+
+class Stream:
+    """An origin stream handed off by a fill: records whether it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __aiter__(self) -> Stream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def handing_off(stream: Stream) -> Callable[[Fill], Awaitable[None]]:
+    async def start(fill: Fill) -> None:
+        fill.ready(FillResult(200, [], None, None, StreamBody(stream)))
+
+    return start
+
+
+def test_a_handoff_its_starter_left_before_it_was_ready_is_closed() -> None:
+    async def scenario() -> bool:
+        stream, gate = Stream(), asyncio.Event()
+        registry = FillRegistry()
+
+        async def start(fill: Fill) -> None:
+            await gate.wait()
+            await handing_off(stream)(fill)
+
+        fill, _ = registry.join_or_start("k", start)
+        fill.abandon_handoff()  # the viewer who started it hung up
+        gate.set()
+        await settle()
+        return stream.closed
+
+    assert run(scenario) is True
+
+
+def test_a_handoff_ready_as_its_starter_is_cancelled_is_closed() -> None:
+    async def scenario() -> tuple[bool, StreamBody | None]:
+        stream = Stream()
+        registry = FillRegistry()
+        fill, _ = registry.join_or_start("k", handing_off(stream))
+        await settle()  # ready, but the starter has not taken it yet
+        fill.abandon_handoff()
+        await settle()
+        return stream.closed, fill.claim_handoff()
+
+    assert run(scenario) == (True, None)
+
+
+def test_a_claimed_handoff_is_left_open_for_its_viewer() -> None:
+    async def scenario() -> tuple[bool, bool, int]:
+        stream = Stream()
+        registry = FillRegistry()
+        fill, _ = registry.join_or_start("k", handing_off(stream))
+        await fill.wait_ready()
+        claimed = fill.claim_handoff()
+        fill.abandon_handoff()  # too late: it is the viewer's now
+        await settle()
+        return claimed is not None and claimed.chunks is stream, stream.closed, registry.in_flight
+
+    assert run(scenario) == (True, False, 0)
+
+
+def test_closing_the_registry_closes_an_unclaimed_handoff() -> None:
+    async def scenario() -> bool:
+        stream = Stream()
+        registry = FillRegistry()
+        registry.join_or_start("k", handing_off(stream))
+        await settle()
+        await registry.close()
+        return stream.closed
+
+    assert run(scenario) is True

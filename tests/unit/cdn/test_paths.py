@@ -7,10 +7,10 @@ import pytest
 
 from overcast.local.cdn.paths import (
     InvalidInvalidationPath,
+    UnsafePath,
     behavior_for,
     check_invalidation_path,
     invalidation_matches,
-    UnsafePath,
     matches_path_pattern,
     normalized_path,
 )

@@ -13,24 +13,18 @@ own OpenAPI document. Routes that read with or without a token list both
 (``[{}, {"Token": []}]``).
 
 ``GET /openapi.json`` serves the document, generated on first request and kept;
-``GET /swagger`` is Swagger UI on it, offline: its script and style sheet are Swagger
-UI 5 as Powertools ships it, served by this function (``GET /swagger-ui/<file>``).
-(The ``swagger-ui-bundle`` package holds Swagger UI 4.15, which cannot render
-OpenAPI 3.1.) The to-do app has the same three routes; function bundles hold one app
-each, so the few lines are not shared.
+``GET /swagger`` is Swagger UI on it, served offline by this function
+(:mod:`overcast.runtime.swagger`, shared with the to-do app).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -50,13 +44,10 @@ from overcast.apps.blog.domain import (
     UpdateUser,
     User,
 )
+from overcast.runtime.swagger import add_swagger_routes
 
 TOKEN_SCHEME = "Token"
 DOCUMENT_PATH = "/openapi.json"
-SWAGGER_PATH = "/swagger"
-SWAGGER_ASSETS = "/swagger-ui"
-SWAGGER_FILES = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
-_SWAGGER_DIR = Path(swagger_ui.__file__).parent
 _JSON = content_types.APPLICATION_JSON
 
 # --- the models of requests and answers ----------------------------------------------
@@ -398,41 +389,3 @@ def add_document_routes(app: APIGatewayRestResolver) -> None:
         return Response(status_code=200, content_type=_JSON, body=document())
 
     add_swagger_routes(app, document)
-
-
-def add_swagger_routes(app: APIGatewayRestResolver, document: Callable[[], str]) -> None:
-    """``GET /swagger``: Swagger UI on ``document``, its script and styles served here."""
-
-    @app.get(SWAGGER_PATH, include_in_schema=False)
-    def swagger_page() -> Response[str]:
-        base = _path_prefix(app) + SWAGGER_ASSETS
-        # As Powertools does: "</" inside the inline script would end it early.
-        spec = document().replace("</", "<\\/")
-        page = swagger_ui.generate_swagger_html(
-            spec, f"{base}/swagger-ui-bundle.min.js", f"{base}/swagger-ui.min.css", base, None
-        )
-        return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
-
-    for name, content_type in SWAGGER_FILES.items():
-        _add_swagger_file(app, name, content_type)
-
-
-def _add_swagger_file(app: APIGatewayRestResolver, name: str, content_type: str) -> None:
-    content = functools.cache((_SWAGGER_DIR / name).read_bytes)
-
-    @app.get(f"{SWAGGER_ASSETS}/{name}", include_in_schema=False)
-    def swagger_file() -> Response[str]:
-        return Response(
-            status_code=200,
-            content_type=f"{content_type}; charset=utf-8",
-            body=content().decode("utf-8"),
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
-
-
-def _path_prefix(app: APIGatewayRestResolver) -> str:
-    # requestContext.path is the path the caller used ("/v1/swagger"), event.path the
-    # resource's ("/swagger"): what precedes it is the stage (or a base path mapping).
-    event = app.current_event
-    used = event.request_context.get("path") or event.path
-    return used[: -len(event.path)] if used.endswith(event.path) else ""

@@ -7,22 +7,15 @@ ID token (API Gateway's Cognito user pool authorizer reads it from the
 which errors each route may answer. ``GET /openapi.json`` serves the document
 without authentication; it is generated once, on its first request.
 
-``GET /swagger`` is a Swagger UI page of the same document, and works offline: its
-script and style sheet are Swagger UI 5 as Powertools ships it, served by this
-function (``GET /swagger-ui/<file>``), never a CDN. (The ``swagger-ui-bundle``
-package holds Swagger UI 4.15, which cannot render OpenAPI 3.1, the version
-Powertools writes.) The asset URLs carry the path prefix the caller used (the
-stage, ``/v1``), read from ``requestContext.path``.
+``GET /swagger`` is a Swagger UI page of the same document, served offline by this
+function (:mod:`overcast.runtime.swagger`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from aws_lambda_powertools.event_handler.openapi.types import (
     OpenAPIResponse,
@@ -33,15 +26,11 @@ from pydantic import BaseModel
 
 from overcast.apps.todo import service
 from overcast.apps.todo.domain import Todo
+from overcast.runtime.swagger import add_swagger_routes
 
 SECURITY_SCHEME = "cognitoIdToken"
 SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 DOCUMENT_PATH = "/openapi.json"
-SWAGGER_PATH = "/swagger"
-SWAGGER_ASSETS = "/swagger-ui"
-# The files Powertools' Swagger page asks for under its base URL, and their types.
-SWAGGER_FILES = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
-_SWAGGER_DIR = Path(swagger_ui.__file__).parent
 _JSON = content_types.APPLICATION_JSON
 
 
@@ -109,41 +98,3 @@ def add_document_routes(app: APIGatewayRestResolver) -> None:
         return Response(status_code=200, content_type=_JSON, body=document())
 
     add_swagger_routes(app, document)
-
-
-def add_swagger_routes(app: APIGatewayRestResolver, document: Callable[[], str]) -> None:
-    """``GET /swagger``: Swagger UI on ``document``, its script and styles served here."""
-
-    @app.get(SWAGGER_PATH, include_in_schema=False, enable_validation=False)
-    def swagger_page() -> Response[str]:
-        base = _path_prefix(app) + SWAGGER_ASSETS
-        # As Powertools does: "</" inside the inline script would end it early.
-        spec = document().replace("</", "<\\/")
-        page = swagger_ui.generate_swagger_html(
-            spec, f"{base}/swagger-ui-bundle.min.js", f"{base}/swagger-ui.min.css", base, None
-        )
-        return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
-
-    for name, content_type in SWAGGER_FILES.items():
-        _add_swagger_file(app, name, content_type)
-
-
-def _add_swagger_file(app: APIGatewayRestResolver, name: str, content_type: str) -> None:
-    content = functools.cache((_SWAGGER_DIR / name).read_bytes)
-
-    @app.get(f"{SWAGGER_ASSETS}/{name}", include_in_schema=False, enable_validation=False)
-    def swagger_file() -> Response[str]:
-        return Response(
-            status_code=200,
-            content_type=f"{content_type}; charset=utf-8",
-            body=content().decode("utf-8"),
-            headers={"Cache-Control": "public, max-age=86400"},
-        )
-
-
-def _path_prefix(app: APIGatewayRestResolver) -> str:
-    # requestContext.path is the path the caller used ("/v1/swagger"), event.path the
-    # resource's ("/swagger"): what precedes it is the stage (or a base path mapping).
-    event = app.current_event
-    used = event.request_context.get("path") or event.path
-    return used[: -len(event.path)] if used.endswith(event.path) else ""

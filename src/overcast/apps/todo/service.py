@@ -1,5 +1,8 @@
 """MyToDoList's declaration: one table, one user pool, one function behind one REST API.
 
+The API serves two versions side by side: stage ``v1`` (the default) and stage ``v2``,
+which runs its own handler code (``handler_v2``) on the same data.
+
 Table layout (single-table style; the item shape is private to ``repository.py``):
 
 - primary key: ``pk = "USER#<sub>"``, ``sk = "TODO#<id>"``. A user's to-dos form one

@@ -4,6 +4,9 @@ What is mirrored from CloudFront ("How CloudFront processes requests", "Request 
 response behavior", "Simultaneous requests for the same object (request collapsing)",
 "How CloudFront processes HTTP 4xx and 5xx status codes from your origin"):
 
+- The path is normalised first (dot segments removed, :func:`.paths.normalized_path`):
+  behaviours match, keys are built and origins are asked on that path only; a path
+  whose decoded form still climbs (``/..%2Fx``) is refused with 400.
 - The behaviour is the first whose path pattern matches (the default last); a request
   for ``/`` asks for the default root object. A method the behaviour does not allow is
   403 from the edge ("GET, HEAD" / "GET, HEAD, OPTIONS" / all methods).
@@ -11,7 +14,9 @@ response behavior", "Simultaneous requests for the same object (request collapsi
   that caches, are looked up by their cache key. A fresh entry is a *Hit* with ``Age``.
   A stale entry with a validator is revalidated with a conditional origin request; the
   origin's 304 refreshes it (*RefreshHit*). A stale entry whose origin is unreachable or
-  answers 5xx is served as it is ("CloudFront continues to serve cached content").
+  answers 5xx is served as it is ("CloudFront continues to serve cached content"). A
+  stale copy deleted meanwhile (invalidated, evicted) is never pointed at: after a 304
+  the object is fetched in full; on an origin error the error is answered.
 - Request collapsing: concurrent requests for one key share one origin fetch (a fill,
   :mod:`.fills`), however slow; the fill runs on when the viewer who started it leaves.
   The fill asks for the whole object (no ``Range``, no viewer conditionals) and viewers,
@@ -30,6 +35,14 @@ response behavior", "Simultaneous requests for the same object (request collapsi
   overcast`` (CloudFront says "from cloudfront"), ``Via``, ``X-Amz-Cf-Pop``,
   ``X-Amz-Cf-Id``, and ``Age`` on hits.
 
+- An invalidation takes effect on fills already asking the origin: a fill records the
+  store's invalidation mark when it starts and commits as already expired if an
+  invalidation since then covers its path.
+- The origin's ``Set-Cookie`` is not stored unless cookies are in the cache key ("Cache
+  content based on cookies": with cookies not forwarded, CloudFront does not cache
+  ``Set-Cookie``), so one viewer's cookie is never replayed to another; nor is its
+  ``Age`` (the edge says its own on hits).
+
 Choices where CloudFront documents nothing: viewers who join a fill in progress count
 as hits (they cost the origin nothing); a HEAD miss fills with a GET; the edge's own
 502/504 pages are not cached.
@@ -37,29 +50,30 @@ as hits (they cost the origin nothing); a HEAD miss fills with a GET; the edge's
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
+from overcast.local.cdn.cache_fill import VIEWER_CONDITIONS, CacheFiller, FillState
 from overcast.local.cdn.cache_key import CacheKey, cache_key, origin_query, origin_request_headers
-from overcast.local.cdn.compression import compression_for
-from overcast.local.cdn.fills import Fill, FillRegistry, FillResult
+from overcast.local.cdn.fills import Fill, FillRegistry, close_stream
 from overcast.local.cdn.model import EdgeResponse, Headers, StreamBody, ViewerRequest, header
 from overcast.local.cdn.origins import (
-    BodyCopy,
     OriginClient,
     OriginError,
     OriginRequest,
-    OriginResponse,
-    content_length,
-    refreshed_headers,
     storable_headers,
 )
-from overcast.local.cdn.paths import behavior_for, check_invalidation_path
+from overcast.local.cdn.passthrough import nothing, relayed_body
+from overcast.local.cdn.paths import (
+    UnsafePath,
+    behavior_for,
+    check_invalidation_path,
+    normalized_path,
+)
 from overcast.local.cdn.stats import EdgeStats
 from overcast.local.cdn.store import EdgeStore, Entry
-from overcast.local.cdn.ttl import cache_ttl
 from overcast.local.cdn.viewer import Stored, edge_error, edge_headers, request_id, respond
 from overcast.spec_cdn import Behavior, Distribution, ErrorResponse, Origin
 
@@ -68,19 +82,6 @@ _ALLOWED = {
     "GET_HEAD_OPTIONS": frozenset({"GET", "HEAD", "OPTIONS"}),
     "ALL": frozenset({"GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"}),
 }
-# Viewer headers a fill never forwards: it fetches the whole object, unconditionally.
-_VIEWER_CONDITIONS = frozenset(
-    {"range", "if-range", "if-none-match", "if-modified-since", "if-match", "if-unmodified-since"}
-)
-_STALE_IF_ERROR = frozenset({500, 502, 503, 504})
-_BODILESS = frozenset({204, 304})
-
-
-@dataclass
-class _FillState:
-    """What the edge knows of one fill beyond the registry's view of it."""
-
-    outcome: str = "Miss"
 
 
 class Edge:
@@ -103,10 +104,13 @@ class Edge:
         self._via = f"1.1 {distribution_id.lower()}.cloudfront.local (Overcast)"
         self._clock = clock
         self._fills = fills if fills is not None else FillRegistry()
-        self._active: dict[str, _FillState] = {}
+        self._active: dict[str, FillState] = {}
         self._epoch = 0  # bumped by invalidations: later requests never join older fills
         self._error_ttls = {r.status: r.ttl_seconds for r in distribution.error_responses}
         self._error_pages = {r.status: r for r in distribution.error_responses if r.page_path}
+        self._filler = CacheFiller(
+            origins, store, self.stats, clock, self._error_ttls, self._forwarding
+        )
 
     async def __call__(self, request: ViewerRequest) -> EdgeResponse:
         self.stats.requests += 1
@@ -137,6 +141,10 @@ class Edge:
     # --- routing ----------------------------------------------------------------
 
     async def _answer(self, request: ViewerRequest) -> EdgeResponse:
+        try:
+            request = replace(request, path=normalized_path(request.path))
+        except UnsafePath:
+            return self._edge_error(400)
         if request.path == "/" and self._distribution.default_root_object:
             request = replace(request, path="/" + self._distribution.default_root_object)
         behavior = behavior_for(self._distribution, request.path)
@@ -161,11 +169,11 @@ class Edge:
         self, request: ViewerRequest, behavior: Behavior, key: CacheKey, stale: Entry | None
     ) -> EdgeResponse:
         name = f"{key.digest}@{self._epoch}"
-        state = _FillState()
+        state = FillState(mark=self._store.invalidation_mark())
 
         async def start(fill: Fill) -> None:
             try:
-                await self._fill(fill, state, request, behavior, key, stale)
+                await self._filler.run(fill, state, request, behavior, key, stale)
             finally:
                 if self._active.get(name) is state:
                     del self._active[name]
@@ -173,19 +181,23 @@ class Edge:
         fill, started = self._fills.join_or_start(name, start)
         if started:
             self._active[name] = state
-        shared = state if started else self._active.get(name, _FillState("Hit"))
+        shared = state if started else self._active.get(name, FillState("Hit"))
         try:
             result = await fill.wait_ready()
         except OriginError as error:
             return self._edge_error(error.status)
+        except asyncio.CancelledError:  # the viewer left: nobody will take the stream
+            if started:
+                fill.abandon_handoff()
+            raise
         if result.body_path is None:
-            if started and result.handoff is not None:
+            handoff = fill.claim_handoff() if started else None
+            if handoff is not None:
                 self.stats.misses += 1
-                body: StreamBody = result.handoff
                 if request.method == "HEAD":  # nobody will read the origin's stream
-                    await _close_stream(body)
-                    body = StreamBody(_nothing(), body.length)
-                return EdgeResponse(result.status, self._headers(result.headers, "Miss"), body)
+                    await close_stream(handoff)
+                    handoff = StreamBody(nothing(), handoff.length)
+                return EdgeResponse(result.status, self._headers(result.headers, "Miss"), handoff)
             self.stats.passes += 1
             return await self._pass(request, behavior)
         outcome = shared.outcome if started or shared.outcome == "RefreshHit" else "Hit"
@@ -200,106 +212,6 @@ class Edge:
         )
         return self._viewer_response(request, stored, self._headers([], outcome))
 
-    # --- the fill -------------------------------------------------------------------
-
-    async def _fill(
-        self,
-        fill: Fill,
-        state: _FillState,
-        request: ViewerRequest,
-        behavior: Behavior,
-        key: CacheKey,
-        stale: Entry | None,
-    ) -> None:
-        client = self._origins[behavior.origin]
-        self.stats.origin_requests += 1
-        try:
-            response = await client.fetch(self._fill_request(request, behavior, stale))
-        except OriginError:
-            if stale is None:
-                raise
-            self._serve_stale(fill, state, stale)
-            return
-        if stale is not None and response.status == 304:
-            await response.aclose()
-            self._refresh(fill, state, behavior, key, stale, response.headers)
-        elif stale is not None and response.status in _STALE_IF_ERROR:
-            await response.aclose()
-            self._serve_stale(fill, state, stale)
-        else:
-            await self._store_response(fill, state, request, behavior, key, response)
-
-    def _fill_request(
-        self, request: ViewerRequest, behavior: Behavior, stale: Entry | None
-    ) -> OriginRequest:
-        headers = [
-            (name, value)
-            for name, value in origin_request_headers(behavior, request)
-            if name.lower() not in _VIEWER_CONDITIONS
-        ]
-        if stale is not None:
-            etag, modified = header(stale.headers, "etag"), header(stale.headers, "last-modified")
-            headers += [("If-None-Match", etag)] if etag else []
-            headers += [("If-Modified-Since", modified)] if modified else []
-        query = origin_query(behavior, request)
-        return OriginRequest("GET", request.path, query, [*headers, *self._forwarding(request)])
-
-    async def _store_response(
-        self,
-        fill: Fill,
-        state: _FillState,
-        request: ViewerRequest,
-        behavior: Behavior,
-        key: CacheKey,
-        response: OriginResponse,
-    ) -> None:
-        now = self._clock()
-        moment = datetime.fromtimestamp(now, UTC)
-        policy = behavior.cache_policy
-        ttl = cache_ttl(policy, response.status, response.headers, moment, self._error_ttls)
-        headers = storable_headers(response.headers)
-        if ttl <= 0:
-            length = content_length(response.headers)
-            handoff = StreamBody(self._relay(response), length)
-            fill.ready(_uncached(response.status, headers, length, handoff))
-            return
-        encoding = compression_for(behavior, request, response.status, response.headers)
-        copy = BodyCopy(self._store.begin(key.digest, key.path), fill, self.stats)
-        try:
-            await copy.run(response, headers, encoding)
-        except BaseException:
-            copy.writer.abort()
-            raise
-        finally:
-            await response.aclose()
-        # A fill an invalidation covered still commits, as already expired (the store
-        # sees to it): its viewers are reading its file.
-        copy.writer.commit(response.status, copy.headers, now + ttl)
-        fill.finish()
-
-    def _refresh(
-        self,
-        fill: Fill,
-        state: _FillState,
-        behavior: Behavior,
-        key: CacheKey,
-        stale: Entry,
-        fresh_headers: Headers,
-    ) -> None:
-        now = self._clock()
-        headers = refreshed_headers(stale.headers, fresh_headers)
-        moment = datetime.fromtimestamp(now, UTC)
-        ttl = cache_ttl(behavior.cache_policy, stale.status, headers, moment, self._error_ttls)
-        entry = self._store.refresh(key.digest, headers, now + ttl) or stale
-        state.outcome = "RefreshHit"
-        fill.ready(_result_of(entry))
-        fill.finish()
-
-    def _serve_stale(self, fill: Fill, state: _FillState, stale: Entry) -> None:
-        state.outcome = "Hit"
-        fill.ready(_result_of(stale))
-        fill.finish()
-
     # --- pass-through ---------------------------------------------------------------
 
     async def _pass(self, request: ViewerRequest, behavior: Behavior) -> EdgeResponse:
@@ -312,20 +224,8 @@ class Edge:
         except OriginError as error:
             return self._edge_error(error.status)
         returned = self._headers(storable_headers(response.headers), "Miss")
-        length = content_length(response.headers)
-        if request.method == "HEAD" or response.status in _BODILESS:
-            await response.aclose()
-            body = StreamBody(_nothing(), length) if length and request.method == "HEAD" else b""
-            return EdgeResponse(response.status, returned, body)
-        return EdgeResponse(response.status, returned, StreamBody(self._relay(response), length))
-
-    async def _relay(self, response: OriginResponse) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_bytes():
-                self.stats.origin_bytes += len(chunk)
-                yield chunk
-        finally:
-            await response.aclose()
+        body = await relayed_body(response, request.method, self.stats)
+        return EdgeResponse(response.status, returned, body)
 
     # --- responses ------------------------------------------------------------------
 
@@ -347,7 +247,7 @@ class Edge:
         self, request: ViewerRequest, response: EdgeResponse, rule: ErrorResponse
     ) -> EdgeResponse:
         assert rule.page_path is not None
-        kept = [(n, v) for n, v in request.headers if n.lower() not in _VIEWER_CONDITIONS]
+        kept = [(n, v) for n, v in request.headers if n.lower() not in VIEWER_CONDITIONS]
         method = "HEAD" if request.method == "HEAD" else "GET"
         page_request = replace(
             request, method=method, path=rule.page_path, query="", headers=kept, body=b""
@@ -392,14 +292,6 @@ def _validators(headers: Headers) -> bool:
     return header(headers, "etag") is not None or header(headers, "last-modified") is not None
 
 
-def _result_of(entry: Entry) -> FillResult:
-    return FillResult(entry.status, entry.headers, entry.size, entry.body_path)
-
-
-def _uncached(status: int, headers: Headers, length: int | None, handoff: StreamBody) -> FillResult:
-    return FillResult(status, headers, length, None, handoff)
-
-
 def _body_length(response: EdgeResponse) -> int:
     body = response.body
     if isinstance(body, bytes):
@@ -409,17 +301,6 @@ def _body_length(response: EdgeResponse) -> int:
     return body.length
 
 
-async def _nothing() -> AsyncIterator[bytes]:
-    return
-    yield b""
-
-
 async def _discard(response: EdgeResponse) -> None:
     if isinstance(response.body, StreamBody):
-        await _close_stream(response.body)
-
-
-async def _close_stream(body: StreamBody) -> None:
-    close = getattr(body.chunks, "aclose", None)
-    if close is not None:
-        await close()
+        await close_stream(response.body)

@@ -17,6 +17,12 @@ viewer who disconnects does not cancel it, so the next viewer still finds the ob
 cached. The fill leaves the registry when it finishes or fails; the next request for
 the key starts anew (or finds the finished entry in the store).
 
+A response that is not cacheable is handed to the viewer who started the fill (the
+origin's stream, already open): that viewer *claims* it, or, if it left meanwhile,
+*abandons* it, and the fill then closes it, so its origin connection goes back to the
+pool. The fill's task waits for that decision (the starter makes it as soon as it
+wakes), and closes an unclaimed stream when the registry is closed.
+
 Wakeups are coalesced: readers waiting for more bytes are woken when at least
 ``wake_bytes`` more were written, when the fill completes or fails, or after
 ``wake_delay`` seconds for a trickle below that, so a fast fill does not pay
@@ -26,6 +32,7 @@ O(readers) for each small chunk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -87,6 +94,8 @@ class Fill:
         self._complete = False
         self._failed: BaseException | None = None
         self._wake_timer: asyncio.TimerHandle | None = None
+        self._handoff = "offered"  # then "claimed" or "abandoned"
+        self._handoff_decided = asyncio.Event()
 
     # --- FillProgress ---------------------------------------------------------
 
@@ -135,6 +144,35 @@ class Fill:
             assert self._failed is not None
             raise self._failed
         return self._result
+
+    def claim_handoff(self) -> StreamBody | None:
+        """The uncacheable response's open stream, for the viewer who started the fill;
+        None if there is none or it was abandoned."""
+        handoff = self._result.handoff if self._result is not None else None
+        if handoff is None or self._handoff != "offered":
+            return None
+        self._handoff = "claimed"
+        self._handoff_decided.set()
+        return handoff
+
+    def abandon_handoff(self) -> None:
+        """The viewer who started the fill left: close any stream handed to it."""
+        if self._handoff == "offered":
+            self._handoff = "abandoned"
+            self._handoff_decided.set()
+
+    async def close_unclaimed_handoff(self) -> None:
+        """Once the starter claimed or abandoned the handoff (if any), close it unless
+        claimed; closed too when this wait is cancelled."""
+        handoff = self._result.handoff if self._result is not None else None
+        if handoff is None:
+            return
+        try:
+            await self._handoff_decided.wait()
+        finally:
+            if self._handoff != "claimed":
+                self._handoff = "abandoned"
+                await close_stream(handoff)
 
     def advance(self, n: int) -> None:
         if self.settled:
@@ -221,6 +259,7 @@ class FillRegistry:
             _settle_after_start(fill)
         finally:
             self._forget(fill)
+        await fill.close_unclaimed_handoff()
 
     def _forget(self, fill: Fill) -> None:
         if self._fills.get(fill.key) is fill:
@@ -237,3 +276,11 @@ def _settle_after_start(fill: Fill) -> None:
         fill.finish()
     else:
         fill.fail(FillAborted(f"fill {fill.key!r} ended before its body was complete"))
+
+
+async def close_stream(body: StreamBody) -> None:
+    """Close a stream's source (an origin response), whether or not it was read."""
+    close = getattr(body.chunks, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            await close()

@@ -38,161 +38,45 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from email.utils import formatdate
-from http import HTTPStatus
-from typing import IO, cast
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import IO, TypeVar, cast
 
-import httptools
-
+from overcast.local.cdn.http_wire import (
+    HttpDate,
+    PendingRequest,
+    RequestReader,
+    body_length,
+    framing,
+    refusal,
+    response_head,
+)
 from overcast.local.cdn.model import (
     Body,
     EdgeResponse,
     FileBody,
     Handler,
-    Headers,
     StreamBody,
     ViewerRequest,
-    header,
 )
 
 logger = logging.getLogger("overcast.cdn")
+T = TypeVar("T")
 
-MAX_HEADER_BYTES = 64 * 1024
 IDLE_TIMEOUT = 75.0
+# nginx's send_timeout (60 s): the longest a write may wait for the viewer to read.
+SEND_TIMEOUT = 60.0
 GRACE_PERIOD = 5.0
 LINGER = 2.0
 CHUNK_BYTES = 256 * 1024
 WRITE_HIGH_WATER = 512 * 1024
 MAX_PIPELINED = 8
 BACKLOG = 1024
-# The server frames the message itself; a handler's framing headers would contradict it.
-_FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+# sendfile goes out in pieces of this size, each within the send timeout.
+SENDFILE_PIECE = 4 * CHUNK_BYTES
 
 
 class _Abort(Exception):
     """The response cannot be completed: abort the connection."""
-
-
-class _Refused(Exception):
-    """Raised in a parser callback to stop parsing a request the server refuses."""
-
-
-@dataclass(eq=False)
-class _Pending:
-    """A request being received: queued once its headers are in, complete with its body."""
-
-    method: str = "GET"
-    path: str = "/"
-    query: str = ""
-    headers: Headers = field(default_factory=list)
-    keep_alive: bool = False
-    http_11: bool = True
-    expect_continue: bool = False
-    body: bytearray = field(default_factory=bytearray)
-    received: asyncio.Event = field(default_factory=asyncio.Event)
-    refusal: int | None = None  # answer this status, then close
-
-
-class _RequestReader:
-    """``httptools`` callbacks turned into :class:`_Pending` requests, in order."""
-
-    def __init__(self, emit: Callable[[_Pending], None], max_body_bytes: int) -> None:
-        self._parser = httptools.HttpRequestParser(self)
-        self._emit = emit
-        self._max_body = max_body_bytes
-        self._url = bytearray()
-        self._headers: Headers = []
-        self._header_bytes = 0
-        self._current: _Pending | None = None
-        self._last: _Pending | None = None
-        self._refusal: int | None = None
-        self.stopped = False
-
-    def feed(self, data: bytes) -> None:
-        if self.stopped:
-            return
-        try:
-            self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._stop(None)  # no upgrades: answer the request, then close
-        except httptools.HttpParserError:
-            self._stop(self._refusal or 400)
-
-    def eof(self) -> None:
-        """The viewer will send nothing more: a request cut short is malformed."""
-        if self._current is not None and not self.stopped:
-            self._stop(400)
-
-    def _stop(self, refusal: int | None) -> None:
-        self.stopped = True
-        pending = self._current
-        if pending is None and refusal is not None:
-            pending = _Pending(refusal=refusal)
-            self._emit(pending)
-        elif pending is not None and pending.refusal is None:
-            pending.refusal = refusal
-        pending = pending or self._last
-        if pending is not None:
-            pending.keep_alive = False
-            pending.received.set()
-
-    def _refuse(self, status: int) -> None:
-        self._refusal = status
-        raise _Refused(status)
-
-    def _count_header_bytes(self, n: int) -> None:
-        self._header_bytes += n
-        if self._header_bytes > MAX_HEADER_BYTES:
-            self._refuse(431)
-
-    # --- httptools callbacks ----------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        self._url.clear()
-        self._headers = []
-        self._header_bytes = 0
-
-    def on_url(self, url: bytes) -> None:
-        self._count_header_bytes(len(url))
-        self._url += url
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_header_bytes(len(name) + len(value) + 4)
-        self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
-
-    def on_headers_complete(self) -> None:
-        http_11 = self._parser.get_http_version() == "1.1"
-        url = httptools.parse_url(bytes(self._url))
-        expect = (header(self._headers, "expect") or "").lower()
-        pending = _Pending(
-            method=self._parser.get_method().decode("ascii"),
-            path=(url.path or b"/").decode("latin-1"),
-            query=(url.query or b"").decode("latin-1"),
-            headers=self._headers,
-            keep_alive=self._parser.should_keep_alive(),
-            http_11=http_11,
-            expect_continue=http_11 and expect == "100-continue",
-        )
-        self._current = self._last = pending
-        self._emit(pending)
-        if http_11 and header(self._headers, "host") is None:
-            self._refuse(400)
-        declared = header(self._headers, "content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            self._refuse(413)
-
-    def on_body(self, body: bytes) -> None:
-        assert self._current is not None
-        if len(self._current.body) + len(body) > self._max_body:
-            self._refuse(413)
-        self._current.body += body
-
-    def on_message_complete(self) -> None:
-        assert self._current is not None
-        self._current.received.set()
-        self._current = None
 
 
 class _Connection(asyncio.Protocol):
@@ -201,8 +85,8 @@ class _Connection(asyncio.Protocol):
     def __init__(self, server: EdgeServer) -> None:
         self._server = server
         self._loop = asyncio.get_running_loop()
-        self._reader = _RequestReader(self._enqueue, server.max_body_bytes)
-        self._queue: deque[_Pending] = deque()
+        self._reader = RequestReader(self._enqueue, server.max_body_bytes)
+        self._queue: deque[PendingRequest] = deque()
         self._queued = asyncio.Event()
         self._transport: asyncio.Transport | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -297,7 +181,7 @@ class _Connection(asyncio.Protocol):
             return
         self._close(linger)
 
-    async def _next(self) -> _Pending | None:
+    async def _next(self) -> PendingRequest | None:
         while not self._queue:
             if self._peer_eof or self._lost or self._closing:
                 return None
@@ -310,12 +194,12 @@ class _Connection(asyncio.Protocol):
             self._transport_().resume_reading()
         return pending
 
-    def _enqueue(self, pending: _Pending) -> None:
+    def _enqueue(self, pending: PendingRequest) -> None:
         self._set_timer(None)
         self._queue.append(pending)
         self._queued.set()
 
-    async def _answer(self, pending: _Pending) -> bool:
+    async def _answer(self, pending: PendingRequest) -> bool:
         if pending.expect_continue and pending.refusal is None and not pending.received.is_set():
             self._transport_().write(b"HTTP/1.1 100 Continue\r\n\r\n")
         try:
@@ -324,12 +208,12 @@ class _Connection(asyncio.Protocol):
             self._reader.stopped = True
             pending.refusal = 408  # a body that stopped coming (RFC 9110 §15.5.9)
         if pending.refusal is not None:
-            await self._respond(pending, _refusal(pending.refusal), keep_alive=False)
+            await self._respond(pending, refusal(pending.refusal), keep_alive=False)
             return False
         response = await self._call_handler(pending)
         return await self._respond(pending, response, pending.keep_alive and not self._closing)
 
-    async def _call_handler(self, pending: _Pending) -> EdgeResponse:
+    async def _call_handler(self, pending: PendingRequest) -> EdgeResponse:
         scheme = "http" if self._server.ssl_context is None else "https"
         request = ViewerRequest(
             pending.method,
@@ -346,65 +230,83 @@ class _Connection(asyncio.Protocol):
             logger.exception(
                 "%s: handler failed: %s %s", self._server.name, pending.method, pending.path
             )
-            return _refusal(502)
+            return refusal(502)
 
-    async def _respond(self, pending: _Pending, response: EdgeResponse, keep_alive: bool) -> bool:
+    async def _respond(
+        self, pending: PendingRequest, response: EdgeResponse, keep_alive: bool
+    ) -> bool:
         status, body = response.status, response.body
         bodiless = status < 200 or status in (204, 304)
-        length = None if bodiless else _body_length(body)
-        chunked = not bodiless and length is None and pending.method != "HEAD"
+        no_body = bodiless or pending.method == "HEAD"
+        length = None if bodiless else body_length(body)
+        chunked = not no_body and length is None
         if chunked and not pending.http_11:
             chunked = keep_alive = False  # HTTP/1.0: the end of the body is the close
-        framing = _framing(length, chunked, keep_alive, pending.http_11)
-        head = _head(status, response.headers, self._server._date(), framing)
-        if pending.method == "HEAD" or bodiless:
+        file = None
+        if isinstance(body, FileBody) and not no_body:
+            # Opened before the status line goes out: a body deleted meanwhile (an
+            # invalidation, an eviction) is then a 502, not a 200 cut short.
+            file = self._open(body)
+            if file is None:
+                return await self._respond(pending, refusal(502), keep_alive)
+        lines = framing(length, chunked, keep_alive, pending.http_11)
+        head = response_head(status, response.headers, self._server._date(), lines)
+        if no_body:
             self._transport_().write(head)
             await _close_stream(body)
         elif isinstance(body, bytes):
             await self._write(head + body if len(body) < CHUNK_BYTES else head)
             if len(body) >= CHUNK_BYTES:
                 await self._write(body)
+        elif isinstance(body, FileBody):
+            assert file is not None
+            with file:
+                self._transport_().write(head)
+                await self._send_file(file, body)
         else:
             self._transport_().write(head)
-            await self._send_body(body, chunked)
+            await self._send_stream(body, chunked)
         return keep_alive
 
-    async def _send_body(self, body: FileBody | StreamBody, chunked: bool) -> None:
-        if isinstance(body, FileBody):
-            await self._send_file(body)
-        else:
-            await self._send_stream(body, chunked)
+    def _open(self, body: FileBody) -> IO[bytes] | None:
+        try:
+            return open(body.path, "rb", buffering=0)
+        except OSError as exc:
+            logger.warning("%s: body file unreadable: %r", self._server.name, exc)
+            return None
 
     # --- bodies -----------------------------------------------------------------
 
-    async def _send_file(self, body: FileBody) -> None:
+    async def _send_file(self, file: IO[bytes], body: FileBody) -> None:
         position, end, progress = body.offset, body.offset + body.length, body.progress
-        with open(body.path, "rb", buffering=0) as file:
-            while position < end:
-                if progress is not None and progress.failed is not None:
-                    raise _Abort(f"cache fill failed: {progress.failed!r}")
-                available = end if progress is None else min(end, progress.written)
-                if available > position:
-                    await self._send_range(file, position, available - position)
-                    position = available
-                elif progress is not None and progress.complete:
-                    raise _Abort(f"cache fill ended at {progress.written} before byte {end}")
-                elif progress is not None:
-                    await progress.wait_beyond(position)
+        while position < end:
+            if progress is not None and progress.failed is not None:
+                raise _Abort(f"cache fill failed: {progress.failed!r}")
+            available = end if progress is None else min(end, progress.written)
+            if available > position:
+                await self._send_range(file, position, available - position)
+                position = available
+            elif progress is not None and progress.complete:
+                raise _Abort(f"cache fill ended at {progress.written} before byte {end}")
+            elif progress is not None:
+                await progress.wait_beyond(position)
 
     async def _send_range(self, file: IO[bytes], offset: int, count: int) -> None:
         transport = self._transport_()
         if transport.is_closing():
             raise ConnectionResetError("the viewer went away")
-        if self._sendfile_ok:
+        while self._sendfile_ok and count > 0:
+            piece = min(count, SENDFILE_PIECE)
             try:
-                sent = await self._loop.sendfile(transport, file, offset, count, fallback=False)
+                sent = await self._within_send_timeout(
+                    self._loop.sendfile(transport, file, offset, piece, fallback=False)
+                )
             except (NotImplementedError, asyncio.SendfileNotAvailableError):
                 self._sendfile_ok = False  # uvloop, TLS: read and write instead
-            else:
-                if sent < count:
-                    raise _Abort(f"{file.name!r} is shorter than its response")
-                return
+                break
+            if sent < piece:
+                raise _Abort(f"{file.name!r} is shorter than its response")
+            offset, count = offset + piece, count - piece
         await self._write_chunks(file.fileno(), offset, count)
 
     async def _write_chunks(self, fd: int, offset: int, count: int) -> None:
@@ -445,9 +347,17 @@ class _Connection(asyncio.Protocol):
         self._transport_().write(data)
         while self._write_paused and not self._lost:
             self._writable = self._loop.create_future()
-            await self._writable
+            await self._within_send_timeout(self._writable)
         if self._lost:
             raise ConnectionResetError("the viewer went away")
+
+    async def _within_send_timeout(self, waiting: Awaitable[T]) -> T:
+        # nginx's send_timeout: "set only between two successive write operations";
+        # a viewer that reads nothing for that long is dropped.
+        try:
+            return await asyncio.wait_for(waiting, self._server.send_timeout)
+        except TimeoutError:
+            raise _Abort(f"the viewer read nothing for {self._server.send_timeout} s") from None
 
     def _wake_writer(self) -> None:
         if self._writable is not None and not self._writable.done():
@@ -487,6 +397,7 @@ class EdgeServer:
         max_body_bytes: int = 10 * 1024 * 1024,
         name: str = "edge",
         idle_timeout: float = IDLE_TIMEOUT,
+        send_timeout: float = SEND_TIMEOUT,
         grace_period: float = GRACE_PERIOD,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -495,8 +406,9 @@ class EdgeServer:
         self.max_body_bytes = max_body_bytes
         self.name = name
         self.idle_timeout = idle_timeout
+        self.send_timeout = send_timeout
         self.grace_period = grace_period
-        self._date = _HttpDate(clock)
+        self._date = HttpDate(clock)
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
 
@@ -527,59 +439,6 @@ class EdgeServer:
         await asyncio.gather(*workers, *(c.closed for c in connections), return_exceptions=True)
         await self._server.wait_closed()
         self._server = None
-
-
-def _body_length(body: Body) -> int | None:
-    if isinstance(body, bytes):
-        return len(body)
-    return body.length
-
-
-def _refusal(status: int) -> EdgeResponse:
-    text = f"{status} {_reason(status)}\n".encode()
-    return EdgeResponse(status, [("Content-Type", "text/plain; charset=utf-8")], text)
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def _framing(length: int | None, chunked: bool, keep_alive: bool, http_11: bool) -> list[str]:
-    lines = [] if length is None else [f"Content-Length: {length}"]
-    if chunked:
-        lines.append("Transfer-Encoding: chunked")
-    if not keep_alive:
-        lines.append("Connection: close")
-    elif not http_11:
-        lines.append("Connection: keep-alive")
-    return lines
-
-
-def _head(status: int, headers: Headers, date: str, framing: list[str]) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_reason(status)}"]
-    if header(headers, "date") is None:
-        lines.append(f"Date: {date}")
-    lines += [f"{name}: {value}" for name, value in headers if name.lower() not in _FRAMING]
-    lines += framing
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-class _HttpDate:
-    """The ``Date`` header's value (RFC 9110 §5.6.7), formatted once a second."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._second = -1
-        self._text = ""
-
-    def __call__(self) -> str:
-        now = int(self._clock())
-        if now != self._second:
-            self._second, self._text = now, formatdate(now, usegmt=True)
-        return self._text
 
 
 async def _close_stream(body: Body) -> None:

@@ -8,6 +8,10 @@ stored and served as the origin encoded it), so a 100 MiB object never sits in m
 What is mirrored from CloudFront ("Request and response behavior for custom origins",
 "... for Amazon S3 origins"):
 
+- The path goes out exactly as the edge normalised it (:func:`.paths.normalized_path`),
+  appended to the origin's base: httpx is given the raw target, so it rewrites nothing,
+  and a path with a dot segment is refused here too, so a request never leaves its
+  base (a bucket, an API stage), whatever called the client.
 - ``Host`` is the origin's own (CloudFront's default origin request policies do not
   forward the viewer's ``Host``).
 - The connection timeout is 10 s (CloudFront's default "connection timeout"); the
@@ -29,6 +33,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -41,7 +46,9 @@ import httpx
 from overcast.local.auth.sigv4 import Credentials
 from overcast.local.cdn.compression import compressed_headers, compressor
 from overcast.local.cdn.fills import Fill, FillResult
+from overcast.local.cdn.http_wire import decimal
 from overcast.local.cdn.model import SOURCE_ARN_HEADER, Headers
+from overcast.local.cdn.paths import normalized_path
 from overcast.local.cdn.signing import sign_headers
 from overcast.local.cdn.stats import EdgeStats
 from overcast.local.cdn.store import BodyWriter
@@ -182,10 +189,9 @@ class HttpOriginClient:
 
     async def fetch(self, request: OriginRequest) -> OriginResponse:
         """Send ``request`` and return once the origin's status and headers arrived."""
-        target = self._base + request.path + (f"?{request.query}" if request.query else "")
         outgoing = httpx.Request(
             request.method,
-            target,
+            _target(self._base, request),
             headers=_forwardable(request.headers),
             content=request.body or None,
         )
@@ -219,10 +225,12 @@ class BucketOriginClient:
 
     async def fetch(self, request: OriginRequest) -> OriginResponse:
         """Send ``request`` for ``/<bucket><path>``, signed as CloudFront's principal."""
-        target = self._base + request.path + (f"?{request.query}" if request.query else "")
         headers = [*_forwardable(request.headers), (SOURCE_ARN_HEADER, self._distribution_arn)]
         outgoing = httpx.Request(
-            request.method, target, headers=headers, content=request.body or None
+            request.method,
+            _target(self._base, request),
+            headers=headers,
+            content=request.body or None,
         )
         self._sign(outgoing, request.body)
         return await _send(self._client, outgoing)
@@ -249,6 +257,25 @@ class BucketOriginClient:
         await self._client.aclose()
 
 
+# RFC 3986 section 3.3: what a path (and a query) may hold as it is; the rest is
+# percent-encoded, byte by byte.
+_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/%?]")
+
+
+def _target(base: str, request: OriginRequest) -> httpx.URL:
+    """``base`` with ``request``'s path appended and its query, exactly as given."""
+    if normalized_path(request.path) != request.path:
+        raise ValueError(f"{request.path!r} has a dot segment: origins get normalised paths")
+    url = httpx.URL(base)
+    raw = url.raw_path.rstrip(b"/").decode("ascii") + request.path
+    raw += f"?{request.query}" if request.query else ""
+    return url.copy_with(raw_path=_UNSAFE.sub(_escape, raw).encode("ascii"))
+
+
+def _escape(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("latin-1", "replace"))
+
+
 def _forwardable(headers: Headers) -> Headers:
     return [
         (n, v)
@@ -269,12 +296,25 @@ async def _send(client: httpx.AsyncClient, outgoing: httpx.Request) -> OriginRes
 # describes the stored body (RFC 9111 section 4.3.4 excludes Content-Length; the
 # encoding, its Vary and its ETag are the edge's when it compressed the body).
 _NOT_STORED = frozenset({"content-length", "date"})
+# Kept by the edge no longer than it keeps the object: its own Age says how old the copy
+# is; another viewer's cookie is never replayed (see stored_headers).
+_NOT_KEPT = frozenset({"age", "set-cookie"})
 _BODY_DESCRIPTION = frozenset({"content-length", "content-encoding", "vary", "etag", "date"})
 
 
 def storable_headers(headers: Headers) -> Headers:
     """The origin's headers as the edge keeps and returns them (no framing, no date)."""
     return [(n, v) for n, v in without_hop_by_hop(headers) if n.lower() not in _NOT_STORED]
+
+
+def stored_headers(headers: Headers, *, keep_cookies: bool) -> Headers:
+    """The origin's headers as the edge stores them: :func:`storable_headers` less the
+    origin's ``Age``, and less ``Set-Cookie`` unless cookies are in the cache key (then
+    each stored variant is one cookie's). CloudFront, "Cache content based on cookies":
+    with cookies not forwarded it does not cache ``Set-Cookie``; with them forwarded
+    it "caches the response and all cookies and cookie attributes"."""
+    dropped = {"age"} if keep_cookies else _NOT_KEPT
+    return [(n, v) for n, v in storable_headers(headers) if n.lower() not in dropped]
 
 
 def refreshed_headers(stored: Headers, fresh: Headers) -> Headers:
@@ -288,7 +328,7 @@ def refreshed_headers(stored: Headers, fresh: Headers) -> Headers:
 def content_length(headers: Headers) -> int | None:
     """The ``Content-Length`` an origin sent, if it is a number."""
     value = next((v for n, v in headers if n.lower() == "content-length"), None)
-    return int(value) if value is not None and value.strip().isdigit() else None
+    return None if value is None else decimal(value)
 
 
 class BodyCopy:

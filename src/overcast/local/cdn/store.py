@@ -20,6 +20,10 @@ use may be a little out of date, nothing worse). Eviction is least-recently-used
 
 A fill that began before an invalidation covering its path still commits (its viewers
 read its file) but as already expired, so the next request goes back to the origin.
+"Began" is when the fill asked the origin, not when its body started: the fill takes
+:meth:`EdgeStore.invalidation_mark` then and passes it to :meth:`EdgeStore.begin`, which
+looks up the invalidations since. The last 1024 are remembered; a mark older than
+that counts as invalidated (the safe side: one more origin request).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import os
 import secrets
 import sqlite3
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -57,6 +61,8 @@ CREATE INDEX IF NOT EXISTS entries_by_path ON entries (path);
 _COLUMNS = "key, path, status, headers, stored_at, expires_at, size, body"
 # Lookups remembered before their order of use is written to the index.
 _TOUCH_BATCH = 1024
+# Invalidations remembered for fills that began before them.
+_INVALIDATIONS_KEPT = 1024
 # Fields a 304 does not update in a stored response (RFC 9111 §3.2, §4.3.4).
 _KEPT_ON_REFRESH = frozenset(
     {
@@ -154,6 +160,8 @@ class EdgeStore:
         self._touches: dict[str, int] = {}
         self._tick = 0
         self._total = 0
+        self._invalidations: deque[tuple[int, str]] = deque(maxlen=_INVALIDATIONS_KEPT)
+        self._mark = 0
         self._load()
 
     @property
@@ -177,11 +185,26 @@ class EdgeStore:
         self._touch(key)
         return entry
 
-    def begin(self, key: str, path: str) -> BodyWriter:
-        """Start writing a body for ``key`` (a request for ``path``)."""
+    def begin(self, key: str, path: str, *, since: int | None = None) -> BodyWriter:
+        """Start writing a body for ``key`` (a request for ``path``). With ``since`` (an
+        :meth:`invalidation_mark`), an invalidation of ``path`` after that mark makes
+        the body commit as already expired."""
         writer = BodyWriter(self, key, path, self._bodies / secrets.token_hex(16))
+        writer.invalidated = since is not None and self._invalidated_since(since, path)
         self._writers[writer.body_path.name] = writer
         return writer
+
+    def invalidation_mark(self) -> int:
+        """A mark of the invalidations so far, for :meth:`begin`'s ``since``."""
+        return self._mark
+
+    def _invalidated_since(self, mark: int, path: str) -> bool:
+        if self._invalidations and mark < self._invalidations[0][0] - 1:
+            return True  # some of those since the mark are forgotten: assume the worst
+        return any(
+            seq > mark and invalidation_matches(invalidation, path)
+            for seq, invalidation in self._invalidations
+        )
 
     def refresh(self, key: str, headers: Headers, expires_at: float) -> Entry | None:
         """After an origin 304: update the stored headers with ``headers`` and the expiry."""
@@ -205,6 +228,8 @@ class EdgeStore:
             if invalidation_matches(invalidation_path, entry.path)
         ]
         self._drop(doomed)
+        self._mark += 1
+        self._invalidations.append((self._mark, invalidation_path))
         for writer in self._writers.values():
             if invalidation_matches(invalidation_path, writer.path):
                 writer.invalidated = True

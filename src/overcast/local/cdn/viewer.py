@@ -11,7 +11,8 @@ requests for an object (range GETs)", "Request and response behavior"):
   headers (``Age``, ``X-Cache``...). Conditions apply to 200 responses only.
 - **Range** (RFC 9110 section 14.2): ``bytes=a-b``, ``a-`` and ``-n``. One satisfiable
   range is ``206`` with ``Content-Range: bytes a-b/size``; none satisfiable is ``416``
-  with ``Content-Range: bytes */size``; a header that does not parse is ignored (200).
+  with ``Content-Range: bytes */size``; a header that does not parse (positions are
+  ASCII digits, 19 at most) is ignored (200).
   ``If-Range`` (strong comparison of the ETag, or the exact ``Last-Modified`` date)
   that does not match turns the request into a plain GET.
 - Several ranges: CloudFront "generally follows the RFC", but when the ranges are not
@@ -32,6 +33,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from overcast.local.cdn.http_wire import decimal
 from overcast.local.cdn.model import (
     EdgeResponse,
     FileBody,
@@ -105,11 +107,11 @@ def parse_range(value: str) -> list[tuple[int | None, int | None]] | None:
     parsed: list[tuple[int | None, int | None]] = []
     for spec in specs.split(","):
         first, dash, last = spec.strip().partition("-")
-        if not dash or not (first.isdigit() or first == "") or not (last.isdigit() or last == ""):
+        start, end = decimal(first), decimal(last)
+        if not dash or (first and start is None) or (last and end is None):
+            return None  # ASCII digits only, 19 at most (see .http_wire.decimal)
+        if start is None and end is None:
             return None
-        if first == "" and last == "":
-            return None
-        start, end = (int(first) if first else None), (int(last) if last else None)
         if start is not None and end is not None and end < start:
             return None
         parsed.append((start, end))
@@ -274,6 +276,7 @@ Request ID: {request_id}
 
 
 _MESSAGES = {
+    400: "Bad request. The request could not be satisfied.",
     403: "This distribution is not configured to allow the HTTP request method that was "
     "used for this request. The distribution supports only cachable requests.",
     502: "Overcast wasn't able to connect to the origin.",
@@ -282,7 +285,7 @@ _MESSAGES = {
 
 
 def edge_error(status: int, via: str) -> EdgeResponse:
-    """An error the edge answers itself, with CloudFront's HTML page (403, 502, 504)."""
+    """An error the edge answers itself, with CloudFront's HTML page (400, 403, 502, 504)."""
     ident = request_id()
     page = _ERROR_PAGE.format(status=status, message=_MESSAGES[status], request_id=ident)
     headers = [("Content-Type", "text/html"), *edge_headers("Error", via, request_ident=ident)]
