@@ -233,19 +233,23 @@ def stats(project_dir: Path, data_dir: Path | None, as_json: bool) -> None:
 
 @main.command("flush-stage-cache")
 @click.argument("service")
+@click.option("--stage", default=None, help="The stage whose cache to flush [default: the API's].")
 @project_option
 @data_dir_option
-def flush_stage_cache(service: str, project_dir: Path, data_dir: Path | None) -> None:
+def flush_stage_cache(
+    service: str, stage: str | None, project_dir: Path, data_dir: Path | None
+) -> None:
     """Drop every entry of SERVICE's API stage cache (API Gateway's FlushStageCache)."""
     from overcast.local.admin import AdminError
 
     client = _admin_client(project_dir, data_dir)
     try:
-        flushed = client.flush_stage_cache(service)
+        flushed = client.flush_stage_cache(service, stage)
     except AdminError as exc:
         fail(str(exc))
     entries = "entry" if flushed == 1 else "entries"
-    console.print(f"Flushed {flushed} {entries} from the {service} API's stage cache.")
+    where = f"{service} API's {stage} stage cache" if stage else f"{service} API's stage cache"
+    console.print(f"Flushed {flushed} {entries} from the {where}.")
 
 
 def _admin_client(project_dir: Path, data_dir: Path | None) -> AdminClient:

@@ -395,11 +395,25 @@ class ObjectCreatedTrigger:
     def matches(self, key: str) -> bool:
         return key.startswith(self.prefix) and key.endswith(self.suffix)
 
-    def overlaps(self, other: ObjectCreatedTrigger) -> bool:
+    def overlaps(self, other: ObjectCreatedTrigger | ObjectCreatedNotification) -> bool:
         """S3 refuses two notification configurations that can match one key."""
-        prefixes = self.prefix.startswith(other.prefix) or other.prefix.startswith(self.prefix)
-        suffixes = self.suffix.endswith(other.suffix) or other.suffix.endswith(self.suffix)
-        return self.bucket == other.bucket and prefixes and suffixes
+        return key_filters_overlap(self, other)
+
+
+def key_filters_overlap(
+    one: ObjectCreatedTrigger | ObjectCreatedNotification,
+    other: ObjectCreatedTrigger | ObjectCreatedNotification,
+) -> bool:
+    """Whether two notification configurations of a bucket can match one key.
+
+    S3 refuses such a pair for one event type, whatever their destinations (a function,
+    a topic, a queue): "Notification configurations that use Filter cannot define
+    filtering rules with overlapping prefixes, overlapping suffixes, or prefix and
+    suffix overlapping."
+    """
+    prefixes = one.prefix.startswith(other.prefix) or other.prefix.startswith(one.prefix)
+    suffixes = one.suffix.endswith(other.suffix) or other.suffix.endswith(one.suffix)
+    return one.bucket == other.bucket and prefixes and suffixes
 
 
 # API Gateway's cache cluster sizes (``cacheClusterSize``), in GB.
@@ -722,6 +736,8 @@ class Service:
     queues: tuple[Queue, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     queue_triggers: tuple[QueueTrigger, ...] = ()
+    # Objects created in a bucket, notified to a topic or a queue (S3 event notifications).
+    object_notifications: tuple[ObjectCreatedNotification, ...] = ()
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -776,16 +792,7 @@ class Service:
             )
         for stream in self.stream_triggers:
             self._check_declared("a stream trigger", "tables", (stream.table,))
-        for position, trigger in enumerate(self.object_triggers):
-            self._check_declared("an object trigger", "buckets", (trigger.bucket,))
-            for other in self.object_triggers[position + 1 :]:
-                if trigger.overlaps(other):
-                    raise DeclarationError(
-                        f"Service {self.name!r}: two object triggers of bucket "
-                        f"{trigger.bucket.name!r} overlap (prefixes {trigger.prefix!r} and "
-                        f"{other.prefix!r}, suffixes {trigger.suffix!r} and {other.suffix!r}); "
-                        "S3 refuses configurations that can match one key."
-                    )
+        self._check_object_notifications()
         for identities in self.identity_pools:
             self._check_declared(
                 f"identity pool {identities.name!r}", "user_pools", (identities.user_pool,)
@@ -808,6 +815,25 @@ class Service:
                     f"Service {self.name!r}: route {route.key!r} is authorized by user pool "
                     f"{route.authorizer.user_pool.name!r}, which the service does not declare."
                 )
+
+    def _check_object_notifications(self) -> None:
+        """Triggers and notifications name declared resources, and S3's overlap rule holds
+        across all of one bucket's (a function, a topic or a queue alike)."""
+        configurations = (*self.object_triggers, *self.object_notifications)
+        for notification in self.object_notifications:
+            target = notification.target
+            kind = "topics" if isinstance(target, Topic) else "queues"
+            self._check_declared("an object notification", kind, (target,))
+        for position, trigger in enumerate(configurations):
+            self._check_declared("an object trigger", "buckets", (trigger.bucket,))
+            for other in configurations[position + 1 :]:
+                if trigger.overlaps(other):
+                    raise DeclarationError(
+                        f"Service {self.name!r}: two object triggers or notifications of bucket "
+                        f"{trigger.bucket.name!r} overlap (prefixes {trigger.prefix!r} and "
+                        f"{other.prefix!r}, suffixes {trigger.suffix!r} and {other.suffix!r}); "
+                        "S3 refuses configurations that can match one key."
+                    )
 
     def _check_distributions(self) -> None:
         for function in self.all_functions:
@@ -888,6 +914,9 @@ from overcast.spec_cdn import Origin as Origin  # noqa: E402
 
 # So do the messaging declarations (topics, queues, subscriptions, queue triggers).
 from overcast.spec_messaging import DeadLetter as DeadLetter  # noqa: E402
+from overcast.spec_messaging import (  # noqa: E402
+    ObjectCreatedNotification as ObjectCreatedNotification,
+)
 from overcast.spec_messaging import Queue as Queue  # noqa: E402
 from overcast.spec_messaging import QueueTrigger as QueueTrigger  # noqa: E402
 from overcast.spec_messaging import Subscription as Subscription  # noqa: E402

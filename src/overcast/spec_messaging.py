@@ -9,6 +9,8 @@ They mirror the AWS model, so the local SQLite-backed messaging
 - A :class:`Topic` is an SNS topic; a :class:`Subscription` delivers its messages to a
   queue, filtered by an SNS filter policy, raw or in SNS's JSON envelope.
 - A :class:`QueueTrigger` is Lambda's SQS event source mapping.
+- An :class:`ObjectCreatedNotification` is an S3 event notification whose destination is
+  a topic or a queue (S3's ``TopicConfiguration`` / ``QueueConfiguration``).
 
 Physical names are ``<service>-<name>`` (``.fifo`` appended for FIFO ones, as SQS and SNS
 require): :meth:`overcast.spec.Service.queue_name` and ``topic_name``.
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from overcast.spec import Function
+    from overcast.spec import Bucket, Function, ObjectCreatedTrigger
 
 FilterPolicyScope = Literal["MessageAttributes", "MessageBody"]
 
@@ -213,6 +215,47 @@ class QueueTrigger:
                 f"timeout ({self.function.timeout_seconds} s), which Lambda refuses; raise "
                 "visibility_timeout_seconds (AWS advises 6 times the function timeout)."
             )
+
+
+@dataclass(frozen=True)
+class ObjectCreatedNotification:
+    """An S3 event notification to a topic or a queue: each object created in ``bucket``
+    whose key starts with ``prefix`` and ends with ``suffix`` sends S3's event message
+    (``{"Records": [<one record>]}``, the record a function would get) to ``target``.
+
+    A queue receives the event as its message body; a topic publishes it (subject
+    ``Amazon S3 Notification``) to its subscriptions, each deciding, as SNS does, whether
+    its queue gets SNS's envelope or the raw event. S3's overlap rule spans a bucket's
+    triggers and notifications alike (:meth:`overcast.spec.Service` checks it).
+    """
+
+    bucket: Bucket
+    target: Topic | Queue
+    prefix: str = ""
+    suffix: str = ""
+
+    def __post_init__(self) -> None:
+        target = self.target
+        kind = "topic" if isinstance(target, Topic) else "queue"
+        where = f"ObjectCreatedNotification {self.bucket.name!r} -> {kind} {target.name!r}"
+        # S3: "Currently, Standard SNS is only allowed as an S3 event notification
+        # destination, whereas SNS FIFO is not allowed"; CloudFormation's
+        # QueueConfiguration: "FIFO queues are not allowed when enabling an SQS queue as
+        # the event notification destination."
+        if target.fifo:
+            raise _error(
+                f"{where}: S3 cannot send event notifications to a FIFO {kind}; declare a "
+                f"standard {kind} (fifo=False) as the destination."
+            )
+
+    def matches(self, key: str) -> bool:
+        return key.startswith(self.prefix) and key.endswith(self.suffix)
+
+    def overlaps(self, other: ObjectCreatedTrigger | ObjectCreatedNotification) -> bool:
+        """S3 refuses two notification configurations that can match one key."""
+        from overcast.spec import key_filters_overlap
+
+        return key_filters_overlap(self, other)
 
 
 def queue_name(service: str, queue: Queue) -> str:

@@ -37,9 +37,15 @@ def stage_cache() -> StageCache:
 
 
 @pytest.fixture
-async def client(stage_cache: StageCache) -> AsyncIterator[httpx.AsyncClient]:
+def v2_cache() -> StageCache:
+    return StageCache(API, max_bytes=2048)
+
+
+@pytest.fixture
+async def client(stage_cache: StageCache, v2_cache: StageCache) -> AsyncIterator[httpx.AsyncClient]:
+    stages = {"v1": stage_cache, "v2": v2_cache}
     services = {
-        "shop": ServiceCaches(stage_cache, ReadCacheStats(NoEnvironments())),
+        "shop": ServiceCaches(stage_cache, ReadCacheStats(NoEnvironments()), stages),
         "plain": ServiceCaches(None, ReadCacheStats(NoEnvironments())),
     }
     transport = httpx.ASGITransport(app=AdminApp(TOKEN, services))
@@ -67,7 +73,7 @@ async def test_stats_report_each_service(client: httpx.AsyncClient) -> None:
     response = await client.get("/_overcast/stats", headers=BEARER)
     assert response.status_code == 200
     services = response.json()["services"]
-    assert services["plain"] == {"stage_cache": None, "read_caches": {}}
+    assert services["plain"] == {"stage_cache": None, "stages": {}, "read_caches": {}}
     assert services["shop"]["stage_cache"]["routes"]["GET /items"]["ttl_seconds"] == 300
     assert services["shop"]["stage_cache"]["capacity_bytes"] == 1024
 
@@ -84,6 +90,23 @@ async def test_flush_needs_a_service_with_a_stage_cache(client: httpx.AsyncClien
         assert refused.status_code == 404
         assert "there are ['shop']" in refused.json()["message"]
     assert (await client.get("/_overcast/nothing", headers=BEARER)).status_code == 404
+
+
+async def test_each_stage_has_its_figures_and_its_own_flush(
+    client: httpx.AsyncClient, v2_cache: StageCache
+) -> None:
+    stats = (await client.get("/_overcast/stats", headers=BEARER)).json()
+    stages = stats["services"]["shop"]["stages"]
+    assert {name: each["capacity_bytes"] for name, each in stages.items()} == {
+        "v1": 1024,
+        "v2": 2048,
+    }
+    flush = "/_overcast/stage-cache/flush"
+    flushed = await client.post(flush, params={"service": "shop", "stage": "v2"}, headers=BEARER)
+    assert flushed.json() == {"service": "shop", "flushed": 0}
+    unknown = await client.post(flush, params={"service": "shop", "stage": "v9"}, headers=BEARER)
+    assert unknown.status_code == 404
+    assert "['v1', 'v2']" in unknown.json()["message"]
 
 
 def test_each_start_writes_a_fresh_token_only_its_owner_can_read(tmp_path: Path) -> None:

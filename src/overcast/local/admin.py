@@ -30,7 +30,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -82,10 +82,12 @@ def write_admin_token(data_dir: Path) -> str:
 
 @dataclass(frozen=True)
 class ServiceCaches:
-    """What the admin API can see of one running service."""
+    """What the admin API can see of one running service: its default stage's cache,
+    every stage's (by stage name; one entry for an API of one stage), its read caches."""
 
     stage_cache: StageCache | None
     read_caches: ReadCacheStats
+    stage_caches: Mapping[str, StageCache] = field(default_factory=dict)
 
 
 class AdminApp:
@@ -112,7 +114,8 @@ class AdminApp:
             distributions = self._cdn.stats() if self._cdn else {}
             return JSONResponse({"services": await self._stats(), "distributions": distributions})
         if route == ("POST", FLUSH_PATH):
-            return self._flush(request.query_params.get("service", ""))
+            query = request.query_params
+            return self._flush(query.get("service", ""), query.get("stage"))
         if route == ("POST", INVALIDATE_PATH):
             return await self._invalidate(request)
         return _error(404, f"No admin operation {request.method} {request.url.path}.")
@@ -127,17 +130,23 @@ class AdminApp:
         return {
             name: {
                 "stage_cache": caches.stage_cache.stats() if caches.stage_cache else None,
+                "stages": {stage: cache.stats() for stage, cache in caches.stage_caches.items()},
                 "read_caches": await caches.read_caches.collect(),
             }
             for name, caches in sorted(self._services.items())
         }
 
-    def _flush(self, service: str) -> JSONResponse:
+    def _flush(self, service: str, stage: str | None) -> JSONResponse:
+        """FlushStageCache is per stage: the one named, else the API's default stage."""
         caches = self._services.get(service)
         if caches is None or caches.stage_cache is None:
             known = sorted(name for name, each in self._services.items() if each.stage_cache)
             return _error(404, f"No service {service!r} with a stage cache; there are {known}.")
-        return JSONResponse({"service": service, "flushed": caches.stage_cache.flush()})
+        cache = caches.stage_cache if stage is None else caches.stage_caches.get(stage)
+        if cache is None:
+            stages = sorted(caches.stage_caches)
+            return _error(404, f"The {service} API has no stage {stage!r} with a cache: {stages}.")
+        return JSONResponse({"service": service, "flushed": cache.flush()})
 
     async def _invalidate(self, request: Request) -> JSONResponse:
         try:
@@ -182,8 +191,9 @@ class AdminClient:
         body = {"distribution": distribution, "paths": paths}
         return self._call("POST", INVALIDATE_PATH, body)
 
-    def flush_stage_cache(self, service: str) -> int:
-        flushed: int = self._call("POST", f"{FLUSH_PATH}?service={urllib.parse.quote(service)}")[
+    def flush_stage_cache(self, service: str, stage: str | None = None) -> int:
+        query = {"service": service} | ({"stage": stage} if stage else {})
+        flushed: int = self._call("POST", f"{FLUSH_PATH}?{urllib.parse.urlencode(query)}")[
             "flushed"
         ]
         return flushed

@@ -347,6 +347,7 @@ class LocalCloud:
             runtime.service.name: ServiceCaches(
                 runtime.gateway.stage_cache if runtime.gateway else None,
                 ReadCacheStats(runtime.invoker),
+                runtime.gateway.stage_caches if runtime.gateway else {},
             )
             for runtime in self.services
         }

@@ -24,7 +24,12 @@ def print_stats(figures: Mapping[str, Any], console: Console) -> None:
         console.print(_cdn_table(distributions))
         printed = True
     for name, caches in sorted(services.items()):
-        if caches.get("stage_cache"):
+        stages: Mapping[str, Any] = caches.get("stages") or {}
+        if len(stages) > 1:
+            for stage, figures in sorted(stages.items()):
+                console.print(_stage_table(f"{name} ({stage})", figures))
+            printed = True
+        elif caches.get("stage_cache"):
             console.print(_stage_table(name, caches["stage_cache"]))
             printed = True
     rows = [

@@ -14,7 +14,7 @@ own OpenAPI document. Routes that read with or without a token list both
 
 ``GET /openapi.json`` serves the document, generated on first request and kept;
 ``GET /swagger`` is Swagger UI on it, served offline by this function
-(:mod:`overcast.runtime.swagger`, shared with the to-do app).
+(:mod:`overcast.swagger`, shared with the to-do app).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from overcast.apps.blog.domain import (
     UpdateUser,
     User,
 )
-from overcast.runtime.swagger import add_swagger_routes
+from overcast.swagger import add_swagger_routes
 
 TOKEN_SCHEME = "Token"
 DOCUMENT_PATH = "/openapi.json"

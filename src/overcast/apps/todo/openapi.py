@@ -8,7 +8,7 @@ which errors each route may answer. ``GET /openapi.json`` serves the document
 without authentication; it is generated once, on its first request.
 
 ``GET /swagger`` is a Swagger UI page of the same document, served offline by this
-function (:mod:`overcast.runtime.swagger`).
+function (:mod:`overcast.swagger`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from overcast.apps.todo import service
 from overcast.apps.todo.domain import Todo
-from overcast.runtime.swagger import add_swagger_routes
+from overcast.swagger import add_swagger_routes
 
 SECURITY_SCHEME = "cognitoIdToken"
 SIGNED_IN: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]

@@ -33,6 +33,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import asyncio
 import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -148,26 +149,40 @@ class _StreamedResponse:
         ]
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        # The raw stream, not aiter_raw(): that closes the response itself at the end, in
+        # the reader's task, where a cancellation (a viewer gone) cuts the close short
+        # after httpx marked it closed, leaving its pooled connection checked out.
+        stream = self._response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
         with _mapped_errors():
             async for chunk in self._response.aiter_raw():
                 yield chunk
 
     async def aclose(self) -> None:
+        """Close the response, to the end even if the caller is cancelled meanwhile."""
         await self._response.aclose()
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _verify(ca_bundle: str | None) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
 
 
-def _client(ca_bundle: str | None, response_timeout_seconds: float) -> httpx.AsyncClient:
+def _client(
+    ca_bundle: str | None, response_timeout_seconds: float, pool_size: int = POOL_SIZE
+) -> httpx.AsyncClient:
     timeout = httpx.Timeout(
         connect=CONNECT_TIMEOUT_SECONDS,
         read=response_timeout_seconds,
         write=response_timeout_seconds,
         pool=response_timeout_seconds,
     )
-    limits = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=KEEPALIVE_POOL_SIZE)
+    keepalive = min(pool_size, KEEPALIVE_POOL_SIZE)
+    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=keepalive)
     return httpx.AsyncClient(
         verify=_verify(ca_bundle), timeout=timeout, limits=limits, http1=True, http2=False
     )
@@ -183,9 +198,10 @@ class HttpOriginClient:
         *,
         ca_bundle: str | None = None,
         response_timeout_seconds: float = 30,
+        pool_size: int = POOL_SIZE,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._client = _client(ca_bundle, response_timeout_seconds)
+        self._client = _client(ca_bundle, response_timeout_seconds, pool_size)
 
     async def fetch(self, request: OriginRequest) -> OriginResponse:
         """Send ``request`` and return once the origin's status and headers arrived."""

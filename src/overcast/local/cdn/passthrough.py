@@ -5,6 +5,9 @@ The origin's body streams to the viewer as it arrives (:class:`OriginRelay`). Wh
 becomes of the viewer, the origin response is closed: when its last chunk is read,
 when reading fails, and when the relay is closed unread (a HEAD, a 304, a viewer gone,
 an error page replacing it), so the origin connection always returns to the pool.
+Closing is shielded from cancellation: a viewer's task is cancelled when its connection
+drops, often while it closes the relay, and an httpx response whose ``aclose`` is cut
+short keeps its pooled connection checked out for good.
 
 A ``HEAD`` gets the origin's headers and no body; its length is the origin's
 ``Content-Length`` if it sent one and unknown otherwise (never a made-up 0).
@@ -12,6 +15,8 @@ A ``HEAD`` gets the origin's headers and no body; its length is the origin's
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from overcast.local.cdn.model import Body, StreamBody
@@ -51,12 +56,7 @@ class OriginRelay:
         if self._closed:
             return
         self._closed = True
-        close = getattr(self._chunks, "aclose", None)
-        try:
-            if close is not None:
-                await close()
-        finally:
-            await self._response.aclose()
+        await close_response(self._response, self._chunks)
 
 
 async def relayed_body(response: OriginResponse, method: str, stats: EdgeStats) -> Body:
@@ -64,9 +64,38 @@ async def relayed_body(response: OriginResponse, method: str, stats: EdgeStats) 
     bodiless status (the origin response then closed at once)."""
     length = content_length(response.headers)
     if method == "HEAD" or response.status in BODILESS:
-        await response.aclose()
+        await close_response(response)
         return b"" if response.status in BODILESS else StreamBody(nothing(), length)
     return StreamBody(OriginRelay(response, stats), length)
+
+
+async def close_response(
+    response: OriginResponse, chunks: AsyncIterator[bytes] | None = None
+) -> None:
+    """Close ``response`` (and the iterator reading it) to the end, even if the caller
+    is cancelled meanwhile; a failure to close is not the caller's concern."""
+    closing = asyncio.ensure_future(_close(response, chunks))
+    try:
+        await asyncio.shield(closing)
+    except asyncio.CancelledError:
+        closing.add_done_callback(_retrieve)
+        raise
+
+
+async def _close(response: OriginResponse, chunks: AsyncIterator[bytes] | None) -> None:
+    close = getattr(chunks, "aclose", None)
+    try:
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+    finally:
+        with contextlib.suppress(Exception):
+            await response.aclose()
+
+
+def _retrieve(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def nothing() -> AsyncIterator[bytes]:

@@ -3,8 +3,9 @@
 ``GET /swagger`` is Swagger UI on the document; its script and style sheet are
 Swagger UI 5 as Powertools ships it, served by the same function
 (``GET /swagger-ui/<file>``), never from a CDN. (The ``swagger-ui-bundle`` package holds
-Swagger UI 4.15, which cannot render OpenAPI 3.1, the version Powertools writes.) Part
-of the runtime, so every app's Lambda bundle has it.
+Swagger UI 4.15, which cannot render OpenAPI 3.1, the version Powertools writes.) Not
+part of ``overcast.runtime``: only the bundles of apps that import it carry it (and the
+Powertools it needs).
 """
 
 from __future__ import annotations
