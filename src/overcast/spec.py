@@ -819,13 +819,16 @@ class Service:
     def _check_object_notifications(self) -> None:
         """Triggers and notifications name declared resources, and S3's overlap rule holds
         across all of one bucket's (a function, a topic or a queue alike)."""
-        configurations = (*self.object_triggers, *self.object_notifications)
+        configurations: tuple[ObjectCreatedTrigger | ObjectCreatedNotification, ...] = (
+            *self.object_triggers,
+            *self.object_notifications,
+        )
         for notification in self.object_notifications:
             target = notification.target
             kind = "topics" if isinstance(target, Topic) else "queues"
             self._check_declared("an object notification", kind, (target,))
         for position, trigger in enumerate(configurations):
-            self._check_declared("an object trigger", "buckets", (trigger.bucket,))
+            self._check_declared("an object trigger or notification", "buckets", (trigger.bucket,))
             for other in configurations[position + 1 :]:
                 if trigger.overlaps(other):
                     raise DeclarationError(

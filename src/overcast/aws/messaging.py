@@ -9,7 +9,11 @@
   (SQS: "always set the retention period of a dead-letter queue to be longer than the
   retention period of the original queue").
 - ``spec.Topic`` → an SNS topic (FIFO and content-based deduplication as declared),
-  encrypted with SNS's AWS-managed key (``alias/aws/sns``), refusing plain HTTP.
+  encrypted with SNS's AWS-managed key (``alias/aws/sns``), refusing plain HTTP. A topic
+  a bucket notifies gets a customer managed key S3 may use instead
+  (:mod:`overcast.aws.notifications`).
+- ``spec.ObjectCreatedNotification`` → the bucket's S3 event notification to the topic
+  or queue, with the policies that let S3 deliver (:mod:`overcast.aws.notifications`).
 - ``spec.Subscription`` → an SQS subscription (CDK's ``SqsSubscription``, which also
   lets the topic, and only it, send to the queue), with raw delivery as declared. The
   filter policy is SNS's own JSON, set as the subscription's ``FilterPolicy`` and
@@ -43,6 +47,12 @@ from constructs import Construct
 from overcast import spec
 from overcast.aws import nag
 from overcast.aws.naming import construct_id
+from overcast.aws.notifications import (
+    deploy_object_notifications,
+    find_buckets,
+    notified_topics,
+    topic_key,
+)
 from overcast.runtime.config import resource_variable
 
 _KEEP_DEAD_LETTERS = Duration.days(14)
@@ -66,12 +76,20 @@ class Messaging(Construct):
         self._dead_letters = {
             queue.dead_letter.queue.name for queue in service.queues if queue.dead_letter
         }
+        self._notified = notified_topics(service)
         for queue in service.queues:
             self._queue(queue)
         for topic in service.topics:
             self._topic(topic)
         for subscription in service.subscriptions:
             self._subscribe(subscription)
+        deploy_object_notifications(
+            self,
+            service.object_notifications,
+            find_buckets(self, service),
+            self.topics,
+            self.queues,
+        )
 
     def connect(self, functions: Mapping[str, lambda_.Function]) -> None:
         """Give each function its queues and topics, and map its queue triggers."""
@@ -132,7 +150,9 @@ class Messaging(Construct):
             key,
             fifo=declaration.fifo or None,
             content_based_deduplication=declaration.content_based_deduplication or None,
-            master_key=kms.Alias.from_alias_name(self, f"{key}Key", SNS_MANAGED_KEY),
+            master_key=topic_key(self, f"{key}Key", f"{declaration.name}: S3 may publish")
+            if declaration.name in self._notified
+            else kms.Alias.from_alias_name(self, f"{key}Key", SNS_MANAGED_KEY),
             enforce_ssl=True,
         )
         self.topics[declaration.name] = topic

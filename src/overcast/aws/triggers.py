@@ -91,7 +91,7 @@ def deploy_object_triggers(
         buckets[trigger.bucket.name].add_event_notification(
             s3.EventType.OBJECT_CREATED,
             notifications.LambdaDestination(functions[trigger.function.name]),
-            *_key_filter(trigger),
+            *key_filter(trigger),
         )
     for name, trigger in _async_settings(triggers).items():
         queue = failure_queue(scope, construct_id("InvokeFailures", name))
@@ -101,7 +101,7 @@ def deploy_object_triggers(
             on_failure=destinations.SqsDestination(queue),
         )
     if triggers:
-        _acknowledge_notifications_handler(scope)
+        acknowledge_notifications_handler(scope)
 
 
 def failure_queue(scope: Construct, construct: str) -> sqs.Queue:
@@ -134,7 +134,10 @@ def _async_settings(
     return chosen
 
 
-def _key_filter(trigger: spec.ObjectCreatedTrigger) -> list[s3.NotificationKeyFilter]:
+def key_filter(
+    trigger: spec.ObjectCreatedTrigger | spec.ObjectCreatedNotification,
+) -> list[s3.NotificationKeyFilter]:
+    """S3's key filter of a notification configuration: its prefix and suffix, if any."""
     if not trigger.prefix and not trigger.suffix:
         return []
     return [s3.NotificationKeyFilter(prefix=trigger.prefix or None, suffix=trigger.suffix or None)]
@@ -161,7 +164,8 @@ def _seconds(value: int | None) -> Duration | None:
     return None if value is None else Duration.seconds(value)
 
 
-def _acknowledge_notifications_handler(scope: Construct) -> None:
+def acknowledge_notifications_handler(scope: Construct) -> None:
+    """cdk-nag: CDK's bucket-notifications handler uses AWS's log-writing managed policy."""
     handler = Stack.of(scope).node.try_find_child(_NOTIFICATIONS_HANDLER)
     if handler is not None:
         nag.acknowledge(handler, nag.NOTIFICATIONS_HANDLER)

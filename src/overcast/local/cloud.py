@@ -220,8 +220,10 @@ class LocalCloud:
         return f"https://{self.settings.host}:{listener.port}/{api.stage}"
 
     def _deliver_object_events(self, aws: AwsServices) -> None:
-        """One dispatcher per service with object-created triggers, until shutdown."""
+        """One dispatcher per service with object-created triggers or notifications (to its
+        topics and queues, through the cloud's messaging), until shutdown."""
         from overcast.local.events.dispatcher import ObjectEventDispatcher, subscriptions_of
+        from overcast.local.events.notifier import MessagingNotifier
 
         aws_listener = self._listeners[0]  # shutdown tells every listener to exit first
 
@@ -229,13 +231,15 @@ class LocalCloud:
             return aws_listener.server is not None and aws_listener.server.should_exit
 
         for runtime in self.services:
-            if runtime.service.object_triggers:
+            service, messaging = runtime.service, self._messaging
+            if service.object_triggers or service.object_notifications:
                 dispatcher = ObjectEventDispatcher(
                     aws.buckets,
-                    subscriptions_of(runtime.service, runtime.resources.buckets),
+                    subscriptions_of(service, runtime.resources.buckets),
                     runtime.invoker,
                     region=self.settings.region,
                     account_id=self.settings.account_id,
+                    notifier=MessagingNotifier(messaging, service.name) if messaging else None,
                 )
                 self._tasks.append(asyncio.create_task(dispatcher.run_until(stopped)))
 

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from overcast.local.auth.sigv4 import Credentials
 from overcast.local.cdn.edge import Edge
-from overcast.local.cdn.model import FileBody, ViewerRequest
+from overcast.local.cdn.model import SOURCE_ARN_HEADER, FileBody, ViewerRequest
 from overcast.local.cdn.origins import (
     BucketOriginClient,
     HttpOriginClient,
@@ -209,6 +209,25 @@ def test_signed_bucket_request_reads_the_object(s3: LocalS3, client: S3Client, b
     request = OriginRequest("GET", "/img/a%20b.png", "", [("Accept-Encoding", "gzip")])
 
     assert fetch(bucket_client(s3, bucket), request) == (200, BIG[:5000])
+
+
+def test_viewer_credentials_and_source_arn_never_reach_the_signed_bucket_request(
+    s3: LocalS3, client: S3Client, bucket: str
+) -> None:
+    # A viewer's own Authorization, x-amz-* headers and a SourceArn of its choosing are
+    # dropped: the request S3 gets carries only the edge's signature, and it reads.
+    client.put_object(Bucket=bucket, Key="page", Body=b"hello")
+    viewer = [
+        ("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAVIEWER/x, Signature=00"),
+        ("X-Amz-Security-Token", "viewer-token"),
+        ("x-amz-date", "19990101T000000Z"),
+        (SOURCE_ARN_HEADER, "arn:aws:cloudfront::000000000000:distribution/EOTHER"),
+    ]
+
+    assert fetch(bucket_client(s3, bucket), OriginRequest("GET", "/page", "", viewer)) == (
+        200,
+        b"hello",
+    )
 
 
 def test_missing_key_status_is_passed_through(s3: LocalS3, bucket: str) -> None:

@@ -1,29 +1,31 @@
 """The pages function: each article as a static HTML page in the site bucket.
 
-Triggered by the ``blog`` table's stream, filtered to article items (``sk =
-ARTICLE``; INSERT, MODIFY, REMOVE; see ``service.py``), with ``ReportBatchItemFailures``:
-Powertools' ``BatchProcessor`` handles each record on its own and reports the ones
-that fail (the table, the bucket or the CDN is unavailable) in ``batchItemFailures``;
-when every record of a batch fails, the function fails, and Lambda retries (and, as
-declared, bisects) the batch.
+Triggered by the queue ``pages``, which receives every article event of the topic
+``articles`` (``ArticlePublished``, ``ArticleUpdated``, ``ArticleDeleted``; raw
+delivery: a message's body is the event's JSON, see ``events.py``), with
+``ReportBatchItemFailures``: Powertools' ``BatchProcessor`` handles each message on
+its own and reports the ones that fail (the table, the bucket or the CDN is
+unavailable) in ``batchItemFailures``, so only they return to the queue, to be tried
+again after its visibility timeout (and moved to ``pages-dlq`` after 5 receives).
 
-A record only says *which* articles changed: its key's slug, and the ``slug`` of its
-old and new images. For each of them the function reads the article as it is now
-(a strongly consistent read) and makes the page agree:
+An event only says *which* article changed: its ``slug``. The function reads the
+article as it is now (a strongly consistent read) and makes the page agree:
 
 - the article exists: its page is rendered (``render_markdown`` for the body, the
   ``article.html.j2`` template around it) and written to ``articles/<slug>`` with
   ``Content-Type: text/html; charset=utf-8`` and ``Cache-Control: max-age=60``;
-- it does not (deleted, or a slug that changed): ``articles/<slug>`` is deleted
-  (S3: deleting a missing key succeeds);
+- it does not (deleted): ``articles/<slug>`` is deleted (S3: deleting a missing key
+  succeeds);
 
 then exactly ``/articles/<slug>`` is invalidated on the distribution, and nothing
 else. Because each try renders the current state, the function is idempotent and
-order-proof: a duplicate delivery, a retry or a redrive of an old record rewrites
-the same page, and can never bring back an older version of an article.
+order-proof: SNS and a standard SQS queue keep no order and may deliver twice, and a
+duplicate, a retry or a late ``ArticlePublished`` after an ``ArticleUpdated``
+rewrites the same page, and can never bring back an older version of an article.
 
 Slugs become object keys and invalidation paths, where ``*`` is a wildcard; a slug
-that ``articles.slugify`` could not have made is skipped with a warning.
+that ``articles.slugify`` could not have made is skipped with a warning, and so is a
+message that is not an article event (retrying cannot change it).
 """
 
 from __future__ import annotations
@@ -40,18 +42,17 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from markupsafe import Markup
 
 from overcast.apps.blog.domain import NotFound
+from overcast.apps.blog.events import ArticleEvent
 from overcast.apps.blog.markdown import render_markdown
 from overcast.apps.blog.people import People
 from overcast.apps.blog.service import blog_table, site_bucket, site_distribution
 from overcast.ports.cdn import Invalidator
 from overcast.ports.objects import ObjectAttributes, ObjectStore
-from overcast.ports.tables import Item, Table
+from overcast.ports.tables import Table
 from overcast.runtime import ColdStart, RuntimeConfig
 from overcast.runtime.adapters import open_bucket, open_invalidator, open_table
 
@@ -176,26 +177,6 @@ class ArticlePages:
             return "unknown"
 
 
-def changed_slugs(record: DynamoDBRecord) -> list[str]:
-    """The slugs a stream record touches: its key's, and its old and new images'."""
-    stream = record.dynamodb
-    if stream is None:
-        return []
-    found = [_key_slug(stream.keys or {})]
-    found += [_image_slug(image) for image in (stream.old_image, stream.new_image)]
-    return [slug for slug in dict.fromkeys(found) if slug]
-
-
-def _key_slug(keys: dict[str, Any]) -> str | None:
-    pk = keys.get("pk")
-    return pk[len(_ARTICLE) :] if isinstance(pk, str) and pk.startswith(_ARTICLE) else None
-
-
-def _image_slug(image: Item | None) -> str | None:
-    slug = (image or {}).get("slug")
-    return slug if isinstance(slug, str) else None
-
-
 class PagesFunction:
     """The handler's dependencies: the pages, behind Powertools' batch processor."""
 
@@ -203,13 +184,17 @@ class PagesFunction:
         self.pages = pages
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-        response = process_partial_response(event, self._record, processor, context)
+        processor = BatchProcessor(event_type=EventType.SQS)
+        response = process_partial_response(event, self._message, processor, context)
         return dict(response)
 
-    def _record(self, record: DynamoDBRecord) -> None:
-        for slug in changed_slugs(record):
-            self.pages.sync(slug)
+    def _message(self, record: SQSRecord) -> None:
+        try:
+            slug = ArticleEvent.parse(record.body).slug
+        except ValueError as exc:
+            logger.warning("Skipping message %s: not an article event: %s", record.message_id, exc)
+            return
+        self.pages.sync(slug)
 
 
 def bootstrap(config: RuntimeConfig) -> PagesFunction:

@@ -1,7 +1,9 @@
 """MyBlog.com's declaration: one table (with a change stream), a photos bucket, a site
-bucket, a user pool, a CDN distribution in front of it all, and four functions: the
-public RealWorld API, the welcome mailer on the subscribers' stream, the thumbnailer
-on uploaded photos, and the page renderer on the articles' stream.
+bucket, a user pool, a CDN distribution in front of it all, a topic of article events
+with two queues, and six functions: the public RealWorld API, the welcome mailer on
+the subscribers' stream, the thumbnailer on uploaded photos, the article events
+publisher on the articles' stream, and the page renderer and the newsletter sender on
+their queues.
 
 Table layout (single table ``blog``, keys ``pk``/``sk``; item shapes are private to
 the repositories, except subscribers and photos, which other functions read)::
@@ -17,13 +19,17 @@ the repositories, except subscribers and photos, which other functions read)::
     TAG#<tag>                 <created>#<slug>          an article carrying the tag
     TAGS                      <tag>                     every tag in use
     SUBSCRIBER#<lower email>  SUBSCRIBER                a subscriber (welcome.py reads it)
+    SUBSCRIBER#<lower email>  WELCOMED                  its welcome email went out
+    NEWSLETTER#<slug>         SENT#<lower email>        the article's newsletter went out
     PHOTO#<id>                PHOTO                     a photo (thumbnails.py updates it)
 
 Two overloaded global secondary indexes serve the remaining access patterns:
 
 - ``gsi1`` (``gsi1pk``, ``gsi1sk``): articles newest first (``gsi1pk = "ARTICLES"``,
-  ``gsi1sk = "<created>#<slug>"``) and each user's favorites
-  (``gsi1pk = "FAVORITES#<uid>"``, sort key the same article order).
+  ``gsi1sk = "<created>#<slug>"``), each user's favorites
+  (``gsi1pk = "FAVORITES#<uid>"``, sort key the same article order), and every
+  subscriber (``gsi1pk = "SUBSCRIBERS"``, ``gsi1sk = <lower email>``; see
+  ``subscribers.py``).
 - ``gsi2`` (``gsi2pk``, ``gsi2sk``): each author's articles, newest first
   (``gsi2pk = "AUTHOR#<uid>"``).
 
@@ -49,6 +55,20 @@ The site (distribution ``site``) is one origin for everything a browser asks for
 The site bucket holds the static pages (``apps/blog/site``, deployed at start as CDK's
 BucketDeployment does) and one rendered page per article, ``articles/<slug>``, which
 the ``pages`` function keeps in step with the table and invalidates on change.
+
+Article events (``events.py``): the table's stream is the outbox. The API only writes
+the table (a write and a publish cannot be one transaction, so publishing from the API
+would lose the event of a crash between the two); the ``events`` function, on the
+stream's article records, publishes ``ArticlePublished`` / ``ArticleUpdated`` /
+``ArticleDeleted`` to the topic ``articles``, at least once. Two queues subscribe
+(raw delivery), each with its dead-letter queue and its function::
+
+    queue        filter policy (message attribute "event")   function
+    pages        all three events                              pages: render or delete
+    newsletter   {"event": ["ArticlePublished"]}               newsletter: mail subscribers
+
+Both consumers are idempotent: the page is rendered from the table as it is now, and
+each subscriber's newsletter is recorded once sent (``NEWSLETTER#<slug>``).
 """
 
 from __future__ import annotations
@@ -56,6 +76,7 @@ from __future__ import annotations
 from overcast import spec
 
 ARTICLES_INDEX = "gsi1"
+SUBSCRIBERS_INDEX = ARTICLES_INDEX  # gsi1 is overloaded: partition "SUBSCRIBERS"
 AUTHOR_INDEX = "gsi2"
 
 blog_table = spec.Table(
@@ -142,12 +163,47 @@ site_distribution = spec.Distribution(
     ),
 )
 
+# Article events: the stream's article records, published for any number of consumers.
+articles_topic = spec.Topic(name="articles")
+
+events_function = spec.Function(
+    name="events",
+    handler="overcast.apps.blog.events:handler",
+    tables=(blog_table,),
+    topics=(articles_topic,),
+)
+
+# A page is rendered in well under a second; 10 s is plenty, and a message whose try
+# failed is back on the queue after the visibility timeout (6 times the function's
+# timeout, as AWS advises for SQS event sources). After 5 receives it is a dead letter.
 pages_function = spec.Function(
     name="pages",
     handler="overcast.apps.blog.pages:handler",
     tables=(blog_table,),
     buckets=(site_bucket,),
     distributions=(site_distribution,),
+    timeout_seconds=10,
+)
+pages_dead_letters = spec.Queue(name="pages-dlq")
+pages_queue = spec.Queue(
+    name="pages",
+    visibility_timeout_seconds=60,
+    dead_letter=spec.DeadLetter(pages_dead_letters, max_receive_count=5),
+)
+
+# One email per subscriber: a long list takes a while, and a try that times out half-way
+# is resumed by the next one (the SENT# records say who already has it).
+newsletter_function = spec.Function(
+    name="newsletter",
+    handler="overcast.apps.blog.newsletter:handler",
+    tables=(blog_table,),
+    timeout_seconds=120,
+)
+newsletter_dead_letters = spec.Queue(name="newsletter-dlq")
+newsletter_queue = spec.Queue(
+    name="newsletter",
+    visibility_timeout_seconds=720,
+    dead_letter=spec.DeadLetter(newsletter_dead_letters, max_receive_count=5),
 )
 
 # Every route of the RealWorld contract (under /api) and the blog's own additions.
@@ -193,14 +249,38 @@ service = spec.Service(
     name="blog",
     description=(
         "MyBlog.com: a static site and RealWorld blog API behind a CDN; rendered article "
-        "pages; welcome emails; photo thumbnails."
+        "pages; welcome emails and a newsletter; photo thumbnails."
     ),
     api=blog_api,
     tables=(blog_table,),
     user_pools=(readers,),
     buckets=(photos_bucket, site_bucket),
-    functions=(welcome_function, thumbnails_function, pages_function),
+    functions=(
+        welcome_function,
+        thumbnails_function,
+        events_function,
+        pages_function,
+        newsletter_function,
+    ),
     distributions=(site_distribution,),
+    topics=(articles_topic,),
+    queues=(pages_queue, pages_dead_letters, newsletter_queue, newsletter_dead_letters),
+    subscriptions=(
+        spec.Subscription(articles_topic, pages_queue, raw_message_delivery=True),
+        spec.Subscription(
+            articles_topic,
+            newsletter_queue,
+            filter_policy='{"event": ["ArticlePublished"]}',
+            raw_message_delivery=True,
+        ),
+    ),
+    queue_triggers=(
+        spec.QueueTrigger(pages_queue, pages_function, report_batch_item_failures=True),
+        # One article per invocation: its mailing can take the whole timeout.
+        spec.QueueTrigger(
+            newsletter_queue, newsletter_function, batch_size=1, report_batch_item_failures=True
+        ),
+    ),
     stream_triggers=(
         spec.StreamTrigger(
             blog_table,
@@ -218,13 +298,14 @@ service = spec.Service(
         ),
         spec.StreamTrigger(
             blog_table,
-            pages_function,
+            events_function,
             batch_size=10,
             report_batch_item_failures=True,
             bisect_batch_on_function_error=True,
-            # A page is re-rendered from the table on each try, so retrying is harmless;
-            # after 10 tries the record goes to the failure store, to be redriven.
-            maximum_retry_attempts=10,
+            # Publishing again is harmless (consumers are idempotent), and the stream is
+            # the only record of the change: retry until SNS is back, for as long as the
+            # stream keeps the record (24 hours on DynamoDB).
+            maximum_retry_attempts=-1,
             filter_patterns=(
                 '{"eventName": ["INSERT", "MODIFY", "REMOVE"], '
                 '"dynamodb": {"Keys": {"sk": {"S": ["ARTICLE"]}}}}',

@@ -19,16 +19,15 @@ stale copy that has a validator, revalidates it (``If-None-Match`` /
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from overcast.local.cdn.cache_key import CacheKey, origin_query, origin_request_headers
-from overcast.local.cdn.compression import compression_for
+from overcast.local.cdn.compression import compressed_headers, compression_for, compressor
 from overcast.local.cdn.fills import Fill, FillResult
 from overcast.local.cdn.model import Headers, StreamBody, ViewerRequest, header
 from overcast.local.cdn.origins import (
-    BodyCopy,
     OriginClient,
     OriginError,
     OriginRequest,
@@ -40,7 +39,7 @@ from overcast.local.cdn.origins import (
 )
 from overcast.local.cdn.passthrough import OriginRelay
 from overcast.local.cdn.stats import EdgeStats
-from overcast.local.cdn.store import EdgeStore, Entry
+from overcast.local.cdn.store import BodyWriter, EdgeStore, Entry
 from overcast.local.cdn.ttl import cache_ttl
 from overcast.spec_cdn import Behavior, Origin
 
@@ -206,3 +205,55 @@ def _result_of(entry: Entry) -> FillResult:
 
 def _uncached(status: int, headers: Headers, length: int | None, handoff: StreamBody) -> FillResult:
     return FillResult(status, headers, length, None, handoff)
+
+
+class BodyCopy:
+    """An origin body streamed into the store, announced to the fill's viewers: at
+    once when its length is known, at the end when it is not or when the edge
+    compresses it (then ``headers`` are the compressed variant's)."""
+
+    def __init__(self, writer: BodyWriter, fill: Fill, stats: EdgeStats) -> None:
+        self.writer = writer
+        self.headers: Headers = []
+        self._fill = fill
+        self._stats = stats
+
+    async def run(self, response: OriginResponse, headers: Headers, encoding: str) -> None:
+        if encoding:
+            self.headers = _vary_on_encoding(compressed_headers(headers, encoding))
+            squeeze = compressor(encoding)
+            async for chunk in self._origin_chunks(response):
+                self._write(squeeze.compress(chunk))
+            self._write(squeeze.flush())
+            self._ready(response.status, self.writer.written)
+            return
+        self.headers = headers
+        length = content_length(response.headers)
+        if length is not None:
+            self._ready(response.status, length)
+        async for chunk in self._origin_chunks(response):
+            self._write(chunk)
+        if length is None:
+            self._ready(response.status, self.writer.written)
+
+    async def _origin_chunks(self, response: OriginResponse) -> AsyncIterator[bytes]:
+        async for chunk in response.aiter_bytes():
+            self._stats.origin_bytes += len(chunk)
+            yield chunk
+
+    def _write(self, data: bytes) -> None:
+        if data:
+            self.writer.write(data)
+            self._fill.advance(len(data))
+
+    def _ready(self, status: int, length: int) -> None:
+        self._fill.ready(FillResult(status, self.headers, length, self.writer.body_path))
+
+
+def _vary_on_encoding(headers: Headers) -> Headers:
+    vary = [v for n, v in headers if n.lower() == "vary"]
+    tokens = [token.strip() for value in vary for token in value.split(",") if token.strip()]
+    if "accept-encoding" not in {token.lower() for token in tokens}:
+        tokens.append("Accept-Encoding")
+    kept = [(n, v) for n, v in headers if n.lower() != "vary"]
+    return [*kept, ("Vary", ", ".join(tokens))]

@@ -15,11 +15,14 @@ HTTP/1.1 as CloudFront speaks it to viewers (RFC 9110/9112):
 - request bodies with ``Content-Length`` or chunked, up to ``max_body_bytes``: past it
   413 and the connection closes; ``Expect: 100-continue`` gets its interim response
   once the request is next in line, so the viewer sends its body only when read;
-- a malformed request gets 400 (so does HTTP/1.1 without ``Host``, RFC 9112 §3.2),
-  a header section over 64 KiB gets 431, a body that stalls for the idle timeout
-  gets 408, and the connection closes (after a short
-  linger, so the viewer reads the refusal rather than a reset);
+- a malformed request gets 400 (so does HTTP/1.1 without ``Host``, RFC 9112 §3.2), a
+  header section over 64 KiB gets 431 (counted as it arrives, :mod:`.http_wire`), a
+  body that stalls for the idle timeout gets 408, and the connection closes (after a
+  short linger, so the viewer reads the refusal rather than a reset);
 - a response whose length is unknown is sent chunked (close-delimited for HTTP/1.0);
+- a viewer that reads nothing for ``send_timeout`` (60 s, nginx's ``send_timeout``) is
+  dropped; sendfile goes out in 1 MiB pieces, each within that timeout;
+- a body file is opened before the status line: one deleted meanwhile is a 502;
 - a failure once the status line is out (the origin or a cache fill fails mid-way)
   aborts the connection, so the viewer sees a truncated response, not a short one
   that looks complete — what CloudFront does when an origin fails mid-response.

@@ -45,14 +45,10 @@ from typing import ClassVar, Protocol
 import httpx
 
 from overcast.local.auth.sigv4 import Credentials
-from overcast.local.cdn.compression import compressed_headers, compressor
-from overcast.local.cdn.fills import Fill, FillResult
 from overcast.local.cdn.http_wire import decimal
 from overcast.local.cdn.model import SOURCE_ARN_HEADER, Headers
 from overcast.local.cdn.paths import normalized_path
 from overcast.local.cdn.signing import sign_headers
-from overcast.local.cdn.stats import EdgeStats
-from overcast.local.cdn.store import BodyWriter
 
 # CloudFront's default origin connection timeout ("Connection timeout": 10 s).
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -155,12 +151,17 @@ class _StreamedResponse:
         stream = self._response.stream
         assert isinstance(stream, httpx.AsyncByteStream)
         with _mapped_errors():
-            async for chunk in self._response.aiter_raw():
+            async for chunk in stream:
                 yield chunk
 
     async def aclose(self) -> None:
         """Close the response, to the end even if the caller is cancelled meanwhile."""
-        await self._response.aclose()
+        closing = asyncio.ensure_future(self._response.aclose())
+        try:
+            await asyncio.shield(closing)
+        except asyncio.CancelledError:
+            closing.add_done_callback(_retrieve)
+            raise
 
 
 def _retrieve(task: asyncio.Future[None]) -> None:
@@ -241,7 +242,7 @@ class BucketOriginClient:
 
     async def fetch(self, request: OriginRequest) -> OriginResponse:
         """Send ``request`` for ``/<bucket><path>``, signed as CloudFront's principal."""
-        headers = [*_forwardable(request.headers), (SOURCE_ARN_HEADER, self._distribution_arn)]
+        headers = [*_to_bucket(request.headers), (SOURCE_ARN_HEADER, self._distribution_arn)]
         outgoing = httpx.Request(
             request.method,
             _target(self._base, request),
@@ -300,6 +301,18 @@ def _forwardable(headers: Headers) -> Headers:
     ]
 
 
+def _to_bucket(headers: Headers) -> Headers:
+    """Viewer headers a signed bucket request may carry: never the viewer's own
+    credentials or signature parts (``Authorization``, ``x-amz-*``) nor a SourceArn of
+    their choosing — the edge's signature and distribution are the only ones S3 sees."""
+    return [
+        (n, v)
+        for n, v in _forwardable(headers)
+        if n.lower() not in ("authorization", SOURCE_ARN_HEADER)
+        and not n.lower().startswith("x-amz-")
+    ]
+
+
 async def _send(client: httpx.AsyncClient, outgoing: httpx.Request) -> OriginResponse:
     with _mapped_errors():
         response = await client.send(outgoing, stream=True)
@@ -345,55 +358,3 @@ def content_length(headers: Headers) -> int | None:
     """The ``Content-Length`` an origin sent, if it is a number."""
     value = next((v for n, v in headers if n.lower() == "content-length"), None)
     return None if value is None else decimal(value)
-
-
-class BodyCopy:
-    """An origin body streamed into the store, announced to the fill's viewers: at
-    once when its length is known, at the end when it is not or when the edge
-    compresses it (then ``headers`` are the compressed variant's)."""
-
-    def __init__(self, writer: BodyWriter, fill: Fill, stats: EdgeStats) -> None:
-        self.writer = writer
-        self.headers: Headers = []
-        self._fill = fill
-        self._stats = stats
-
-    async def run(self, response: OriginResponse, headers: Headers, encoding: str) -> None:
-        if encoding:
-            self.headers = _vary_on_encoding(compressed_headers(headers, encoding))
-            squeeze = compressor(encoding)
-            async for chunk in self._origin_chunks(response):
-                self._write(squeeze.compress(chunk))
-            self._write(squeeze.flush())
-            self._ready(response.status, self.writer.written)
-            return
-        self.headers = headers
-        length = content_length(response.headers)
-        if length is not None:
-            self._ready(response.status, length)
-        async for chunk in self._origin_chunks(response):
-            self._write(chunk)
-        if length is None:
-            self._ready(response.status, self.writer.written)
-
-    async def _origin_chunks(self, response: OriginResponse) -> AsyncIterator[bytes]:
-        async for chunk in response.aiter_bytes():
-            self._stats.origin_bytes += len(chunk)
-            yield chunk
-
-    def _write(self, data: bytes) -> None:
-        if data:
-            self.writer.write(data)
-            self._fill.advance(len(data))
-
-    def _ready(self, status: int, length: int) -> None:
-        self._fill.ready(FillResult(status, self.headers, length, self.writer.body_path))
-
-
-def _vary_on_encoding(headers: Headers) -> Headers:
-    vary = [v for n, v in headers if n.lower() == "vary"]
-    tokens = [token.strip() for value in vary for token in value.split(",") if token.strip()]
-    if "accept-encoding" not in {token.lower() for token in tokens}:
-        tokens.append("Accept-Encoding")
-    kept = [(n, v) for n, v in headers if n.lower() != "vary"]
-    return [*kept, ("Vary", ", ".join(tokens))]

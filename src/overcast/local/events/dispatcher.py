@@ -20,12 +20,20 @@ Lambda's asynchronous invocation, mirrored:
   the bucket's ``event_failures`` store (:meth:`ObjectEventDispatcher.failures`).
 - An invoker failure that is not the function's own (its environment could not run)
   is retried like a function error.
+
+Notifications to a topic or a queue (``spec.ObjectCreatedNotification``) share the
+bucket's event rows and are sent through a :class:`~overcast.local.events.notifier.
+Notifier`; the row is deleted only once the send committed. A send that fails (the
+messaging store busy or unavailable) is retried after the same delays, for as long as
+it takes: S3 gives no on-failure destination for topics and queues, and an event is
+never dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from overcast import spec
+from overcast.local.events.notifier import Notifier
 from overcast.local.events.records import notification_event
 from overcast.local.functions.invoker import Invoker
 from overcast.ports.objects.filesystem import FilesystemBuckets
@@ -47,13 +56,17 @@ POLL_SECONDS = 0.1
 BATCH = 100
 
 
+Configuration = spec.ObjectCreatedTrigger | spec.ObjectCreatedNotification
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """One object-created trigger, wired: its bucket's physical name and configuration id."""
+    """One object-created trigger or notification, wired: its bucket's physical name and
+    configuration id."""
 
     bucket: str
     configuration_id: str
-    trigger: spec.ObjectCreatedTrigger
+    trigger: Configuration
 
 
 class ObjectEventDispatcher:
@@ -71,7 +84,13 @@ class ObjectEventDispatcher:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         poll_seconds: float = POLL_SECONDS,
         concurrency: int = 4,
+        notifier: Notifier | None = None,
     ) -> None:
+        if notifier is None and any(
+            isinstance(s.trigger, spec.ObjectCreatedNotification) for s in subscriptions
+        ):
+            raise ValueError("Object notifications to topics or queues need a notifier.")
+        self._notifier = notifier
         self._buckets = buckets
         self._subscriptions = {(s.bucket, s.configuration_id): s for s in subscriptions}
         self._invoker = invoker
@@ -168,6 +187,9 @@ class ObjectEventDispatcher:
             await asyncio.to_thread(catalog.event_delivered, event.sequence)
             return
         trigger = subscription.trigger
+        if isinstance(trigger, spec.ObjectCreatedNotification):
+            await self._notify(catalog, bucket, event, trigger.target)
+            return
         if self._clock() - event.event_time.timestamp() > trigger.maximum_event_age_seconds:
             await self._give_up(catalog, event, event.error or "", "EventAgeExceeded")
             return
@@ -179,6 +201,26 @@ class ObjectEventDispatcher:
             return
         await asyncio.to_thread(catalog.event_delivered, event.sequence)
 
+    async def _notify(
+        self, catalog: Catalog, bucket: str, event: ObjectEvent, target: spec.Topic | spec.Queue
+    ) -> None:
+        assert self._notifier is not None  # checked when built
+        message = json.dumps(self._payload(bucket, event))
+        try:
+            await asyncio.to_thread(self._notifier.send, target, message)
+        except Exception as exc:  # the messaging store's failure: try again later
+            error = f"{type(exc).__name__}: {exc}"
+            logger.warning("Object-created event for %r to %r: %s", event.key, target.name, error)
+            await asyncio.to_thread(
+                catalog.event_postponed, event.sequence, self._later(event), error
+            )
+            return
+        await asyncio.to_thread(catalog.event_delivered, event.sequence)
+
+    def _later(self, event: ObjectEvent) -> float:
+        delay = self._retry_delays[min(event.attempts, len(self._retry_delays) - 1)]
+        return self._clock() + delay
+
     async def _failed(
         self, catalog: Catalog, event: ObjectEvent, trigger: spec.ObjectCreatedTrigger, error: str
     ) -> None:
@@ -186,9 +228,7 @@ class ObjectEventDispatcher:
         if event.attempts >= trigger.maximum_retry_attempts:
             await self._give_up(catalog, event, error, "RetriesExhausted")
             return
-        delay = self._retry_delays[min(event.attempts, len(self._retry_delays) - 1)]
-        at = self._clock() + delay
-        await asyncio.to_thread(catalog.event_postponed, event.sequence, at, error)
+        await asyncio.to_thread(catalog.event_postponed, event.sequence, self._later(event), error)
 
     async def _give_up(self, catalog: Catalog, event: ObjectEvent, error: str, why: str) -> None:
         logger.error("Object-created event for %r given up (%s): %s", event.key, why, error)
@@ -204,8 +244,9 @@ class ObjectEventDispatcher:
 
 
 def subscriptions_of(service: spec.Service, bucket_names: Mapping[str, str]) -> list[Subscription]:
-    """The service's object-created triggers, each with its bucket's physical name."""
-    return [
+    """The service's object-created triggers and notifications, each with its bucket's
+    physical name."""
+    triggers = [
         Subscription(
             bucket_names[trigger.bucket.name],
             f"{service.name}-{trigger.function.name}-{position}",
@@ -213,3 +254,15 @@ def subscriptions_of(service: spec.Service, bucket_names: Mapping[str, str]) -> 
         )
         for position, trigger in enumerate(service.object_triggers)
     ]
+    return triggers + [
+        Subscription(
+            bucket_names[notification.bucket.name],
+            f"{service.name}-{_kind(notification.target)}-{notification.target.name}-{position}",
+            notification,
+        )
+        for position, notification in enumerate(service.object_notifications)
+    ]
+
+
+def _kind(target: spec.Topic | spec.Queue) -> str:
+    return "topic" if isinstance(target, spec.Topic) else "queue"
