@@ -1,8 +1,10 @@
 """The pages function keeps one static page per article in the site bucket, and
-invalidates exactly that page's path on the CDN."""
+invalidates exactly that page's path on the CDN. It consumes the queue ``pages``: the
+table's article changes, published by the events function to the topic ``articles``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,31 +12,48 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from overcast.apps.blog.articles import Articles
 from overcast.apps.blog.domain import NewArticle, UpdateArticle
+from overcast.apps.blog.events import ArticleEvents, EventsFunction
 from overcast.apps.blog.pages import ArticlePages, PagesFunction
 from overcast.apps.blog.people import People, Person
-from overcast.apps.blog.service import blog_table, pages_function, service
+from overcast.apps.blog.service import (
+    blog_table,
+    events_function,
+    pages_function,
+    pages_queue,
+    service,
+)
+from overcast.local.queues.events import QueueSource, sqs_event, sqs_record
 from overcast.local.streams.events import StreamSource, stream_event, stream_record
 from overcast.local.streams.filters import RecordFilter
 from overcast.ports.cdn import CdnUnavailable
 from overcast.ports.cdn.memory import MemoryInvalidator
 from overcast.ports.objects import NoSuchKey, ObjectAttributes, ObjectInfo, ObjectStoreUnavailable
 from overcast.ports.objects.memory import MemoryObjectStore
+from overcast.ports.queues import OutgoingMessage
+from overcast.ports.queues.memory import MemoryMessaging
 from overcast.ports.tables.memory import MemoryTable
 from tests.todo_events import ManualClock
 
 SOURCE = StreamSource(
     "arn:aws:dynamodb:us-east-1:1:table/blog-blog/stream/x", "us-east-1", "NEW_AND_OLD_IMAGES"
 )
-TRIGGER = next(t for t in service.stream_triggers if t.function == pages_function)
+TRIGGER = next(t for t in service.stream_triggers if t.function == events_function)
+QUEUE = QueueSource("arn:aws:sqs:us-east-1:000000000000:blog-pages", "us-east-1")
 
 
 class Blog:
-    """The blog table with an author, the site bucket, the CDN, and the pages function."""
+    """The blog table with an author, the topic and queue, the site bucket, the CDN, and
+    the events and pages functions."""
 
     def __init__(self, site: MemoryObjectStore | None = None) -> None:
         self.table = MemoryTable(blog_table)
         self.articles = Articles(self.table, ManualClock())
         People(self.table).save(Person("uid-ana", "ana", "ana@example.com"))
+        self.messaging = MemoryMessaging()
+        self.messaging.declare(service)
+        self.queue = self.messaging.queue(service.queue_name(pages_queue))
+        topic = self.messaging.topic("blog-articles")
+        self.events = EventsFunction(ArticleEvents(topic, People(self.table)))
         self.site = site or MemoryObjectStore("blog-site")
         self.cdn = MemoryInvalidator()
         self.function = PagesFunction(ArticlePages(self.table, self.site, self.cdn))
@@ -45,13 +64,20 @@ class Blog:
         return self.articles.create("uid-ana", fields).slug
 
     def changes(self) -> dict[str, Any]:
-        """The stream records since the last call that the trigger's filter lets through."""
+        """The SQS event of the table's changes since the last call, as the pages queue
+        receives them: through the events function and the topic."""
         records = self.table.stream_records(after=self._seen)
         if records:
             self._seen = records[-1].sequence
         found = [stream_record(record, SOURCE) for record in records]
         wanted = RecordFilter(TRIGGER.filter_patterns)
-        return stream_event(record for record in found if wanted.matches(record))
+        changes = stream_event(record for record in found if wanted.matches(record))
+        if changes["Records"]:
+            self.events.handle(changes, None)
+        return self.received()
+
+    def received(self) -> dict[str, Any]:
+        return sqs_event(sqs_record(message, QUEUE) for message in self.queue.receive(10))
 
     def deliver(self, event: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.function.handle(self.changes() if event is None else event, None)
@@ -71,7 +97,7 @@ def blog() -> Blog:
 def test_a_new_article_is_published_and_only_its_path_is_invalidated(blog: Blog) -> None:
     # Given a new article
     slug = blog.write("Hello world", "Some *words*.")
-    # When its stream record is delivered
+    # When its ArticlePublished reaches the function through the topic and the queue
     response = blog.deliver()
     # Then its page is in the site bucket, as HTML for a minute, and only it is invalidated
     assert response == {"batchItemFailures": []}
@@ -115,55 +141,31 @@ def test_a_deleted_article_loses_its_page(blog: Blog) -> None:
     assert blog.invalidated()[-1] == [f"/articles/{slug}"]
 
 
-def test_a_record_that_changes_the_slug_removes_the_old_page_and_writes_the_new(
+def test_a_late_or_duplicate_event_neither_fails_nor_brings_back_an_old_version(
     blog: Blog,
 ) -> None:
-    # Given an article published under an old slug, now stored under a new one
-    old = blog.write("Old title")
-    blog.deliver()
-    item = blog.table.get({"pk": f"ARTICLE#{old}", "sk": "ARTICLE"})
-    assert item is not None
-    new = "new-title-abc123"
-    blog.table.put({**item, "pk": f"ARTICLE#{new}", "slug": new, "title": "New title"})
-    blog.table.delete({"pk": f"ARTICLE#{old}", "sk": "ARTICLE"})
-    # When a MODIFY record names both slugs
-    record = stream_record(blog.table.stream_records()[-1], SOURCE)
-    record["eventName"] = "MODIFY"
-    record["dynamodb"]["NewImage"] = {**record["dynamodb"]["OldImage"], "slug": {"S": new}}
-    response = blog.deliver(stream_event([record]))
-    # Then the old page is gone and the new one is there, both invalidated
-    assert response == {"batchItemFailures": []}
-    with pytest.raises(NoSuchKey):
-        blog.site.head(f"articles/{old}")
-    assert "New title" in blog.page(new)
-    assert blog.invalidated()[-2:] == [[f"/articles/{old}"], [f"/articles/{new}"]]
-
-
-def test_a_redelivered_old_record_neither_fails_nor_brings_back_an_old_version(
-    blog: Blog,
-) -> None:
+    # Given an article published, then edited, whose ArticleUpdated is handled first
     slug = blog.write("Version one")
-    first = blog.changes()
+    published = blog.changes()
     blog.articles.update(blog.articles.get(slug), UpdateArticle(title="Version two"))
     blog.deliver()
-
-    response = blog.deliver(first)  # the INSERT again, after the MODIFY
-    blog.deliver(first)
+    # When the ArticlePublished arrives after it, twice (SNS and SQS keep no order)
+    response = blog.deliver(published)
+    blog.deliver(published)
+    # Then the page shows the article as it is now
 
     assert response == {"batchItemFailures": []}
     assert "Version two" in blog.page(slug)
     assert "Version one" not in blog.page(slug)
 
 
-def test_only_article_items_reach_the_function(blog: Blog) -> None:
-    slug = blog.write(body="b")
-    article = blog.articles.get(slug)
-    blog.articles.favorite(article, "uid-bo")
-    blog.articles.comment(article, "uid-bo", "Nice")
+def test_a_message_that_is_not_an_article_event_is_skipped(blog: Blog) -> None:
+    blog.queue.send(OutgoingMessage(body='{"hello": "world"}'))
 
-    event = blog.changes()
+    response = blog.deliver(blog.received())
 
-    assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in event["Records"]] == ["ARTICLE"]
+    assert response == {"batchItemFailures": []}
+    assert blog.invalidated() == []
 
 
 class FailingSite(MemoryObjectStore):
@@ -184,14 +186,14 @@ def test_a_failing_record_is_reported_and_the_others_are_published() -> None:
     blog = Blog(FailingSite("articles/article-1-"))
     slugs = [blog.write(f"Article {n}") for n in range(3)]
     event = blog.changes()
-    sequences = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
+    ids = {json.loads(r["body"])["slug"]: r["messageId"] for r in event["Records"]}
     # When the batch is delivered
     response = blog.deliver(event)
-    # Then only the second record is reported; the first and third pages are published
-    assert response == {"batchItemFailures": [{"itemIdentifier": sequences[1]}]}
+    # Then only the second message is reported; the first and third pages are published
+    assert response == {"batchItemFailures": [{"itemIdentifier": ids[slugs[1]]}]}
     assert "Article 0" in blog.page(slugs[0])
     assert "Article 2" in blog.page(slugs[2])
-    assert blog.invalidated() == [[f"/articles/{slugs[0]}"], [f"/articles/{slugs[2]}"]]
+    assert sorted(blog.invalidated()) == [[f"/articles/{slugs[0]}"], [f"/articles/{slugs[2]}"]]
 
 
 def test_when_the_cdn_is_down_the_batch_fails_and_its_retry_invalidates(blog: Blog) -> None:
@@ -199,7 +201,8 @@ def test_when_the_cdn_is_down_the_batch_fails_and_its_retry_invalidates(blog: Bl
     slug = blog.write()
     event = blog.changes()
     blog.cdn.fail_with = CdnUnavailable("CloudFront is throttling")
-    # When every record of the batch fails, the function fails (Lambda retries the batch)
+    # When every message of the batch fails, the function fails (the batch returns to
+    # the queue after its visibility timeout)
     with pytest.raises(BatchProcessingError):
         blog.deliver(event)
     # Then the retry, once the CDN is back, invalidates the page
@@ -250,3 +253,16 @@ def test_the_distribution_serves_the_site_thumbnails_and_api() -> None:
     assert by_pattern["/thumbnails/*"].cache_policy.caches
     assert {r.status: r.response_status for r in site.error_responses} == {403: 404, 404: 404}
     assert pages_function.distributions == (site,)
+
+
+def test_the_pages_queue_hears_of_every_article_event_and_dead_letters_after_5() -> None:
+    subscription = next(s for s in service.subscriptions if s.queue == pages_queue)
+    trigger = next(t for t in service.queue_triggers if t.function == pages_function)
+
+    assert subscription.filter_policy is None
+    assert subscription.raw_message_delivery
+    assert trigger.queue == pages_queue
+    assert trigger.report_batch_item_failures
+    assert pages_queue.dead_letter is not None
+    assert pages_queue.dead_letter.max_receive_count == 5
+    assert pages_function not in [t.function for t in service.stream_triggers]
