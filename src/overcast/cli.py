@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import faulthandler
 import logging
 import shutil
 import signal
@@ -57,6 +58,8 @@ def up(project_dir: Path, data_dir: Path | None, ports: str, quiet: bool) -> Non
     except DeclarationError as exc:
         fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # A crash of native code (SQLite, uvloop, TLS) prints every thread's Python stack.
+    faulthandler.enable()
     console.print(f"[bold]Overcast[/] starting the local cloud (data in {settings.data_dir})")
     try:
         _run_forever(settings, started)

@@ -90,14 +90,16 @@ def test_failure_queues_are_encrypted_and_refuse_plain_http(
 ) -> None:
     _, template = _blog(synthesized)
     queues: Resources = template.find_resources("AWS::SQS::Queue")
-    assert len(queues) == 3  # the two streams' and the thumbnailer's invocations'
+    # the two streams' and the thumbnailer's failure queues; pages and newsletter, and
+    # their dead-letter queues
+    assert len(queues) == 7
     assert all(q["Properties"]["SqsManagedSseEnabled"] is True for q in queues.values())
     policies: Resources = template.find_resources("AWS::SQS::QueuePolicy")
-    assert len(policies) == 3
+    assert len(policies) == 7
     for policy in policies.values():
-        (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
-        assert deny["Effect"] == "Deny"
-        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        denies = [each for each in statements if each["Effect"] == "Deny"]
+        assert {"Bool": {"aws:SecureTransport": "false"}} in [d["Condition"] for d in denies]
 
 
 def test_only_uploads_trigger_the_thumbnailer_so_its_thumbnails_never_do(
@@ -182,9 +184,13 @@ def test_every_blog_function_learns_the_api_url_as_locally(
     _, template = _blog(synthesized)
     functions: Resources = template.find_resources("AWS::Lambda::Function")
     ours = [f for f in functions.values() if "overcast.apps.blog" in f["Properties"]["Handler"]]
-    assert len(ours) == 4  # api, welcome, thumbnails, pages
+    assert len(ours) == 6  # api, welcome, thumbnails, events, pages, newsletter
     for function in ours:
-        assert "OVERCAST_RESOURCE_API_BLOG" in function["Properties"]["Environment"]["Variables"]
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert "OVERCAST_RESOURCE_API_BLOG" in variables
+        # the site's URL too, as locally, but not behind the API (the CDN fronts the API)
+        behind_api = function["Properties"]["Handler"] == "overcast.apps.blog.handler.handler"
+        assert ("OVERCAST_RESOURCE_DISTRIBUTION_URL_SITE" in variables) is not behind_api
 
 
 def test_the_api_function_may_administer_its_user_pool_only(

@@ -130,7 +130,9 @@ def test_stats_show_each_cache_and_flush_empties_the_stage_cache(
     assert read["query"]["hits"] + read["query"]["misses"] >= 2
     assert set(read) == {"item", "query"}
     table = overcast("stats", "--data-dir", str(cloud.data_dir))
-    assert "todo API stage cache" in table.stdout
+    # (the to-do API has two stages, each with its cache)
+    assert "todo API v1 stage cache" in table.stdout
+    assert "todo API v2 stage cache" in table.stdout
     assert "GET /todos/{id}" in table.stdout
     assert "Read caches" in table.stdout
 

@@ -28,7 +28,8 @@ from overcast.ports.tables import (
     TableUnavailable,
 )
 from overcast.ports.tables.base import QueryPlan
-from overcast.ports.tables.sqlite import SqliteTable
+from overcast.ports.tables.sqlite import SqliteTable, _translated
+from overcast.ports.tables.stream import ChangeRecord
 from tests.tables_contract import *  # noqa: F403  (the contract's tests run here)
 from tests.tables_contract import COUNTERS, PROFILES, SCORES, TODOS, ids, increment_once, todo
 
@@ -295,3 +296,37 @@ def test_every_query_searches_a_primary_key_and_never_scans_or_sorts(tmp_path: P
 
 def _named() -> list[tuple[str, spec.Table]]:
     return [(TODOS.name, TODOS), (PROFILES.name, PROFILES)]
+
+
+class _SlowStreamTable(SqliteTable):
+    """Reads its stream slowly: a call still running when another thread closes it."""
+
+    started = threading.Event()
+
+    @_translated
+    def _stream_records(self, after: int, limit: int) -> list[ChangeRecord]:
+        self.started.set()
+        time.sleep(0.3)
+        return super()._stream_records(after, limit)
+
+
+def test_closing_waits_for_a_call_running_on_another_thread(tmp_path: Path) -> None:
+    # Closing a connection under a statement another thread is stepping crashes SQLite;
+    # the stream dispatcher's reader thread may still be reading when the cloud stops.
+    streamed = spec.Table("streamed", spec.Key("pk"), spec.Key("sk"), stream="NEW_IMAGE")
+    table = _SlowStreamTable(streamed, tmp_path / "slow.sqlite3")
+    table.put({"pk": "a", "sk": "1"})
+    results: list[list[ChangeRecord]] = []
+    reader = threading.Thread(target=lambda: results.append(table.stream_records(0, 10)))
+    reader.start()
+    assert _SlowStreamTable.started.wait(5)
+
+    began = time.monotonic()
+    table.close()
+
+    assert time.monotonic() - began >= 0.2  # it waited for the reader
+    reader.join(5)
+    assert len(results) == 1
+    assert len(results[0]) == 1
+    with pytest.raises(TableUnavailable):
+        table.stream_records(0, 10)

@@ -225,7 +225,27 @@ class ServiceStack(Stack):
                     deployed = cdn.distributions[declared.name]
                     for each in deployments:
                         allow_invalidation(each, declared, deployed)
+                self._tell_distribution_urls(service, function, deployments, cdn)
         self._deploy_assets(service, cdn)
+
+    @staticmethod
+    def _tell_distribution_urls(
+        service: spec.Service,
+        function: spec.Function,
+        deployments: list[lambda_.Function],
+        cdn: Cdn,
+    ) -> None:
+        """``OVERCAST_RESOURCE_DISTRIBUTION_URL_<NAME>`` = ``https://<domain>``, as the local
+        cloud passes it (links in emails). Not to functions behind the API: the
+        distribution has the API as an origin, so that would be a dependency cycle."""
+        if service.api is not None and function in service.api.functions:
+            return
+        for name, distribution in cdn.distributions.items():
+            for each in deployments:
+                each.add_environment(
+                    resource_variable("DISTRIBUTION_URL", name),
+                    f"https://{distribution.domain_name}",
+                )
 
     def _deploy_assets(self, service: spec.Service, cdn: Cdn | None) -> None:
         with_assets = [bucket for bucket in service.buckets if bucket.assets]

@@ -391,6 +391,12 @@ class LocalCloud:
             aws_endpoint=aws_url,
             ca_bundle=str(ca.ca_cert_path),
         )
+        # Each distribution's URL (OVERCAST_RESOURCE_DISTRIBUTION_URL_<NAME>), as the
+        # deployer passes https://<domain>: e.g. for links in emails.
+        edges = self._edges.urls(service.name) if self._edges else {}
+        site_urls = {
+            resource_variable("DISTRIBUTION_URL", name): url for name, url in edges.items()
+        }
         invoker = FunctionInvoker(
             service.name,
             service.all_functions,
@@ -402,6 +408,7 @@ class LocalCloud:
                 function.name: {
                     **function_resources(service.name, function, resources),
                     **aws.function_variables(service, function, resources, api_url),
+                    **site_urls,
                 }
                 for function in service.all_functions
             },

@@ -27,10 +27,10 @@ def print_stats(figures: Mapping[str, Any], console: Console) -> None:
         stages: Mapping[str, Any] = caches.get("stages") or {}
         if len(stages) > 1:
             for stage, figures in sorted(stages.items()):
-                console.print(_stage_table(f"{name} ({stage})", figures))
+                console.print(_stage_table(f"{name} API {stage}", figures))
             printed = True
         elif caches.get("stage_cache"):
-            console.print(_stage_table(name, caches["stage_cache"]))
+            console.print(_stage_table(f"{name} API", caches["stage_cache"]))
             printed = True
     rows = [
         (service, table, cache, counters)
@@ -66,9 +66,9 @@ def _cdn_table(distributions: Mapping[str, Any]) -> Table:
     return table
 
 
-def _stage_table(service: str, stage: Mapping[str, Any]) -> Table:
+def _stage_table(label: str, stage: Mapping[str, Any]) -> Table:
     title = (
-        f"{service} API stage cache: {stage['entries']} entries, "
+        f"{label} stage cache: {stage['entries']} entries, "
         f"{_size(stage['bytes'])} of {_size(stage['capacity_bytes'])}"
     )
     table = Table(title=title, title_justify="left", show_edge=False)

@@ -98,6 +98,14 @@ class CloudEdges:
                 f"the {label} distribution", self.host, port_for(label, position)
             )
 
+    def urls(self, service: str) -> dict[str, str]:
+        """The URL of each distribution of ``service``, by name (known once reserved)."""
+        return {
+            name: f"https://{self.host}:{listener.port}"
+            for (owner, name), listener in self._reserved.items()
+            if owner == service
+        }
+
     async def build(self, context: OriginContext) -> list[RunningEdge]:
         """Start the service's origin apps and build its edges (not yet serving)."""
         built = []

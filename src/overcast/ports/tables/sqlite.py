@@ -40,6 +40,7 @@ Errors: ``sqlite3.IntegrityError`` becomes :class:`ConditionFailed`, every other
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import sqlite3
@@ -72,11 +73,16 @@ _RowKey = tuple[KeyValue, KeyValue]
 
 
 def _translated(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Re-raise SQLite's errors as the port's own: no sqlite3 type escapes the port."""
+    """Re-raise SQLite's errors as the port's own: no sqlite3 type escapes the port; and
+    hold the table open while the method runs (``close`` waits for it)."""
 
     @functools.wraps(method)
     def translating(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        owner = args[0]
         try:
+            if isinstance(owner, SqliteTable):
+                with owner._in_use():
+                    return method(*args, **kwargs)
             return method(*args, **kwargs)
         except sqlite3.IntegrityError as exc:
             raise ConditionFailed(f"SQLite refused the write; nothing changed: {exc}.") from exc
@@ -121,14 +127,39 @@ class SqliteTable(Table):
         self._closed = False
         self._closers: list[weakref.finalize[Any, Any]] = []
         self._serials = itertools.count(1)
+        # Calls running now (on any thread): close() waits for them, because closing a
+        # connection under a statement another thread is stepping crashes SQLite's C code.
+        self._active = 0
+        self._idle = threading.Condition(self._lock)
 
     def close(self) -> None:
-        """Close every thread's connection. Later calls raise :class:`TableUnavailable`."""
+        """Close every thread's connection once the calls running now have returned (up
+        to ``busy_timeout``). Later calls raise :class:`TableUnavailable`."""
         with self._lock:
             self._closed = True
+            self._idle.wait_for(lambda: self._active == 0, timeout=self._busy_timeout)
             for closer in self._closers:
                 closer()
             self._closers.clear()
+
+    @contextlib.contextmanager
+    def _in_use(self) -> Iterator[None]:
+        depth: int = getattr(self._local, "depth", 0)
+        if depth == 0:  # a call's own inner calls are part of it, even while closing
+            with self._lock:
+                if self._closed:
+                    raise TableUnavailable(f"The local table {self.path} has been closed.")
+                self._active += 1
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+            if depth == 0:
+                with self._lock:
+                    self._active -= 1
+                    if self._active == 0:
+                        self._idle.notify_all()
 
     # --- primitives -----------------------------------------------------------
 
@@ -306,7 +337,8 @@ class SqliteTable(Table):
 
     def _open_connection(self) -> sqlite3.Connection:
         with self._lock:
-            if self._closed:
+            # A call admitted before close() began may still open its thread's connection.
+            if self._closed and not getattr(self._local, "depth", 0):
                 raise TableUnavailable(f"The local table {self.path} has been closed.")
             connection = self._connect()
             keeper = _Keeper()
