@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import faulthandler
+import json
 import logging
 import shutil
 import signal

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
 from aws_cdk.assertions import Template
 
 from overcast import spec
@@ -17,6 +16,7 @@ from overcast.aws import nag
 from overcast.aws.app import build_app
 from overcast.aws.bundling import Bundle
 from overcast.aws.stack import ServiceStack
+from tests.aws.logical_ids import logical_id
 
 Resources = Mapping[str, Mapping[str, Any]]
 ORDERS_POLICY = '{"kind": ["order"], "total": [{"numeric": [">", 100]}]}'
@@ -94,23 +94,14 @@ def _resources(template: Template, kind: str) -> Resources:
     return found
 
 
-def _id(stack: ServiceStack, *path: str) -> str:
-    construct = stack.node.find_child(path[0])
-    for part in path[1:]:
-        construct = construct.node.find_child(part)
-    resource = construct.node.default_child
-    assert resource is not None
-    return str(Stack.of(stack).resolve(resource.logical_id))  # type: ignore[attr-defined]
-
-
 def _queue(template: Template, stack: ServiceStack, name: str) -> Mapping[str, Any]:
     resources = template.to_json()["Resources"]
-    properties: Mapping[str, Any] = resources[_id(stack, "Messaging", name)]["Properties"]
+    properties: Mapping[str, Any] = resources[logical_id(stack, "Messaging", name)]["Properties"]
     return properties
 
 
 def _function(stack: ServiceStack, name: str) -> dict[str, str]:
-    return {"Ref": _id(stack, f"Function{name.capitalize()}", "Function")}
+    return {"Ref": logical_id(stack, f"Function{name.capitalize()}", "Function")}
 
 
 def test_queues_get_their_declared_settings_encryption_and_dead_letter_queue(
@@ -123,7 +114,7 @@ def test_queues_get_their_declared_settings_encryption_and_dead_letter_queue(
     assert work["ReceiveMessageWaitTimeSeconds"] == 20
     assert work["MessageRetentionPeriod"] == 345_600
     assert work["SqsManagedSseEnabled"] is True
-    parked = _id(stack, "Messaging", "QueueParked")
+    parked = logical_id(stack, "Messaging", "QueueParked")
     assert work["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [parked, "Arn"]},
         "maxReceiveCount": 4,
@@ -190,7 +181,7 @@ def test_subscriptions_carry_the_declared_filter_policy_and_raw_delivery(
     }
 
     def of(name: str) -> Mapping[str, Any]:
-        arn = {"Fn::GetAtt": [_id(stack, "Messaging", name), "Arn"]}
+        arn = {"Fn::GetAtt": [logical_id(stack, "Messaging", name), "Arn"]}
         return subscriptions[json.dumps(arn)]
 
     work, audit, ledger = of("QueueWork"), of("QueueAudit"), of("QueueLedger")
@@ -208,7 +199,7 @@ def test_the_topic_alone_may_send_to_its_subscribed_queues(
     synthesized: tuple[Any, ServiceStack], template: Template
 ) -> None:
     _, stack = synthesized
-    work = {"Ref": _id(stack, "Messaging", "QueueWork")}
+    work = {"Ref": logical_id(stack, "Messaging", "QueueWork")}
     (policy,) = [
         each["Properties"]["PolicyDocument"]
         for each in _resources(template, "AWS::SQS::QueuePolicy").values()
@@ -218,7 +209,7 @@ def test_the_topic_alone_may_send_to_its_subscribed_queues(
     assert allowed["Action"] == "sqs:SendMessage"
     assert allowed["Principal"] == {"Service": "sns.amazonaws.com"}
     assert allowed["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": {"Ref": _id(stack, "Messaging", "TopicEvents")}}
+        "ArnEquals": {"aws:SourceArn": {"Ref": logical_id(stack, "Messaging", "TopicEvents")}}
     }
 
 
@@ -231,7 +222,9 @@ def test_queue_triggers_map_the_queue_as_declared(
         for each in _resources(template, "AWS::Lambda::EventSourceMapping").values()
     }
     worker = mappings[json.dumps(_function(stack, "worker"))]
-    assert worker["EventSourceArn"] == {"Fn::GetAtt": [_id(stack, "Messaging", "QueueWork"), "Arn"]}
+    assert worker["EventSourceArn"] == {
+        "Fn::GetAtt": [logical_id(stack, "Messaging", "QueueWork"), "Arn"]
+    }
     assert worker["BatchSize"] == 50
     assert worker["MaximumBatchingWindowInSeconds"] == 2
     assert worker["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -247,17 +240,17 @@ def test_a_function_learns_and_may_use_only_the_queues_and_topics_it_declares(
 ) -> None:
     _, stack = synthesized
     publisher = _resources(template, "AWS::Lambda::Function")[
-        _id(stack, "FunctionPublisher", "Function")
+        logical_id(stack, "FunctionPublisher", "Function")
     ]["Properties"]
     variables = publisher["Environment"]["Variables"]
     assert variables["OVERCAST_RESOURCE_QUEUE_AUDIT"] == {
-        "Ref": _id(stack, "Messaging", "QueueAudit")
+        "Ref": logical_id(stack, "Messaging", "QueueAudit")
     }
     assert variables["OVERCAST_RESOURCE_TOPIC_EVENTS"] == {
-        "Ref": _id(stack, "Messaging", "TopicEvents")
+        "Ref": logical_id(stack, "Messaging", "TopicEvents")
     }
     assert not any("QUEUE_WORK" in name or "TOPIC_ENTRIES" in name for name in variables)
-    role = {"Ref": _id(stack, "FunctionPublisher", "Role")}
+    role = {"Ref": logical_id(stack, "FunctionPublisher", "Role")}
     statements = [
         statement
         for policy in _resources(template, "AWS::IAM::Policy").values()
@@ -265,10 +258,12 @@ def test_a_function_learns_and_may_use_only_the_queues_and_topics_it_declares(
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     by_action = {json.dumps(s["Action"]): s["Resource"] for s in statements}
-    assert by_action[json.dumps("sns:Publish")] == {"Ref": _id(stack, "Messaging", "TopicEvents")}
+    assert by_action[json.dumps("sns:Publish")] == {
+        "Ref": logical_id(stack, "Messaging", "TopicEvents")
+    }
     send = [s for s in statements if "sqs:SendMessage" in s["Action"]]
     assert [s["Resource"] for s in send] == [
-        {"Fn::GetAtt": [_id(stack, "Messaging", "QueueAudit"), "Arn"]}
+        {"Fn::GetAtt": [logical_id(stack, "Messaging", "QueueAudit"), "Arn"]}
     ]
     assert not any("sqs:ReceiveMessage" in s["Action"] for s in statements)
 

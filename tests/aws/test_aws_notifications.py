@@ -18,6 +18,7 @@ from overcast.aws.app import build_app
 from overcast.aws.bundling import Bundle
 from overcast.aws.stack import ServiceStack
 from overcast.aws.wheels import LambdaPlatform
+from tests.aws.logical_ids import logical_id
 
 PHOTOS = spec.Bucket("photos")
 UPLOADS = spec.Queue("uploads")
@@ -59,15 +60,6 @@ def resources(synthesized: tuple[App, ServiceStack]) -> Mapping[str, Mapping[str
     return found
 
 
-def _id(stack: ServiceStack, *path: str) -> str:
-    construct = stack.node.find_child(path[0])
-    for part in path[1:]:
-        construct = construct.node.find_child(part)
-    resource = construct.node.default_child
-    assert resource is not None
-    return str(Stack.of(stack).resolve(resource.logical_id))  # type: ignore[attr-defined]
-
-
 def _of_type(resources: Mapping[str, Mapping[str, Any]], kind: str) -> list[Mapping[str, Any]]:
     return [resource["Properties"] for resource in resources.values() if resource["Type"] == kind]
 
@@ -81,16 +73,18 @@ def test_the_bucket_notifies_the_queue_and_the_topic_with_their_filters(
 ) -> None:
     _, stack = synthesized
     [notifications] = _of_type(resources, "Custom::S3BucketNotifications")
-    assert notifications["BucketName"] == {"Ref": _id(stack, "BucketPhotos")}
+    assert notifications["BucketName"] == {"Ref": logical_id(stack, "BucketPhotos")}
     configuration = notifications["NotificationConfiguration"]
     [to_queue] = configuration["QueueConfigurations"]
     assert to_queue["Events"] == ["s3:ObjectCreated:*"]
-    assert to_queue["QueueArn"] == {"Fn::GetAtt": [_id(stack, "Messaging", "QueueUploads"), "Arn"]}
+    assert to_queue["QueueArn"] == {
+        "Fn::GetAtt": [logical_id(stack, "Messaging", "QueueUploads"), "Arn"]
+    }
     rules = {rule["Name"]: rule["Value"] for rule in to_queue["Filter"]["Key"]["FilterRules"]}
     assert rules == {"prefix": "uploads/", "suffix": ".jpg"}
     [to_topic] = configuration["TopicConfigurations"]
     assert to_topic["Events"] == ["s3:ObjectCreated:*"]
-    assert to_topic["TopicArn"] == {"Ref": _id(stack, "Messaging", "TopicArrivals")}
+    assert to_topic["TopicArn"] == {"Ref": logical_id(stack, "Messaging", "TopicArrivals")}
     assert to_topic["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "inbox/"}]
     assert "LambdaFunctionConfigurations" not in configuration
 
@@ -99,9 +93,9 @@ def test_only_this_buckets_s3_of_this_account_may_send_to_the_queue_and_topic(
     synthesized: tuple[App, ServiceStack], resources: Mapping[str, Mapping[str, Any]]
 ) -> None:
     _, stack = synthesized
-    bucket_arn = {"Fn::GetAtt": [_id(stack, "BucketPhotos"), "Arn"]}
-    queue = {"Ref": _id(stack, "Messaging", "QueueUploads")}
-    topic = {"Ref": _id(stack, "Messaging", "TopicArrivals")}
+    bucket_arn = {"Fn::GetAtt": [logical_id(stack, "BucketPhotos"), "Arn"]}
+    queue = {"Ref": logical_id(stack, "Messaging", "QueueUploads")}
+    topic = {"Ref": logical_id(stack, "Messaging", "TopicArrivals")}
     [queue_policy] = [
         p for p in _of_type(resources, "AWS::SQS::QueuePolicy") if p["Queues"] == [queue]
     ]
@@ -119,7 +113,7 @@ def test_only_this_buckets_s3_of_this_account_may_send_to_the_queue_and_topic(
         assert deny["Action"] == action
         assert deny["Condition"] == {"StringNotEquals": {"aws:SourceAccount": ACCOUNT}}
     # ... and S3 is allowed nothing on the queue that is only subscribed to the topic
-    audit = {"Ref": _id(stack, "Messaging", "QueueAudit")}
+    audit = {"Ref": logical_id(stack, "Messaging", "QueueAudit")}
     [audit_policy] = [
         p for p in _of_type(resources, "AWS::SQS::QueuePolicy") if p["Queues"] == [audit]
     ]
@@ -131,7 +125,7 @@ def test_the_notified_topic_has_a_rotated_key_s3_may_use_and_others_keep_snss(
 ) -> None:
     _, stack = synthesized
     topics = {
-        name: resources[_id(stack, "Messaging", f"Topic{name}")]["Properties"]
+        name: resources[logical_id(stack, "Messaging", f"Topic{name}")]["Properties"]
         for name in ("Arrivals", "Other")
     }
     key_id = topics["Arrivals"]["KmsMasterKeyId"]["Fn::GetAtt"][0]

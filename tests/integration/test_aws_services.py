@@ -7,23 +7,12 @@ from pathlib import Path
 import pytest
 
 from overcast import spec
-from overcast.local.auth.sigv4 import Credentials
 from overcast.local.aws_services import AwsServices
-from overcast.ports.mail.memory import MemoryMailer
-
-ROOT = Credentials("AKIAOVERCASTROOT0001", "root-secret")
+from tests.fixtures.aws_services import local_aws
 
 
 def services(data_dir: Path) -> AwsServices:
-    return AwsServices(
-        data_dir=data_dir,
-        mailer=MemoryMailer(),
-        public_url="https://127.0.0.1:4566",
-        root=ROOT,
-        region="us-east-1",
-        account_id="000000000000",
-        credential_seconds=3600,
-    )
+    return local_aws(data_dir, "https://127.0.0.1:4566")
 
 
 def with_files(name: str, bucket: str, pool: str) -> spec.Service:

@@ -8,7 +8,6 @@ allowed to invalidate it (its role's ``policies.function_policy``), a function t
 from __future__ import annotations
 
 import gc
-import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +28,8 @@ from overcast.local.cloudfront.ids import distribution_arn, distribution_id
 from overcast.local.tls import LocalCA
 from overcast.ports.cdn.cloudfront import CloudFrontInvalidator
 from overcast.ports.cdn.exceptions import InvalidationDenied, InvalidPaths
-from overcast.ports.mail.memory import MemoryMailer
+from tests.fixtures.aws_services import ACCOUNT, ROOT, free_socket, local_aws
 from tests.fixtures.server_thread import ServerThread
-
-ROOT = Credentials("AKIAOVERCASTROOT0001", "root-secret")
-ACCOUNT = "000000000000"
 
 site = spec.Bucket("site")
 web = spec.Distribution("web", spec.Behavior("*", spec.BucketOrigin(site)))
@@ -92,18 +88,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     data_dir: Path = tmp_path_factory.mktemp("aws")
     ca = LocalCA(data_dir / "tls")
     ca.ensure()
-    bound = socket.socket()
-    bound.bind(("127.0.0.1", 0))
-    url = f"https://127.0.0.1:{bound.getsockname()[1]}"
-    aws = AwsServices(
-        data_dir=data_dir,
-        mailer=MemoryMailer(),
-        public_url=url,
-        root=ROOT,
-        region="eu-west-1",
-        account_id=ACCOUNT,
-        credential_seconds=3600,
-    )
+    bound, url = free_socket()
+    aws = local_aws(data_dir, url, region="eu-west-1")
     resources = aws.register(blog)
     edge = Edge()
     aws.distributions.add(

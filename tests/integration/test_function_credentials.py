@@ -6,7 +6,6 @@ local cloud would put in each function's environment.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from overcast import spec
-from overcast.local.auth.sigv4 import Credentials
 from overcast.local.aws_services import AwsServices, ServiceResources
-from overcast.ports.mail.memory import MemoryMailer
+from tests.fixtures.aws_services import ROOT, free_socket, local_aws
 from tests.fixtures.server_thread import ServerThread
-
-ROOT = Credentials("AKIAOVERCASTROOT0001", "root-secret")
 
 table = spec.Table("blog", spec.Key("pk"), spec.Key("sk"))
 photos = spec.Bucket("photos")
@@ -78,18 +74,8 @@ class Cloud:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     data_dir: Path = tmp_path_factory.mktemp("aws")
-    bound = socket.socket()
-    bound.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{bound.getsockname()[1]}"
-    aws = AwsServices(
-        data_dir=data_dir,
-        mailer=MemoryMailer(),
-        public_url=url,
-        root=ROOT,
-        region="us-east-1",
-        account_id="000000000000",
-        credential_seconds=3600,
-    )
+    bound, url = free_socket("http")
+    aws = local_aws(data_dir, url)
     resources = aws.register(blog)
     others = aws.register(other)
     with ServerThread(aws.endpoint, bound):

@@ -8,7 +8,6 @@ which the edge names its distribution.
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,11 +25,8 @@ from overcast.local.aws_services import AwsServices, ServiceResources
 from overcast.local.cdn.model import SOURCE_ARN_HEADER
 from overcast.local.cloudfront.ids import distribution_arn, distribution_id
 from overcast.local.tls import LocalCA
-from overcast.ports.mail.memory import MemoryMailer
+from tests.fixtures.aws_services import ACCOUNT, ROOT, free_socket, local_aws
 from tests.fixtures.server_thread import ServerThread
-
-ROOT = Credentials("AKIAOVERCASTROOT0001", "root-secret")
-ACCOUNT = "000000000000"
 
 site = spec.Bucket("site")
 web = spec.Distribution("web", spec.Behavior("*", spec.BucketOrigin(site)))
@@ -77,18 +73,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     data_dir: Path = tmp_path_factory.mktemp("aws")
     ca = LocalCA(data_dir / "tls")
     ca.ensure()
-    bound = socket.socket()
-    bound.bind(("127.0.0.1", 0))
-    url = f"https://127.0.0.1:{bound.getsockname()[1]}"
-    aws = AwsServices(
-        data_dir=data_dir,
-        mailer=MemoryMailer(),
-        public_url=url,
-        root=ROOT,
-        region="us-east-1",
-        account_id=ACCOUNT,
-        credential_seconds=3600,
-    )
+    bound, url = free_socket()
+    aws = local_aws(data_dir, url)
     resources = aws.register(blog)
     server = ServerThread(
         aws.endpoint,
@@ -159,15 +145,7 @@ def test_the_edges_key_cannot_write_or_list_the_bucket(cloud: Cloud) -> None:
 
 
 def test_the_edges_key_survives_a_restart(cloud: Cloud) -> None:
-    again = AwsServices(
-        data_dir=cloud.aws.data_dir,
-        mailer=MemoryMailer(),
-        public_url=cloud.url,
-        root=ROOT,
-        region="us-east-1",
-        account_id=ACCOUNT,
-        credential_seconds=3600,
-    )
+    again = local_aws(cloud.aws.data_dir, cloud.url)
     try:
         assert again.cdn_credentials == cloud.aws.cdn_credentials
         assert again.cdn_credentials.access_key_id.startswith("AKIA")

@@ -5,7 +5,6 @@ new articles."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -18,10 +17,10 @@ from overcast.apps.blog.people import People, Person
 from overcast.apps.blog.service import blog_table, events_function, service
 from overcast.local.streams.events import StreamSource, stream_event, stream_record
 from overcast.local.streams.filters import RecordFilter
-from overcast.ports.queues import MessageAttribute, ReceivedMessage
+from overcast.ports.queues import ReceivedMessage
 from overcast.ports.queues.memory import MemoryMessaging
 from overcast.ports.tables.memory import MemoryTable
-from overcast.ports.topics import MessageTopic, TopicUnavailable
+from overcast.ports.topics import MessageTopic, Publication, TopicUnavailable
 from tests.todo_events import ManualClock
 
 SOURCE = StreamSource(
@@ -38,17 +37,10 @@ class FlakyTopic(MessageTopic):
         self._topic = topic
         self.failing = failing
 
-    def _publish(
-        self,
-        body: str,
-        attributes: Mapping[str, MessageAttribute],
-        subject: str | None,
-        group_id: str | None,
-        deduplication_id: str | None,
-    ) -> str:
-        if self.failing and self.failing in body:
+    def _publish(self, message: Publication) -> str:
+        if self.failing and self.failing in message.body:
             raise TopicUnavailable("SNS is throttling")
-        return self._topic.publish(body, attributes)
+        return self._topic.publish(message.body, message.attributes)
 
 
 class Blog:

@@ -15,6 +15,7 @@ from tests.unit.cdn.test_edge_fakes import (
     make_edge,
     read_body,
     value,
+    x_cache_over_time,
 )
 
 BODY = os.urandom(300_000)
@@ -52,19 +53,11 @@ def test_object_expires_after_the_origins_max_age(tmp_path: Path) -> None:
     clock = Clock()
     edge = make_edge(tmp_path, origin, clock)
 
-    async def scenario() -> list[str | None]:
-        outcomes = []
-        for advance in (0, 9, 2):  # t=0 miss, t=9 hit, t=11 expired: miss again
-            clock.now += advance
-            response = await edge(get("/a.txt"))
-            await read_body(response)
-            outcomes.append(value(response, "X-Cache"))
-        return outcomes
-
-    assert asyncio.run(scenario()) == [
-        "Miss from overcast",
-        "Hit from overcast",
-        "Miss from overcast",
+    # t=0 miss, t=9 hit, t=11 expired: miss again
+    assert x_cache_over_time(edge, clock, "/a.txt", (0, 9, 2)) == [
+        (200, "Miss from overcast"),
+        (200, "Hit from overcast"),
+        (200, "Miss from overcast"),
     ]
     assert len(origin.requests) == 2
 

@@ -1,5 +1,6 @@
 """In-memory fakes for the edge's tests (no tests here): an origin whose answers,
-delays and failures the test chooses, a settable clock, and a body reader."""
+delays and failures the test chooses, a settable clock, a body reader, and a run of
+requests as the clock moves on."""
 
 from __future__ import annotations
 
@@ -140,6 +141,23 @@ async def read_body(response: EdgeResponse) -> bytes:
     if isinstance(body, StreamBody):
         return b"".join([chunk async for chunk in body.chunks])
     return await _read_file(body)
+
+
+def x_cache_over_time(
+    edge: Edge, clock: Clock, path: str, advances: tuple[float, ...]
+) -> list[tuple[int, str | None]]:
+    """Each answer's status and ``X-Cache`` to a GET of ``path`` after each clock advance."""
+
+    async def scenario() -> list[tuple[int, str | None]]:
+        outcomes = []
+        for advance in advances:
+            clock.now += advance
+            response = await edge(get(path))
+            await read_body(response)
+            outcomes.append((response.status, value(response, "X-Cache")))
+        return outcomes
+
+    return asyncio.run(scenario())
 
 
 async def _read_file(body: FileBody) -> bytes:

@@ -21,6 +21,7 @@ from tests.unit.cdn.test_edge_fakes import (
     make_edge,
     read_body,
     value,
+    x_cache_over_time,
 )
 
 HTML = [("Content-Type", "text/html"), ("ETag", '"page"')]
@@ -106,20 +107,10 @@ def test_origin_404_is_cached_for_the_error_ttl(tmp_path: Path) -> None:
     clock = Clock()
     edge = make_edge(tmp_path, origin, clock, distribution(errors=(ErrorResponse(404, 30),)))
 
-    async def scenario() -> list[str | None]:
-        outcomes = []
-        for advance in (0, 29, 2):
-            clock.now += advance
-            response = await edge(get("/missing"))
-            assert response.status == 404
-            await read_body(response)
-            outcomes.append(value(response, "X-Cache"))
-        return outcomes
-
-    assert asyncio.run(scenario()) == [
-        "Miss from overcast",
-        "Hit from overcast",
-        "Miss from overcast",
+    assert x_cache_over_time(edge, clock, "/missing", (0, 29, 2)) == [
+        (404, "Miss from overcast"),
+        (404, "Hit from overcast"),
+        (404, "Miss from overcast"),
     ]
 
 

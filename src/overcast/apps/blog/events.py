@@ -37,15 +37,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from overcast.apps.blog.batches import process_batch
 from overcast.apps.blog.domain import NotFound
 from overcast.apps.blog.people import People
 from overcast.apps.blog.service import articles_topic, blog_table
@@ -100,6 +98,20 @@ class ArticleEvent:
 
 
 _BODY_FIELDS = ("type", "slug", "title", "description", "author", "occurredAt")
+
+
+def article_event(record: SQSRecord) -> ArticleEvent | None:
+    """The event a queue message carries (raw delivery), or None if it is not one.
+
+    A message that is not an article event is logged and skipped: retrying cannot
+    change it (the subscriptions' filter keeps others out; one sent by hand is not
+    trusted).
+    """
+    try:
+        return ArticleEvent.parse(record.body)
+    except ValueError as exc:
+        logger.warning("Skipping message %s: not an article event: %s", record.message_id, exc)
+        return None
 
 
 class ArticleEvents:
@@ -157,9 +169,7 @@ class EventsFunction:
         self.events = events
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-        response = process_partial_response(event, self.events.publish, processor, context)
-        return dict(response)
+        return process_batch(event, context, self.events.publish, EventType.DynamoDBStreams)
 
 
 def bootstrap(config: RuntimeConfig) -> EventsFunction:

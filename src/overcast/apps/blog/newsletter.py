@@ -48,17 +48,15 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import jinja2
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from overcast.apps.blog.events import PUBLISHED, ArticleEvent
+from overcast.apps.blog.batches import process_batch
+from overcast.apps.blog.events import PUBLISHED, ArticleEvent, article_event
+from overcast.apps.blog.mailing import render, templates, unsubscribe_url
 from overcast.apps.blog.service import blog_table, site_distribution
 from overcast.apps.blog.subscribers import SUBSCRIBED, Subscriber, Subscribers
 from overcast.ports.mail import Email, InvalidMessage, Mailer
@@ -75,16 +73,6 @@ SITE_URL = "DISTRIBUTION_URL"  # the resource kind of a distribution's URL
 def sent_key(slug: str, email: str) -> dict[str, str]:
     """The record that ``email`` got the newsletter of the article ``slug``."""
     return {"pk": f"NEWSLETTER#{slug}", "sk": f"SENT#{email.lower()}"}
-
-
-def templates() -> jinja2.Environment:
-    """The newsletter templates; HTML is autoescaped, text is not."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("overcast.apps.blog", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
 
 
 class Newsletter:
@@ -140,7 +128,6 @@ class Newsletter:
     def message(self, event: ArticleEvent, article: Item, reader: Subscriber) -> Email:
         """The newsletter email to ``reader``: text and HTML, with both links."""
         title = " ".join(str(article.get("title", event.title)).split())  # one header line
-        query = urlencode({"email": reader.email, "token": reader.unsubscribe_token})
         values = {
             "name": reader.name,
             "email": reader.email,
@@ -148,15 +135,18 @@ class Newsletter:
             "description": str(article.get("description", event.description)),
             "author": event.author,
             "article_url": f"{self._site_url}/articles/{quote(event.slug)}",
-            "unsubscribe_url": f"{self._api_url}/api/subscriptions/unsubscribe?{query}",
+            "unsubscribe_url": unsubscribe_url(
+                self._api_url, reader.email, reader.unsubscribe_token
+            ),
         }
+        text, html = render(self._templates, "newsletter", values)
         digest = hashlib.sha256(reader.email.lower().encode()).hexdigest()[:32]
         return Email(
             sender=SENDER,
             to=(reader.email,),
             subject=f"New on MyBlog.com: {title}",
-            text=self._templates.get_template("newsletter.txt.j2").render(values),
-            html=self._templates.get_template("newsletter.html.j2").render(values),
+            text=text,
+            html=html,
             idempotency_key=f"newsletter-{event.slug}-{digest}",
         )
 
@@ -168,17 +158,12 @@ class NewsletterFunction:
         self.newsletter = newsletter
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.SQS)
-        response = process_partial_response(event, self._message, processor, context)
-        return dict(response)
+        return process_batch(event, context, self._message, EventType.SQS)
 
     def _message(self, record: SQSRecord) -> None:
-        try:
-            event = ArticleEvent.parse(record.body)
-        except ValueError as exc:
-            logger.warning("Skipping message %s: not an article event: %s", record.message_id, exc)
-            return
-        self.newsletter.announce(event)
+        event = article_event(record)
+        if event is not None:
+            self.newsletter.announce(event)
 
 
 def bootstrap(config: RuntimeConfig) -> NewsletterFunction:

@@ -37,16 +37,13 @@ from datetime import datetime
 from typing import Any
 
 import jinja2
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from markupsafe import Markup
 
+from overcast.apps.blog.batches import process_batch
 from overcast.apps.blog.domain import NotFound
-from overcast.apps.blog.events import ArticleEvent
+from overcast.apps.blog.events import article_event
 from overcast.apps.blog.markdown import render_markdown
 from overcast.apps.blog.people import People
 from overcast.apps.blog.service import blog_table, site_bucket, site_distribution
@@ -184,17 +181,12 @@ class PagesFunction:
         self.pages = pages
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.SQS)
-        response = process_partial_response(event, self._message, processor, context)
-        return dict(response)
+        return process_batch(event, context, self._message, EventType.SQS)
 
     def _message(self, record: SQSRecord) -> None:
-        try:
-            slug = ArticleEvent.parse(record.body).slug
-        except ValueError as exc:
-            logger.warning("Skipping message %s: not an article event: %s", record.message_id, exc)
-            return
-        self.pages.sync(slug)
+        event = article_event(record)
+        if event is not None:
+            self.pages.sync(event.slug)
 
 
 def bootstrap(config: RuntimeConfig) -> PagesFunction:

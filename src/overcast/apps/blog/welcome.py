@@ -50,18 +50,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
 import jinja2
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
 
+from overcast.apps.blog.batches import process_batch
+from overcast.apps.blog.mailing import render, templates, unsubscribe_url
 from overcast.apps.blog.service import blog_table
 from overcast.ports.mail import Email, InvalidMessage, Mailer
 from overcast.ports.tables import ConditionFailed, ItemNotExists, Table
@@ -83,16 +80,6 @@ class Subscriber:
     token: str
     source: str
     name: str | None = None
-
-
-def templates() -> jinja2.Environment:
-    """The welcome templates; HTML is autoescaped, text is not."""
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("overcast.apps.blog", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
 
 
 class Welcomer:
@@ -136,19 +123,19 @@ class Welcomer:
 
     def message(self, subscriber: Subscriber) -> Email:
         """The welcome email, text and HTML, with the one-click unsubscribe link."""
-        query = urlencode({"email": subscriber.email, "token": subscriber.token})
         values = {
             "name": subscriber.name,
             "email": subscriber.email,
             "source": subscriber.source,
-            "unsubscribe_url": f"{self._api_url}/api/subscriptions/unsubscribe?{query}",
+            "unsubscribe_url": unsubscribe_url(self._api_url, subscriber.email, subscriber.token),
         }
+        text, html = render(self._templates, "welcome", values)
         return Email(
             sender=SENDER,
             to=(subscriber.email,),
             subject=SUBJECT,
-            text=self._templates.get_template("welcome.txt.j2").render(values),
-            html=self._templates.get_template("welcome.html.j2").render(values),
+            text=text,
+            html=html,
             # One Message-ID per subscriber: a resend after a crash is the same message.
             idempotency_key=f"welcome-{hashlib.sha256(subscriber.email.encode()).hexdigest()[:32]}",
         )
@@ -173,9 +160,7 @@ class WelcomeFunction:
         self.welcomer = welcomer
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-        response = process_partial_response(event, self._record, processor, context)
-        return dict(response)
+        return process_batch(event, context, self._record, EventType.DynamoDBStreams)
 
     def _record(self, record: DynamoDBRecord) -> None:
         image = record.dynamodb.new_image if record.dynamodb else {}

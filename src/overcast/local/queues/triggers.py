@@ -15,22 +15,12 @@ from overcast import spec
 from overcast.local.functions.invoker import Invoker
 from overcast.local.queues.dispatcher import QueueDispatcher
 from overcast.local.queues.events import QueueSource
+from overcast.local.trigger_ids import trigger_ids
 
 if TYPE_CHECKING:
     from overcast.ports.queues.sqlite import SqliteMessaging
 
 logger = logging.getLogger("overcast.queues")
-
-
-def trigger_ids(triggers: tuple[spec.QueueTrigger, ...]) -> list[str]:
-    """Each trigger's name in its service: ``<queue>-><function>``, numbered if repeated."""
-    seen: dict[str, int] = {}
-    names = []
-    for trigger in triggers:
-        base = f"{trigger.queue.name}->{trigger.function.name}"
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
-    return names
 
 
 class ServiceQueues:
@@ -48,7 +38,8 @@ class ServiceQueues:
         self.service = service
         self.dispatchers: list[QueueDispatcher] = []
         triggers = service.queue_triggers
-        for trigger, name in zip(triggers, trigger_ids(triggers), strict=True):
+        names = trigger_ids((t.queue.name, t.function.name) for t in triggers)
+        for trigger, name in zip(triggers, names, strict=True):
             queue = messaging.queue(service.queue_name(trigger.queue))
             self.dispatchers.append(
                 QueueDispatcher(

@@ -17,22 +17,12 @@ from overcast.local.functions.invoker import Invoker
 from overcast.local.streams.dispatcher import StreamDispatcher
 from overcast.local.streams.events import StreamSource, stream_arn
 from overcast.local.streams.store import StreamStore, store_path
+from overcast.local.trigger_ids import trigger_ids
 from overcast.ports.tables.sqlite import SqliteTable
 from overcast.runtime.adapters import table_path
 from overcast.runtime.config import RuntimeConfig
 
 logger = logging.getLogger("overcast.streams")
-
-
-def trigger_ids(triggers: tuple[spec.StreamTrigger, ...]) -> list[str]:
-    """Each trigger's name in its service: ``<table>-><function>``, numbered if repeated."""
-    seen: dict[str, int] = {}
-    names = []
-    for trigger in triggers:
-        base = f"{trigger.table.name}->{trigger.function.name}"
-        seen[base] = seen.get(base, 0) + 1
-        names.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
-    return names
 
 
 class ServiceStreams:
@@ -54,7 +44,8 @@ class ServiceStreams:
         self._tables: dict[str, SqliteTable] = {}
         self.dispatchers: list[StreamDispatcher] = []
         triggers = service.stream_triggers
-        for trigger, name in zip(triggers, trigger_ids(triggers), strict=True):
+        names = trigger_ids((t.table.name, t.function.name) for t in triggers)
+        for trigger, name in zip(triggers, names, strict=True):
             table = self._table(trigger.table, config)
             physical = f"{service.name}-{trigger.table.name}"
             assert trigger.table.stream is not None  # StreamTrigger checks it

@@ -74,11 +74,12 @@ class ReceivedMessage:
     sequence_number: str | None = None
 
 
-class MessageQueue(ABC):
-    """One queue. ``name`` is its physical (SQS) name; ``arn`` its ARN.
+class MessagingResource:
+    """A queue or a topic: ``name`` is its physical (SQS or SNS) name; ``arn`` its ARN.
 
-    ``content_based_deduplication`` is ``None`` when the adapter does not know it (the
-    backend then decides whether a FIFO message without a deduplication id is valid).
+    SQS and SNS both make a queue or topic FIFO by its name ("The name of a FIFO queue
+    must end with the .fifo suffix"; the same for a FIFO topic).
+    ``content_based_deduplication`` is ``None`` when the adapter does not know it.
     """
 
     name: str
@@ -88,6 +89,14 @@ class MessageQueue(ABC):
     @property
     def fifo(self) -> bool:
         return self.name.endswith(".fifo")
+
+
+class MessageQueue(MessagingResource, ABC):
+    """One queue. ``name`` is its physical (SQS) name; ``arn`` its ARN.
+
+    ``content_based_deduplication`` is ``None`` when the adapter does not know it (the
+    backend then decides whether a FIFO message without a deduplication id is valid).
+    """
 
     def send(self, message: OutgoingMessage) -> str:
         """Send ``message``; return its id. Durable before it returns."""

@@ -15,9 +15,10 @@ import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from overcast.ports.queues import validation
-from overcast.ports.queues.base import MessageAttribute
+from overcast.ports.queues.base import MessageAttribute, MessagingResource
 from overcast.ports.queues.exceptions import InvalidMessage
 from overcast.ports.topics.exceptions import InvalidPublish
 
@@ -25,19 +26,22 @@ MAX_PUBLISH_BYTES = 262_144
 _SUBJECT = re.compile(r"^[\x20-\x7e]{1,99}$")
 
 
-class MessageTopic(ABC):
+@dataclass(frozen=True)
+class Publication:
+    """One message to publish: its body and attributes, its subject, its FIFO ids."""
+
+    body: str
+    attributes: dict[str, MessageAttribute] = field(default_factory=dict)
+    subject: str | None = None
+    group_id: str | None = None
+    deduplication_id: str | None = None
+
+
+class MessageTopic(MessagingResource, ABC):
     """One topic. ``name`` is its physical (SNS) name; ``arn`` its ARN.
 
     ``content_based_deduplication`` is ``None`` when the adapter does not know it.
     """
-
-    name: str
-    arn: str
-    content_based_deduplication: bool | None = None
-
-    @property
-    def fifo(self) -> bool:
-        return self.name.endswith(".fifo")
 
     def publish(
         self,
@@ -49,36 +53,30 @@ class MessageTopic(ABC):
         deduplication_id: str | None = None,
     ) -> str:
         """Publish ``body`` to every matching subscriber; return the message id."""
-        attributes = dict(attributes or {})
-        self.check(body, attributes, subject, group_id, deduplication_id)
-        return self._publish(body, attributes, subject, group_id, deduplication_id)
+        message = Publication(body, dict(attributes or {}), subject, group_id, deduplication_id)
+        self.check(message)
+        return self._publish(message)
 
-    def check(
-        self,
-        body: str,
-        attributes: Mapping[str, MessageAttribute],
-        subject: str | None,
-        group_id: str | None,
-        deduplication_id: str | None,
-    ) -> None:
+    def check(self, message: Publication) -> None:
         try:
-            validation.check_body(body)
-            size = validation.check_attributes(_as_sqs(attributes))
-            if len(body.encode()) + size > MAX_PUBLISH_BYTES:
+            validation.check_body(message.body)
+            size = validation.check_attributes(_as_sqs(message.attributes))
+            if len(message.body.encode()) + size > MAX_PUBLISH_BYTES:
                 raise InvalidPublish(f"SNS publishes at most {MAX_PUBLISH_BYTES} bytes.")
             if self.fifo:
-                self._check_fifo(body, group_id, deduplication_id)
-            elif deduplication_id is not None or group_id is not None:
+                self._check_fifo(message.group_id, message.deduplication_id)
+            elif message.deduplication_id is not None or message.group_id is not None:
                 raise InvalidPublish(f"Topic {self.name!r} is not FIFO: no group or dedup ids.")
         except InvalidMessage as exc:
             raise InvalidPublish(str(exc)) from exc
-        _check_string_arrays(attributes)
+        _check_string_arrays(message.attributes)
+        subject = message.subject
         if subject is not None and (not _SUBJECT.match(subject) or subject[0] == " "):
             raise InvalidPublish(
                 "A subject is 1-99 printable ASCII characters without line breaks, as in SNS."
             )
 
-    def _check_fifo(self, body: str, group_id: str | None, deduplication_id: str | None) -> None:
+    def _check_fifo(self, group_id: str | None, deduplication_id: str | None) -> None:
         if group_id is None:
             raise InvalidPublish(f"Topic {self.name!r} is FIFO: each message needs a group_id.")
         validation.check_fifo_id("group_id", group_id)
@@ -91,14 +89,8 @@ class MessageTopic(ABC):
             )
 
     @abstractmethod
-    def _publish(
-        self,
-        body: str,
-        attributes: dict[str, MessageAttribute],
-        subject: str | None,
-        group_id: str | None,
-        deduplication_id: str | None,
-    ) -> str: ...
+    def _publish(self, message: Publication) -> str:
+        """Publish the checked ``message``; return its id."""
 
 
 def _as_sqs(attributes: Mapping[str, MessageAttribute]) -> dict[str, MessageAttribute]:

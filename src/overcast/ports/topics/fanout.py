@@ -18,7 +18,7 @@ from overcast.ports.queues import engine
 from overcast.ports.queues.base import Clock, MessageAttribute, OutgoingMessage
 from overcast.ports.queues.store import MessagingStore, StoreTransaction, SubscriptionConfig
 from overcast.ports.queues.stored import LOCAL_SENDER_ID
-from overcast.ports.topics.base import MessageTopic
+from overcast.ports.topics.base import MessageTopic, Publication
 from overcast.ports.topics.envelope import envelope
 from overcast.ports.topics.exceptions import TopicNotFound
 from overcast.ports.topics.filter_policy import FilterPolicy, parse_policy
@@ -58,14 +58,9 @@ class StoredTopic(MessageTopic):
         self._clock = clock
         self._sender_id = sender_id
 
-    def _publish(
-        self,
-        body: str,
-        attributes: dict[str, MessageAttribute],
-        subject: str | None,
-        group_id: str | None,
-        deduplication_id: str | None,
-    ) -> str:
+    def _publish(self, message: Publication) -> str:
+        body, attributes, group_id = message.body, message.attributes, message.group_id
+        deduplication_id = message.deduplication_id
         with self._store.transaction() as transaction:
             if transaction.topic(self.name) is None:
                 raise TopicNotFound(f"No topic is named {self.name!r}; is it declared?")
@@ -84,7 +79,7 @@ class StoredTopic(MessageTopic):
                 )
             for subscription in transaction.subscriptions(self.name):
                 if matches(subscription, body, attributes):
-                    delivery = Delivery(message_id, body, attributes, subject, now)
+                    delivery = Delivery(message_id, body, attributes, message.subject, now)
                     self._deliver(transaction, subscription, delivery, group_id, deduplication_id)
             return message_id
 

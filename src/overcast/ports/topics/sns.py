@@ -18,9 +18,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from overcast.ports.queues.base import MessageAttribute
 from overcast.ports.queues.sqs import sqs_attributes
-from overcast.ports.topics.base import MessageTopic
+from overcast.ports.topics.base import MessageTopic, Publication
 from overcast.ports.topics.exceptions import (
     InvalidPublish,
     TopicError,
@@ -49,29 +48,22 @@ class SnsTopic(MessageTopic):
         self.name = topic_arn.rsplit(":", 1)[1]
         self._client = client
 
-    def _publish(
-        self,
-        body: str,
-        attributes: dict[str, MessageAttribute],
-        subject: str | None,
-        group_id: str | None,
-        deduplication_id: str | None,
-    ) -> str:
-        request: dict[str, Any] = {"TopicArn": self.arn, "Message": body}
-        if attributes:
-            request["MessageAttributes"] = sqs_attributes(attributes)
-        if subject is not None:
-            request["Subject"] = subject
-        if group_id is not None:
-            request["MessageGroupId"] = group_id
-        if deduplication_id is not None:
-            request["MessageDeduplicationId"] = deduplication_id
+    def _publish(self, message: Publication) -> str:
+        request: dict[str, Any] = {"TopicArn": self.arn, "Message": message.body}
+        if message.attributes:
+            request["MessageAttributes"] = sqs_attributes(message.attributes)
+        if message.subject is not None:
+            request["Subject"] = message.subject
+        if message.group_id is not None:
+            request["MessageGroupId"] = message.group_id
+        if message.deduplication_id is not None:
+            request["MessageDeduplicationId"] = message.deduplication_id
         try:
             answer = self._client.publish(**request)
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            code, message = str(error.get("Code", "")), str(error.get("Message", exc))
-            raise _ERRORS.get(code, TopicUnavailable)(f"SNS: {message}") from exc
+            code, reason = str(error.get("Code", "")), str(error.get("Message", exc))
+            raise _ERRORS.get(code, TopicUnavailable)(f"SNS: {reason}") from exc
         except BotoCoreError as exc:
             raise TopicUnavailable(f"SNS could not be reached: {exc}") from exc
         return str(answer["MessageId"])
