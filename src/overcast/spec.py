@@ -36,6 +36,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 _PATH_PART = re.compile(r"^(?:[A-Za-z0-9._~:@!$&'()*,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\})$")
 _HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _ASSETS = re.compile(r"^[A-Za-z_][\w.]*:[\w./-]+$")
+# AWS region names: us-east-1, ap-southeast-2, us-gov-west-1, ...
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[1-9][0-9]?$")
 
 
 class DeclarationError(ValueError):
@@ -100,7 +102,13 @@ class ReadCache:
 @dataclass(frozen=True)
 class Table:
     """A DynamoDB-style table: partition key, optional sort key, secondary indexes, and
-    optionally a read cache (DAX)."""
+    optionally a read cache (DAX).
+
+    ``replica_regions`` makes it a DynamoDB global table (version 2019.11.21): on AWS
+    the table is replicated, multi-active, to each listed region besides the region its
+    stack is deployed in (see :mod:`overcast.aws.tables`). Locally it stays one SQLite
+    table: replication is AWS's job, and one machine has one region.
+    """
 
     name: str
     partition_key: Key
@@ -109,12 +117,34 @@ class Table:
     read_cache: ReadCache | None = None
     # DynamoDB Streams: what each change record carries (None: no stream).
     stream: StreamView | None = None
+    # Global table replicas: AWS region names such as "eu-west-1".
+    replica_regions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_name("Table", self.name)
         names = [index.name for index in self.indexes]
         if len(names) != len(set(names)):
             raise DeclarationError(f"Table {self.name!r} declares an index name twice: {names}.")
+        self._check_replicas()
+
+    def _check_replicas(self) -> None:
+        for region in self.replica_regions:
+            if not _REGION.match(region):
+                raise DeclarationError(
+                    f"Table {self.name!r}: replica region {region!r} is not an AWS region "
+                    "name such as 'eu-west-1'."
+                )
+        if len(set(self.replica_regions)) != len(self.replica_regions):
+            raise DeclarationError(f"Table {self.name!r} names a replica region twice.")
+        # DynamoDB: a replica can be added only to a table whose stream carries "both the
+        # new and the old images of the item" (CreateGlobalTable), and CloudFormation's
+        # AWS::DynamoDB::GlobalTable requires a StreamSpecification with more than one
+        # replica. Replication reads that stream; declaring it keeps the two worlds alike.
+        if self.replica_regions and self.stream != "NEW_AND_OLD_IMAGES":
+            raise DeclarationError(
+                f"Table {self.name!r} has replicas, so DynamoDB needs its stream to carry new "
+                'and old images: declare stream="NEW_AND_OLD_IMAGES".'
+            )
 
     def index(self, name: str) -> Index:
         for index in self.indexes:
@@ -305,6 +335,8 @@ class Function:
     # Topics the function may publish to, queues it may send to.
     topics: tuple[Topic, ...] = ()
     queues: tuple[Queue, ...] = ()
+    # The SES identity the function sends mail from (None: it sends none).
+    mail: MailIdentity | None = None
     timeout_seconds: int = 29
     memory_mb: int = 256
 
@@ -914,6 +946,9 @@ from overcast.spec_cdn import Distribution as Distribution  # noqa: E402
 from overcast.spec_cdn import ErrorResponse as ErrorResponse  # noqa: E402
 from overcast.spec_cdn import HttpOrigin as HttpOrigin  # noqa: E402
 from overcast.spec_cdn import Origin as Origin  # noqa: E402
+
+# And the mail identities functions send from.
+from overcast.spec_mail import MailIdentity as MailIdentity  # noqa: E402
 
 # So do the messaging declarations (topics, queues, subscriptions, queue triggers).
 from overcast.spec_messaging import DeadLetter as DeadLetter  # noqa: E402

@@ -10,11 +10,18 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from overcast.aws.cdk_cli import OUTPUTS_FILE, cdk_command, read_outputs
+from overcast.aws.cdk_cli import (
+    CDK_CLI_VERSION,
+    CDK_LIB_VERSION,
+    OUTPUTS_FILE,
+    cdk_command,
+    read_outputs,
+)
 from overcast.aws.node import JSII_NODE, node_executable, npx_command
 from overcast.cli import main
 from tests.aws.conftest import SAMPLE_PROJECT
@@ -62,7 +69,7 @@ def test_deploy_runs_the_cdk_cli_on_the_synthesized_assembly(tmp_path: Path) -> 
     assert command == [
         *npx_command(),
         "--yes",
-        "aws-cdk@2",
+        f"aws-cdk@{CDK_CLI_VERSION}",
         "deploy",
         "--app",
         str(tmp_path),
@@ -85,7 +92,7 @@ def test_deploy_passes_stack_parameters_such_as_a_custom_origins_domain(tmp_path
 
 def test_diff_and_bootstrap_neither_write_outputs_nor_skip_approval(tmp_path: Path) -> None:
     assert cdk_command("diff", app=tmp_path, stacks=["a-dev", "b-dev"])[-6:] == [
-        "aws-cdk@2",
+        f"aws-cdk@{CDK_CLI_VERSION}",
         "diff",
         "--app",
         str(tmp_path),
@@ -111,3 +118,14 @@ def test_cdk_runs_on_the_projects_own_node() -> None:
     assert npx_command()[0] == str(node)
     version = subprocess.run([str(node), "--version"], capture_output=True, text=True, check=True)
     assert int(version.stdout.strip().lstrip("v").split(".")[0]) >= 22
+
+
+def test_the_cdk_cli_is_pinned_to_a_release_no_older_than_the_locked_library() -> None:
+    # AWS: a CDK library works with the CLI current at its release, and any newer one.
+    # The pin was chosen for the locked aws-cdk-lib; moving the lock means choosing again.
+    assert version("aws-cdk-lib") == CDK_LIB_VERSION
+    major, minor, patch = (int(part) for part in CDK_CLI_VERSION.split("."))
+    assert major == 2
+    assert minor >= 1000  # the CLI's own version line (since Feb 2025)
+    command = cdk_command("diff", app=Path("cdk.out"))
+    assert command[command.index("--yes") + 1] == f"aws-cdk@{major}.{minor}.{patch}"

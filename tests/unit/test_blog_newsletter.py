@@ -3,6 +3,8 @@ however often its message is delivered and wherever a try stops."""
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +13,13 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from overcast.apps.blog.articles import Articles
 from overcast.apps.blog.domain import NewArticle, UpdateArticle
 from overcast.apps.blog.events import ArticleEvent, ArticleEvents, EventsFunction
-from overcast.apps.blog.newsletter import Newsletter, NewsletterFunction, sent_key
+from overcast.apps.blog.newsletter import (
+    CLAIM_LEASE,
+    ClaimedElsewhere,
+    Newsletter,
+    NewsletterFunction,
+    sent_key,
+)
 from overcast.apps.blog.people import People, Person
 from overcast.apps.blog.service import (
     blog_table,
@@ -281,3 +289,87 @@ def test_the_newsletter_queue_hears_only_of_new_articles() -> None:
     assert subscription.raw_message_delivery
     assert trigger.report_batch_item_failures
     assert newsletter_queue.dead_letter is not None
+
+
+class GatedMailer(MemoryMailer):
+    """A mailer whose first send waits, once it has begun, until ``go`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = threading.Event()
+        self.go = threading.Event()
+        self._first = True
+        self._lock = threading.Lock()
+
+    def _send(self, email: Email) -> str:
+        with self._lock:
+            first, self._first = self._first, False
+        if first:
+            self.sending.set()
+            assert self.go.wait(5)
+        return super()._send(email)
+
+
+def test_two_deliveries_handled_at_once_mail_each_reader_once(blog: Blog) -> None:
+    # Given one ArticlePublished delivered twice, and a first try in the middle of
+    # sending its first email (a slow mail server)
+    blog.write()
+    event = blog.changes()
+    mailer = GatedMailer()
+    function = NewsletterFunction(Newsletter(blog.table, mailer, site_url=SITE, api_url=API))
+    first = threading.Thread(target=function.handle, args=(event, None))
+    first.start()
+    try:
+        assert mailer.sending.wait(5)
+        # When the second delivery is handled meanwhile (another poller)
+        with pytest.raises(BatchProcessingError):
+            function.handle(event, None)
+    finally:
+        mailer.go.set()
+        first.join(5)
+    # Then the second try mailed the others but failed, not skipped, the reader being
+    # mailed by the first; and each reader got one email
+    assert sorted(a for e in mailer.sent for a in e.to) == [
+        "Bo@Example.com",
+        "ana@example.com",
+        "cy@example.com",
+    ]
+    # And its retry finds every email sent
+    assert function.handle(event, None) == {"batchItemFailures": []}
+    assert len(mailer.sent) == 3
+
+
+def test_a_claim_left_by_a_crashed_try_is_taken_over_after_the_lease(blog: Blog) -> None:
+    # Given a try that claimed ana's email and died before sending it
+    slug = blog.write()
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    newsletter = Newsletter(
+        blog.table, blog.mailer, site_url=SITE, api_url=API, clock=lambda: now[0]
+    )
+    key = sent_key(slug, "ana@example.com")
+    stale = {**key, "status": "sending", "claimed_at": now[0].isoformat(), "claim": "dead"}
+    blog.table.put(stale)
+    event = ArticleEvent("ArticlePublished", slug, "Hello", "d", "ana", "2026-01-01T00:00:00Z")
+    # When the message is retried within the lease, ana is not mailed and it fails again
+    with pytest.raises(ClaimedElsewhere):
+        newsletter.announce(event)
+    assert "ana@example.com" not in blog.mailed()
+    # Then after the lease, the retry takes the claim over and mails ana, once
+    now[0] += CLAIM_LEASE + timedelta(seconds=1)
+    assert newsletter.announce(event) == 1
+    assert blog.mailed().count("ana@example.com") == 1
+    sent = blog.table.get(key)
+    assert sent is not None
+    assert sent["status"] == "sent"
+
+
+def test_the_claim_lease_outlasts_a_try_and_ends_before_the_message_returns() -> None:
+    lease = CLAIM_LEASE.total_seconds()
+    assert newsletter_function.timeout_seconds < lease < newsletter_queue.visibility_timeout_seconds
+
+
+def test_a_mail_outage_is_retried_for_about_six_hours_before_the_dead_letter_queue() -> None:
+    dead_letter = newsletter_queue.dead_letter
+    assert dead_letter is not None
+    retried = dead_letter.max_receive_count * newsletter_queue.visibility_timeout_seconds
+    assert 5.5 * 3600 <= retried <= 6.5 * 3600

@@ -5,6 +5,7 @@ table's article changes, published by the events function to the topic ``article
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -266,3 +267,50 @@ def test_the_pages_queue_hears_of_every_article_event_and_dead_letters_after_5()
     assert pages_queue.dead_letter is not None
     assert pages_queue.dead_letter.max_receive_count == 5
     assert pages_function not in [t.function for t in service.stream_triggers]
+
+
+class PausingTable:
+    """The blog table, where the first read of the article by the paused thread waits
+    (after reading) until told to go on: another handler runs in between."""
+
+    def __init__(self, table: MemoryTable) -> None:
+        self._table = table
+        self.read = threading.Event()
+        self.go = threading.Event()
+        self.paused: threading.Thread | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def get(self, key: dict[str, Any], **options: Any) -> Any:
+        item = self._table.get(key, **options)
+        if threading.current_thread() is self.paused and not self.read.is_set():
+            self.read.set()
+            assert self.go.wait(5)
+        return item
+
+
+def test_a_page_read_before_its_article_was_deleted_is_not_left_behind(blog: Blog) -> None:
+    # Given a published article whose page a first handler is about to write, having
+    # read the article just before its author deleted it
+    slug = blog.write("Soon gone")
+    table = PausingTable(blog.table)
+    pages = ArticlePages(table, blog.site, blog.cdn)  # type: ignore[arg-type]
+    first = threading.Thread(target=pages.sync, args=(slug,))
+    table.paused = first
+    first.start()
+    assert table.read.wait(5)
+    try:
+        blog.articles.delete(blog.articles.get(slug))
+        # When a second handler handles the ArticleDeleted to the end, then the first
+        # goes on
+        second = threading.Thread(target=pages.sync, args=(slug,))
+        second.start()
+        second.join(5)
+    finally:
+        table.go.set()
+        first.join(5)
+    # Then the deleted article has no page, and its path was invalidated after the end
+    with pytest.raises(NoSuchKey):
+        blog.page(slug)
+    assert blog.invalidated()[-1] == [f"/articles/{slug}"]

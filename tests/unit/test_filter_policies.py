@@ -121,3 +121,10 @@ def test_body_policies_match_nested_keys_and_arrays(
 def test_an_invalid_policy_is_refused_with_its_reason(text: str, scope: str, reason: str) -> None:
     with pytest.raises(FilterPolicyError, match=reason):
         parse_policy(text, scope)
+
+
+def test_exists_true_needs_a_non_empty_value() -> None:
+    # SNS "Key matching": exists true matches "a non-null and non-empty value"
+    assert not body_passes({"store": [{"exists": True}]}, {"store": ""})
+    assert not passes({"store": [{"exists": True}]}, {"store": string("")})
+    assert body_passes({"store": [{"exists": True}]}, {"store": "fans"})

@@ -7,7 +7,8 @@ import pytest
 
 from overcast import spec
 from overcast.ports.queues import MessageAttribute
-from overcast.ports.queues.validation import md5_of_attributes, md5_of_body
+from overcast.ports.queues.exceptions import InvalidMessage
+from overcast.ports.queues.validation import check_attributes, md5_of_attributes, md5_of_body
 from overcast.spec import DeclarationError
 
 
@@ -109,3 +110,15 @@ def test_a_too_long_queue_name_is_refused() -> None:
     queue = spec.Queue("q" * 63)
     with pytest.raises(DeclarationError, match="80 characters"):
         spec.Service("s" * 20, queues=(queue,))
+
+
+@pytest.mark.parametrize("text", ["1e127", "-1e127", "1e-129", "-2.5e-130"])
+def test_a_number_attribute_outside_sqs_range_is_refused(text: str) -> None:
+    # SQS: Number values range "from 10^-128 to 10^+126" in magnitude
+    with pytest.raises(InvalidMessage, match="range"):
+        check_attributes({"n": MessageAttribute("Number", text)})
+
+
+@pytest.mark.parametrize("text", ["0", "1e126", "-1e126", "1e-128", "-42.5"])
+def test_a_number_attribute_within_sqs_range_is_accepted(text: str) -> None:
+    assert check_attributes({"n": MessageAttribute("Number", text)}) > 0

@@ -43,17 +43,27 @@ class Clock:
 class ScriptedInvoker:
     """Answers each batch with ``answer(bodies)`` (raising it if it is an exception)."""
 
-    def __init__(self, answer: Callable[[list[str]], Any] = lambda bodies: None) -> None:
+    def __init__(
+        self, answer: Callable[[list[str]], Any] = lambda bodies: None, concurrency: int = 10
+    ) -> None:
         self.batches: list[list[str]] = []
         self.events: list[dict[str, Any]] = []
         self.answer = answer
+        self.environments = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
 
     def __contains__(self, function: object) -> bool:
         return True
 
+    def concurrency(self, function: spec.Function) -> int:
+        return self._concurrency
+
     async def invoke(
-        self, function: spec.Function, event: Any, *, give_up_after: float | None = None
+        self, function: spec.Function, event: Any, *, start_within: float | None = None
     ) -> Any:
+        # As the local invoker: wait for a free environment, until start_within at most.
+        await asyncio.wait_for(self.environments.acquire(), start_within)
+        self.environments.release()
         self.events.append(event)
         bodies = [record["body"] for record in event["Records"]]
         self.batches.append(bodies)
@@ -257,3 +267,36 @@ def _ticking(step: float) -> Callable[[], float]:
         return now[0]
 
     return clock
+
+
+async def test_pollers_never_outnumber_the_functions_environments() -> None:
+    # Given a trigger allowing 3 concurrent batches of a function with 1 environment
+    queue = messaging(Clock(), JOBS).queue("shop-jobs")
+    trigger = spec.QueueTrigger(JOBS, WORKER, maximum_concurrency=3)
+    # When the dispatcher is built
+    mapping = dispatcher(queue, ScriptedInvoker(concurrency=1), trigger)
+    # Then it polls for one batch at a time, as Lambda takes only what it can run
+    assert mapping.pollers == 1
+
+
+async def test_a_batch_that_cannot_start_in_time_is_not_run_and_comes_back() -> None:
+    # Given a message, and the function's only environment busy (another caller) for
+    # longer than the batch's visibility timeout leaves it (30 s - 29 s = 1 s)
+    clock = Clock()
+    queue = messaging(clock, JOBS).queue("shop-jobs")
+    send(queue, "a")
+    invoker = ScriptedInvoker(concurrency=1)
+    await invoker.environments.acquire()
+    asyncio.get_running_loop().call_later(1.5, invoker.environments.release)
+    mapping = dispatcher(queue, invoker, spec.QueueTrigger(JOBS, WORKER), clock=clock)
+    # When a poller receives it
+    await mapping.run_once()
+    # Then the batch is not run (it would end after its messages went to another poller)
+    assert invoker.batches == []
+    # And the message, untouched, is received again after the visibility timeout
+    clock.now += 30
+    await asyncio.sleep(0.6)  # the environment is free again
+    assert await mapping.run_once() == 1
+    assert invoker.batches == [["a"]]
+    clock.now += 30
+    assert queue.receive(1) == []

@@ -3,10 +3,18 @@
 Overcast synthesizes the cloud assembly itself (``overcast synth``); the CDK CLI only
 bootstraps, deploys and diffs it: ``cdk <action> --app <cdk.out> <stacks>``, where a
 directory as ``--app`` is a ready cloud assembly that the CLI does not synthesize again.
-The CLI is AWS's npm package ``aws-cdk`` (major version 2, matching ``aws-cdk-lib``),
+The CLI is AWS's npm package ``aws-cdk`` at one pinned version (:data:`CDK_CLI_VERSION`),
 run by ``npx`` on the project's own Node.js (:mod:`overcast.aws.node`); npx fetches it
-on first use. Credentials, account and region are the CDK CLI's business: the AWS
-profile (``--profile``) or the usual ``AWS_*`` environment.
+on first use. Since February 2025 the CLI has its own version line (2.1000.0 on), apart
+from ``aws-cdk-lib``'s (2.x.0). AWS's rule: each ``aws-cdk-lib`` "is compatible with the
+AWS CDK CLI version that was current at the time of the CDK library's release. It is
+also compatible with any newer version of the CDK CLI" (CDK guide, "AWS CDK
+versioning"); an older CLI may refuse the assembly ("Cloud assembly schema version
+mismatch"). So the pin is a CLI released after the locked library
+(:data:`CDK_LIB_VERSION`); a test fails when the lock moves past it.
+
+Credentials, account and region are the CDK CLI's business: the AWS profile
+(``--profile``) or the usual ``AWS_*`` environment.
 
 No AWS CDK library is imported here.
 """
@@ -21,7 +29,11 @@ from typing import Literal
 
 from overcast.aws.node import npx_command
 
-CDK_PACKAGE = "aws-cdk@2"
+# aws-cdk-lib 2.275.0 (2026-10-26, cloud assembly schema ^55) is locked; CLI 2.1148.0
+# (2026-11-05, schema 55.4.0) is the first CLI released after it.
+CDK_LIB_VERSION = "2.275.0"
+CDK_CLI_VERSION = "2.1148.0"
+CDK_PACKAGE = f"aws-cdk@{CDK_CLI_VERSION}"
 OUTPUTS_FILE = "outputs.json"
 Action = Literal["bootstrap", "deploy", "diff"]
 

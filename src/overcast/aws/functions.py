@@ -12,14 +12,17 @@ Each function gets:
   API, the API's URL (``OVERCAST_RESOURCE_API_<SERVICE>``, added by the stack once the
   API exists); for each distribution it declares, the distribution's id
   (``OVERCAST_RESOURCE_DISTRIBUTION_<NAME>``, added with the grant below by
-  :func:`allow_invalidation` once the distributions exist). Lambda sets ``AWS_REGION``
-  itself;
+  :func:`allow_invalidation` once the distributions exist); for a declared mail
+  identity, the identity (``OVERCAST_RESOURCE_MAIL_IDENTITY``: the domain or address it
+  may send from). Lambda sets ``AWS_REGION`` itself;
 - a role of its own that may write its own log group and use what it declares, and
   nothing else: tables (see :data:`overcast.aws.tables.TABLE_ACTIONS`), buckets (see
   :data:`overcast.aws.buckets.OBJECT_ACTIONS`), user pools (their admin operations,
   ``cognito-idp:Admin*`` on the pool, as ``overcast.policies.function_policy`` grants
   locally), distributions (``cloudfront:CreateInvalidation`` on the distribution's ARN,
-  as ``function_policy`` grants locally). Identity pools need no permission: the
+  as ``function_policy`` grants locally), a mail identity (``ses:SendEmail`` and
+  ``ses:SendRawEmail`` on that identity, :mod:`overcast.aws.mail`). Identity pools
+  need no permission: the
   identity directory calls Cognito Identity's ``GetId``, which is unsigned;
 - a log group kept for :data:`LOG_RETENTION`.
 
@@ -38,6 +41,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from overcast import spec
@@ -45,6 +49,7 @@ from overcast.aws import nag
 from overcast.aws.buckets import grant_bucket
 from overcast.aws.bundling import lambda_handler
 from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
+from overcast.aws.mail import MAIL_IDENTITY, grant_sending
 from overcast.aws.naming import construct_id
 from overcast.aws.tables import grant_table
 from overcast.aws.wheels import LambdaPlatform
@@ -64,6 +69,7 @@ class ServiceResources:
     buckets: dict[str, s3.Bucket] = field(default_factory=dict)
     user_pools: dict[str, DeployedUserPool] = field(default_factory=dict)
     identity_pools: dict[str, DeployedIdentityPool] = field(default_factory=dict)
+    mail_identities: dict[str, ses.EmailIdentity] = field(default_factory=dict)  # by identity
 
 
 class DeployedFunction(Construct):
@@ -129,6 +135,8 @@ class DeployedFunction(Construct):
                 )
             )
             reasons.append(nag.FUNCTION_USER_POOL_ADMIN.on(f"Action::{USER_POOL_ACTIONS}"))
+        if declaration.mail is not None:
+            grant_sending(self.role, resources.mail_identities[declaration.mail.identity])
         if reasons:
             nag.acknowledge(self.role, *reasons)
 
@@ -153,6 +161,8 @@ def function_environment(
     for bucket in declaration.buckets:
         deployed_bucket = resources.buckets[bucket.name]
         names[resource_variable("BUCKET", bucket.name)] = deployed_bucket.bucket_name
+    if declaration.mail is not None:
+        names[MAIL_IDENTITY] = declaration.mail.identity
     return names
 
 

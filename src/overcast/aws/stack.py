@@ -17,12 +17,15 @@ API; then the buckets' declared assets (:mod:`overcast.aws.assets`), which inval
 the distribution serving them, and each function that declares a distribution learns
 its id and may invalidate it. The stack outputs each distribution's domain and id.
 
+The SES identities the functions send mail from are :mod:`overcast.aws.mail`.
+
 Topics, queues, their subscriptions and queue triggers are :mod:`overcast.aws.messaging`
 (after the functions, which learn their queues' URLs and topics' ARNs).
 
-Extension points for declarations that do not exist yet: stacks
-shared by several services (e.g. a global table's replicas) are added by
-:func:`overcast.aws.app.build_app` next to the service stacks.
+Extension points for declarations that do not exist yet: stacks shared by several
+services are added by :func:`overcast.aws.app.build_app` next to the service stacks.
+(A global table's replicas need none: they are entries of the table's own
+``AWS::DynamoDB::GlobalTable``, see :mod:`overcast.aws.tables`.)
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from overcast.aws.functions import (
     allow_invalidation,
 )
 from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
+from overcast.aws.mail import deploy_mail_identities
 from overcast.aws.messaging import deploy_messaging
 from overcast.aws.naming import construct_id, stack_name
 from overcast.aws.stages import StageFunctions, deploy_stage_functions
@@ -104,6 +108,7 @@ class ServiceStack(Stack):
         self._output("Region", Aws.REGION, "The region the service runs in")
 
     def _deploy_data(self, service: spec.Service) -> None:
+        self.resources.mail_identities = deploy_mail_identities(self, service.all_functions)
         for table in service.tables:
             deployed = deploy_table(self, table)
             self.resources.tables[table.name] = deployed

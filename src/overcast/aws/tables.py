@@ -6,8 +6,22 @@
   free); the table is kept when its stack is deleted (data is never deleted by a deploy).
 - A declared ``stream=`` is the table's DynamoDB stream, with that ``StreamViewType``
   (its triggers are :mod:`overcast.aws.triggers`).
-- ``TableV2`` (``AWS::DynamoDB::GlobalTable``): declared replica regions, when the
-  declaration grows them, become its ``replicas`` without replacing the table.
+- ``TableV2`` (``AWS::DynamoDB::GlobalTable``), so that declared replica regions
+  (``spec.Table.replica_regions``) are more entries of its ``Replicas``, added or
+  removed in place, without replacing the table (global tables version 2019.11.21).
+
+Replicas and region-agnostic stacks: Overcast's stacks name no region (``cdk deploy``
+deploys them in the caller's), and CDK's ``TableV2(replicas=...)`` refuses such a stack
+("Replica tables are not supported in a region agnostic stack") because a global table
+has one replica per region and CloudFormation fails on a replica in the stack's own
+region. So each declared region is added to ``Replicas`` under a CloudFormation
+condition, ``AWS::Region != <region>``: deployed in us-east-1, a table declaring
+``("eu-west-1",)`` has replicas in us-east-1 and eu-west-1; deployed in eu-west-1 it has
+one (the declared replica is the table itself). The deploy region stays a deploy-time
+choice, and the template one for every region. Each replica is configured as the
+stack's own (point-in-time recovery, the stack's tags). The stream every global table
+needs is the declared one (``spec.Table`` requires ``NEW_AND_OLD_IMAGES``); stream
+triggers read the stack region's replica.
 
 A function that declares a table gets exactly the actions the DynamoDB adapter calls
 (:data:`TABLE_ACTIONS`) on that table and its declared indexes, nothing else.
@@ -23,7 +37,10 @@ says so instead of ignoring the declaration.
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from typing import Any
+
+import jsii
+from aws_cdk import Aws, CfnCondition, Fn, IResolvable, IResolveContext, RemovalPolicy, TagManager
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -45,8 +62,8 @@ _TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER
 
 
 def deploy_table(scope: Construct, declaration: spec.Table) -> dynamodb.TableV2:
-    """The DynamoDB table of a declaration."""
-    return dynamodb.TableV2(
+    """The DynamoDB table of a declaration, with its replicas in the declared regions."""
+    table = dynamodb.TableV2(
         scope,
         construct_id("Table", declaration.name),
         partition_key=_attribute(declaration.partition_key),
@@ -59,6 +76,50 @@ def deploy_table(scope: Construct, declaration: spec.Table) -> dynamodb.TableV2:
         dynamo_stream=_stream_view(declaration),
         removal_policy=RemovalPolicy.RETAIN,
     )
+    _add_replicas(table, declaration.replica_regions)
+    return table
+
+
+def _add_replicas(table: dynamodb.TableV2, regions: tuple[str, ...]) -> None:
+    """Each region's replica, unless the stack is deployed in it (see the module docstring)."""
+    resource = table.node.default_child
+    assert isinstance(resource, dynamodb.CfnGlobalTable)
+    # CDK renders the stack's own replica first (Replicas.0); the declared ones follow.
+    for position, region in enumerate(regions, start=1):
+        elsewhere = CfnCondition(
+            table,
+            construct_id("ReplicaIn", region),
+            expression=Fn.condition_not(Fn.condition_equals(Aws.REGION, region)),
+        )
+        replica = {
+            "Region": region,
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "Tags": _Tags(table),
+        }
+        resource.add_property_override(
+            f"Replicas.{position}",
+            Fn.condition_if(elsewhere.logical_id, replica, Aws.NO_VALUE),
+        )
+
+
+@jsii.implements(IResolvable)
+class _Tags:
+    """The table's tags (the stack's, by CDK's tag aspect), once synthesis applied them."""
+
+    creation_stack: list[str] = []
+
+    def __init__(self, table: dynamodb.TableV2) -> None:
+        self._table = table
+
+    def resolve(self, context: IResolveContext) -> Any:
+        # TableV2 renders its tags as CfnTag properties ({key, value}); an override is
+        # CloudFormation itself ({Key, Value}).
+        manager = TagManager.of(self._table)
+        tags = (manager.render_tags() if manager else None) or []
+        return [{"Key": tag["key"], "Value": tag["value"]} for tag in tags] or None
+
+    def to_string(self) -> str:
+        return "<the table's tags>"
 
 
 def grant_table(role: iam.IRole, table: dynamodb.TableV2, declaration: spec.Table) -> None:

@@ -17,11 +17,16 @@ article as it is now (a strongly consistent read) and makes the page agree:
 - it does not (deleted): ``articles/<slug>`` is deleted (S3: deleting a missing key
   succeeds);
 
-then exactly ``/articles/<slug>`` is invalidated on the distribution, and nothing
-else. Because each try renders the current state, the function is idempotent and
-order-proof: SNS and a standard SQS queue keep no order and may deliver twice, and a
-duplicate, a retry or a late ``ArticlePublished`` after an ``ArticleUpdated``
-rewrites the same page, and can never bring back an older version of an article.
+then the article is read again (strongly consistent) and, while it no longer matches
+what was just written or deleted, the page is made again (a few rounds at most, then
+the message fails and is retried); then exactly ``/articles/<slug>`` is invalidated on
+the distribution, and nothing else. Because each try renders the current state and
+checks it after writing, the function is idempotent and order-proof: SNS and a
+standard SQS queue keep no order and may deliver twice, and several events for one
+article may be handled at once (several pollers, several Lambdas). A duplicate, a
+retry, a late ``ArticlePublished`` after an ``ArticleUpdated``, or a handler that read
+the article just before another one deleted it rewrites the page to the article's last
+state, and can never leave an older version, or the page of a deleted article, behind.
 
 Slugs become object keys and invalidation paths, where ``*`` is a wildcard; a slug
 that ``articles.slugify`` could not have made is skipped with a warning, and so is a
@@ -62,6 +67,12 @@ _ARTICLE = "ARTICLE#"
 # What slugify makes (lowercase words, hyphens, a hex suffix), with room to spare;
 # nothing that is a wildcard or a separator in a path.
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+# Writes of one page before giving up on an article that keeps changing.
+SYNC_ROUNDS = 5
+
+
+class PageOutOfStep(Exception):
+    """The article changed at every round of writing its page (the message is retried)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,19 @@ class ArticlePages:
             logger.warning("Skipping the article %r: not a slug the blog makes.", slug)
             return
         page = self.page(slug)
+        for _ in range(SYNC_ROUNDS):
+            self._write(slug, page)
+            # Another handler may have changed the article (and written its page) between
+            # the read and the write: check, so that the last write always shows the last
+            # state (whoever writes last, reads after writing).
+            current = self.page(slug)
+            if current == page:
+                self._invalidator.invalidate([page_path(slug)])
+                return
+            page = current
+        raise PageOutOfStep(f"The article {slug!r} kept changing while its page was written.")
+
+    def _write(self, slug: str, page: ArticlePage | None) -> None:
         if page is None:
             self._site.delete(page_key(slug))
         else:
@@ -149,7 +173,6 @@ class ArticlePages:
                 render_page(page, self._templates).encode(),
                 ObjectAttributes(content_type=CONTENT_TYPE, cache_control=CACHE_CONTROL),
             )
-        self._invalidator.invalidate([page_path(slug)])
 
     def page(self, slug: str) -> ArticlePage | None:
         """The article as it is now (strongly consistent), or None if there is none."""

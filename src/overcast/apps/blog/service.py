@@ -88,6 +88,7 @@ blog_table = spec.Table(
         spec.Index(AUTHOR_INDEX, spec.Key("gsi2pk"), spec.Key("gsi2sk")),
     ),
     stream="NEW_AND_OLD_IMAGES",
+    replica_regions=("eu-west-1",),  # a public REST API on a global table
 )
 
 # The editor page (served by the site's distribution, another origin than S3's) posts
@@ -123,10 +124,14 @@ api_function = spec.Function(
     buckets=(photos_bucket,),
 )
 
+# The SES identity the mailers send from (welcome@ and newsletter@ the blog's domain).
+blog_mail = spec.MailIdentity("myblog.com")
+
 welcome_function = spec.Function(
     name="welcome",
     handler="overcast.apps.blog.welcome:handler",
     tables=(blog_table,),
+    mail=blog_mail,
 )
 
 thumbnails_function = spec.Function(
@@ -197,13 +202,16 @@ newsletter_function = spec.Function(
     name="newsletter",
     handler="overcast.apps.blog.newsletter:handler",
     tables=(blog_table,),
+    mail=blog_mail,
     timeout_seconds=120,
 )
 newsletter_dead_letters = spec.Queue(name="newsletter-dlq")
 newsletter_queue = spec.Queue(
     name="newsletter",
     visibility_timeout_seconds=720,
-    dead_letter=spec.DeadLetter(newsletter_dead_letters, max_receive_count=5),
+    # Retry until the mail server is back, as the welcome trigger does, but not for ever:
+    # 30 receives 720 s apart is about 6 hours (5 would give up after an hour's outage).
+    dead_letter=spec.DeadLetter(newsletter_dead_letters, max_receive_count=30),
 )
 
 # Every route of the RealWorld contract (under /api) and the blog's own additions.

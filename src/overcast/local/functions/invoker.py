@@ -74,6 +74,7 @@ class Invoker(Protocol):
         event: Any,
         *,
         give_up_after: float | None = None,
+        start_within: float | None = None,
         qualifier: str | None = None,
     ) -> Any: ...
 
@@ -170,6 +171,7 @@ class FunctionInvoker:
                 alias=alias,
             )
 
+        self._concurrency = concurrency
         self._deployed = {function.name: deploy(function) for function in functions}
         self._aliases: dict[tuple[str, str], _Deployed] = {}
         for name, handlers in (aliases or {}).items():
@@ -202,12 +204,17 @@ class FunctionInvoker:
             if isinstance(result, BaseException):
                 raise result
 
+    def concurrency(self, function: spec.Function) -> int:
+        """How many invocations of ``function`` can run at once (its environments)."""
+        return self._concurrency
+
     async def invoke(
         self,
         function: spec.Function,
         event: Any,
         *,
         give_up_after: float | None = None,
+        start_within: float | None = None,
         qualifier: str | None = None,
     ) -> Any:
         """Run ``function`` (its alias ``qualifier``) with ``event``; its JSON result, or
@@ -217,6 +224,11 @@ class FunctionInvoker:
         timeout), counted from now, waiting for an environment included. When it passes
         the caller gets ``TimeoutError``; as on Lambda, an invocation already running
         runs on (until the function's own timeout), and one still waiting is skipped.
+
+        ``start_within``: seconds from now for the invocation to start (an environment to
+        take it up); past them it is skipped, never run, and the caller gets
+        ``TimeoutError``. Once started it runs to its end and the caller gets its result
+        (a queue trigger's batch that can no longer finish within its visibility timeout).
         """
         deployed = (
             self._deployed.get(function.name)
@@ -227,10 +239,14 @@ class FunctionInvoker:
             alias = "" if qualifier is None else f" (alias {qualifier!r})"
             raise spec.DeclarationError(f"Function {function.name!r}{alias} is not deployed here.")
         loop = asyncio.get_running_loop()
-        give_up_at = None if give_up_after is None else loop.time() + give_up_after
-        request = self._request(event, function.timeout_seconds, give_up_after)
+        now = loop.time()
+        give_up_at = None if give_up_after is None else now + give_up_after
+        start_by = _earliest(give_up_at, None if start_within is None else now + start_within)
+        request = self._request(
+            event, function.timeout_seconds, None if start_by is None else start_by - now
+        )
         while True:
-            environment = deployed.environments.ready() or await self._acquire(deployed, give_up_at)
+            environment = deployed.environments.ready() or await self._acquire(deployed, start_by)
             reply = environment.invoke(request, function.timeout_seconds)
             try:
                 return self._outcome(deployed, environment, await self._wait(reply, give_up_at))
@@ -323,3 +339,10 @@ class FunctionInvoker:
         if answer["errorType"] == EXIT_ERROR:
             deployed.environments.discard(environment)  # the worker is exiting: reap it
         raise FunctionError(answer["errorType"], answer["errorMessage"])
+
+
+def _earliest(first: float | None, second: float | None) -> float | None:
+    """The earlier of two optional deadlines."""
+    if first is None or second is None:
+        return first if second is None else second
+    return min(first, second)

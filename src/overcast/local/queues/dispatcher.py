@@ -28,8 +28,14 @@ Lambda's SQS event source mapping ("Using Lambda with Amazon SQS"):
   batch, so the group is retried in order ("all retries are attempted on the affected
   messages before Lambda receives additional messages from the same group").
 - **Concurrency**: Lambda reads up to 5 batches at a time, ``maximum_concurrency`` at
-  most; locally as many as the trigger's ``maximum_concurrency``, else
-  :data:`DEFAULT_POLLERS` (the function's local execution environments).
+  most, and only as many as the function has concurrency for; locally as many as the
+  trigger's ``maximum_concurrency``, never more than the function's local execution
+  environments (the invoker's ``concurrency``). A batch received must also *start* in
+  time to finish within its visibility timeout (its remaining visibility minus the
+  function's timeout): else it is not run and its messages, untouched, become visible
+  again. This mirrors Lambda's throttling, which returns a batch it cannot run to the
+  queue; otherwise a batch waiting for a busy environment would run after its messages
+  went to another poller, and its deletes (with stale receipt handles) would do nothing.
 
 Receives block, so they run on the dispatcher's own threads, never on the event
 loop's shared executor.
@@ -43,22 +49,35 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from overcast import spec
-from overcast.local.functions.invoker import FunctionError, Invoker
+from overcast.local.functions.invoker import FunctionError
 from overcast.local.queues.events import QueueSource, sqs_event, sqs_record
 from overcast.ports.queues.base import MessageQueue, ReceivedMessage
 from overcast.ports.queues.exceptions import QueueError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_POLLERS = 2
+# A batch's least time to start, when the visibility timeout leaves less beyond the
+# function's timeout (AWS allows a visibility timeout equal to the function's timeout).
+MIN_START_SECONDS = 0.5
 # ReceiveMessage and DeleteMessageBatch: at most 10 messages per call.
 RECEIVE_LIMIT = 10
 # Lambda's extra visibility when the batching window and the function's run outrun it.
 VISIBILITY_MARGIN_SECONDS = 30
 _T = TypeVar("_T")
+
+
+class BatchInvoker(Protocol):
+    """What a dispatcher needs of the invoker: its functions' concurrency, and invoking
+    a batch that must start in time."""
+
+    def concurrency(self, function: spec.Function) -> int: ...
+
+    async def invoke(
+        self, function: spec.Function, event: Any, *, start_within: float | None = None
+    ) -> Any: ...
 
 
 class QueueDispatcher:
@@ -68,7 +87,7 @@ class QueueDispatcher:
         self,
         trigger: spec.QueueTrigger,
         queue: MessageQueue,
-        invoker: Invoker,
+        invoker: BatchInvoker,
         source: QueueSource,
         *,
         trigger_id: str,
@@ -84,7 +103,8 @@ class QueueDispatcher:
         self._source = source
         self._clock = clock
         self._poll_seconds = poll_seconds
-        self.pollers = pollers or trigger.maximum_concurrency or DEFAULT_POLLERS
+        environments = invoker.concurrency(trigger.function)
+        self.pollers = pollers or min(trigger.maximum_concurrency or environments, environments)
         self._stop_grace_seconds = stop_grace_seconds
         self._threads = ThreadPoolExecutor(self.pollers, thread_name_prefix=f"queue {trigger_id}")
         self._stopping = False
@@ -112,9 +132,10 @@ class QueueDispatcher:
     async def run_once(self) -> int:
         """Receive one batch, invoke the function with it, delete what succeeded; the
         number of messages received."""
+        received_at = self._clock()  # at most a slice early: the budget errs on the safe side
         batch = await self.gather()
         if batch:
-            await self.deliver(batch)
+            await self.deliver(batch, received_at=received_at)
         return len(batch)
 
     async def gather(self) -> list[ReceivedMessage]:
@@ -132,11 +153,17 @@ class QueueDispatcher:
             batch += await self._receive(wanted, min(remaining, self._poll_seconds))
         return batch
 
-    async def deliver(self, batch: Sequence[ReceivedMessage]) -> None:
-        """Invoke the function with ``batch``; delete the messages it processed."""
+    async def deliver(
+        self, batch: Sequence[ReceivedMessage], *, received_at: float | None = None
+    ) -> None:
+        """Invoke the function with ``batch`` (received at ``received_at`` on the clock,
+        default now); delete the messages it processed."""
         event = sqs_event(sqs_record(message, self._source) for message in batch)
+        start_within = self._start_budget(self._clock() if received_at is None else received_at)
         try:
-            result = await self._invoker.invoke(self.trigger.function, event)
+            result = await self._invoker.invoke(
+                self.trigger.function, event, start_within=start_within
+            )
         except (FunctionError, TimeoutError) as exc:
             logger.warning(
                 "Queue trigger %s: the batch of %d failed (%s); its messages return after "
@@ -169,6 +196,14 @@ class QueueDispatcher:
             visibility_timeout=self._visibility_timeout(),
         )
         return await self._in_thread(receive)
+
+    def _start_budget(self, received_at: float) -> float:
+        """Seconds left for the batch to start and still end within its visibility
+        timeout; past them it is not run (Lambda's throttling returns such a batch)."""
+        visibility = self._visibility_timeout() or self.trigger.queue.visibility_timeout_seconds
+        visible_again = received_at + visibility
+        latest_start = visible_again - self.trigger.function.timeout_seconds
+        return max(latest_start - self._clock(), MIN_START_SECONDS)
 
     def _visibility_timeout(self) -> int | None:
         trigger = self.trigger

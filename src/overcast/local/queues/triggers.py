@@ -12,8 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from overcast import spec
-from overcast.local.functions.invoker import Invoker
-from overcast.local.queues.dispatcher import QueueDispatcher
+from overcast.local.queues.dispatcher import BatchInvoker, QueueDispatcher
 from overcast.local.queues.events import QueueSource
 from overcast.local.trigger_ids import trigger_ids
 
@@ -29,7 +28,7 @@ class ServiceQueues:
     def __init__(
         self,
         service: spec.Service,
-        invoker: Invoker,
+        invoker: BatchInvoker,
         messaging: SqliteMessaging,
         *,
         region: str,

@@ -94,6 +94,9 @@ def _check_attribute(name: str, value: MessageAttribute) -> int:
     return len(name.encode()) + len(value.data_type.encode()) + size
 
 
+MIN_NUMBER, MAX_NUMBER = Decimal("1e-128"), Decimal("1e126")
+
+
 def _check_number(name: str, text: str) -> None:
     try:
         number = Decimal(text)
@@ -102,6 +105,13 @@ def _check_number(name: str, text: str) -> None:
     if not number.is_finite() or len(number.as_tuple().digits) > 38:
         raise InvalidMessage(
             f"Message attribute {name!r}: {text!r} is not a Number SQS accepts (38 digits)."
+        )
+    # SQS: a Number "can be positive, negative, or zero"; values "from 10^-128 to
+    # 10^+126" in magnitude.
+    if number and not MIN_NUMBER <= abs(number) <= MAX_NUMBER:
+        raise InvalidMessage(
+            f"Message attribute {name!r}: {text!r} is outside SQS's Number range "
+            "(10^-128 to 10^+126 in magnitude)."
         )
 
 

@@ -181,7 +181,10 @@ def _operator(operator: str, operand: Any) -> Condition:
     if operator == "exists":
         if not isinstance(operand, bool):
             raise FilterPolicyError("'exists' takes true or false.")
-        return lambda values: any(v is not None for v in values or []) == operand
+        if operand:
+            # SNS ("Key matching"): exists true matches "a non-null and non-empty value".
+            return lambda values: any(v is not None and v != "" for v in values or [])
+        return lambda values: not any(v is not None for v in values or [])
     if operator in ("prefix", "suffix"):
         affix = _affix(operator, operand)
         return _any(lambda candidate: isinstance(candidate, str) and affix(candidate))
