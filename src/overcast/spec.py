@@ -29,7 +29,6 @@ _HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _ASSETS = re.compile(r"^[A-Za-z_][\w.]*:[\w./-]+$")
 
 
-
 class DeclarationError(ValueError):
     """A declaration is invalid, or the local cloud cannot honour it."""
 
@@ -40,7 +39,6 @@ def _check_name(kind: str, name: str) -> None:
             f"{kind} name {name!r} is invalid: use 1-63 lowercase letters, digits and "
             "hyphens, starting with a letter (it becomes part of AWS resource names)."
         )
-
 
 
 CorsMethod = Literal["GET", "PUT", "HEAD", "POST", "DELETE"]
@@ -144,6 +142,7 @@ class Function:
         if not 1 <= self.timeout_seconds <= 900:
             raise DeclarationError("Function timeout must be 1-900 seconds, as in Lambda.")
 
+
 @dataclass(frozen=True)
 class Service:
     """A deployable unit: its API, functions, tables and user pools."""
@@ -182,7 +181,6 @@ class Service:
         ):
             if len(names) != len(set(names)):
                 raise DeclarationError(f"Service {self.name!r} declares a {kind} name twice.")
-        self._check_references()
         check_references(self)
 
     @property
@@ -214,6 +212,17 @@ class Service:
 
 
 # The CDN's declarations live in their own module; they are part of this one's API.
+# The REST API: routes, CORS and caches.
+from overcast.spec_api import CACHE_CLUSTER_SIZES as CACHE_CLUSTER_SIZES  # noqa: E402
+from overcast.spec_api import CALLER as CALLER  # noqa: E402
+from overcast.spec_api import MAX_CACHE_TTL_SECONDS as MAX_CACHE_TTL_SECONDS  # noqa: E402
+from overcast.spec_api import Api as Api  # noqa: E402
+from overcast.spec_api import Cors as Cors  # noqa: E402
+from overcast.spec_api import HttpMethod as HttpMethod  # noqa: E402
+from overcast.spec_api import Route as Route  # noqa: E402
+from overcast.spec_api import RouteCache as RouteCache  # noqa: E402
+from overcast.spec_api import StageCache as StageCache  # noqa: E402
+from overcast.spec_api import UnauthorizedStrategy as UnauthorizedStrategy  # noqa: E402
 from overcast.spec_cdn import CACHING_DISABLED as CACHING_DISABLED  # noqa: E402
 from overcast.spec_cdn import CACHING_OPTIMIZED as CACHING_OPTIMIZED  # noqa: E402
 from overcast.spec_cdn import MANAGED_CACHE_POLICIES as MANAGED_CACHE_POLICIES  # noqa: E402
@@ -225,6 +234,14 @@ from overcast.spec_cdn import Distribution as Distribution  # noqa: E402
 from overcast.spec_cdn import ErrorResponse as ErrorResponse  # noqa: E402
 from overcast.spec_cdn import HttpOrigin as HttpOrigin  # noqa: E402
 from overcast.spec_cdn import Origin as Origin  # noqa: E402
+
+# User pools, identity pools and the Cognito authorizer.
+from overcast.spec_identity import AuthFlow as AuthFlow  # noqa: E402
+from overcast.spec_identity import CognitoAuthorizer as CognitoAuthorizer  # noqa: E402
+from overcast.spec_identity import IdentityPool as IdentityPool  # noqa: E402
+from overcast.spec_identity import PasswordPolicy as PasswordPolicy  # noqa: E402
+from overcast.spec_identity import UserPool as UserPool  # noqa: E402
+from overcast.spec_identity import UserPoolClient as UserPoolClient  # noqa: E402
 
 # And the mail identities functions send from.
 from overcast.spec_mail import MailIdentity as MailIdentity  # noqa: E402
@@ -243,3 +260,16 @@ from overcast.spec_messaging import topic_name as topic_name  # noqa: E402
 
 # And the API stages (versions side by side).
 from overcast.spec_stages import Stage as Stage  # noqa: E402
+from overcast.spec_tables import Index as Index  # noqa: E402
+from overcast.spec_tables import Key as Key  # noqa: E402
+
+# Tables, their keys and indexes, and their read cache (DAX).
+from overcast.spec_tables import KeyType as KeyType  # noqa: E402
+from overcast.spec_tables import ReadCache as ReadCache  # noqa: E402
+from overcast.spec_tables import StreamView as StreamView  # noqa: E402
+from overcast.spec_tables import Table as Table  # noqa: E402
+
+# Functions triggered by a table's stream or by objects created in a bucket.
+from overcast.spec_triggers import ObjectCreatedTrigger as ObjectCreatedTrigger  # noqa: E402
+from overcast.spec_triggers import StreamTrigger as StreamTrigger  # noqa: E402
+from overcast.spec_triggers import key_filters_overlap as key_filters_overlap  # noqa: E402
