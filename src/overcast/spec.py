@@ -211,8 +211,7 @@ class Service:
         return f"{self.name}-{bucket.name}"
 
 
-# The CDN's declarations live in their own module; they are part of this one's API.
-# The REST API: routes, CORS and caches.
+# The declarations of the sibling modules, by topic: they are part of this module's API.
 from overcast.spec_api import CACHE_CLUSTER_SIZES as CACHE_CLUSTER_SIZES  # noqa: E402
 from overcast.spec_api import CALLER as CALLER  # noqa: E402
 from overcast.spec_api import MAX_CACHE_TTL_SECONDS as MAX_CACHE_TTL_SECONDS  # noqa: E402
@@ -234,19 +233,13 @@ from overcast.spec_cdn import Distribution as Distribution  # noqa: E402
 from overcast.spec_cdn import ErrorResponse as ErrorResponse  # noqa: E402
 from overcast.spec_cdn import HttpOrigin as HttpOrigin  # noqa: E402
 from overcast.spec_cdn import Origin as Origin  # noqa: E402
-
-# User pools, identity pools and the Cognito authorizer.
 from overcast.spec_identity import AuthFlow as AuthFlow  # noqa: E402
 from overcast.spec_identity import CognitoAuthorizer as CognitoAuthorizer  # noqa: E402
 from overcast.spec_identity import IdentityPool as IdentityPool  # noqa: E402
 from overcast.spec_identity import PasswordPolicy as PasswordPolicy  # noqa: E402
 from overcast.spec_identity import UserPool as UserPool  # noqa: E402
 from overcast.spec_identity import UserPoolClient as UserPoolClient  # noqa: E402
-
-# And the mail identities functions send from.
 from overcast.spec_mail import MailIdentity as MailIdentity  # noqa: E402
-
-# So do the messaging declarations (topics, queues, subscriptions, queue triggers).
 from overcast.spec_messaging import DeadLetter as DeadLetter  # noqa: E402
 from overcast.spec_messaging import (  # noqa: E402
     ObjectCreatedNotification as ObjectCreatedNotification,
@@ -257,19 +250,13 @@ from overcast.spec_messaging import Subscription as Subscription  # noqa: E402
 from overcast.spec_messaging import Topic as Topic  # noqa: E402
 from overcast.spec_messaging import queue_name as queue_name  # noqa: E402
 from overcast.spec_messaging import topic_name as topic_name  # noqa: E402
-
-# And the API stages (versions side by side).
 from overcast.spec_stages import Stage as Stage  # noqa: E402
 from overcast.spec_tables import Index as Index  # noqa: E402
 from overcast.spec_tables import Key as Key  # noqa: E402
-
-# Tables, their keys and indexes, and their read cache (DAX).
 from overcast.spec_tables import KeyType as KeyType  # noqa: E402
 from overcast.spec_tables import ReadCache as ReadCache  # noqa: E402
 from overcast.spec_tables import StreamView as StreamView  # noqa: E402
 from overcast.spec_tables import Table as Table  # noqa: E402
-
-# Functions triggered by a table's stream or by objects created in a bucket.
 from overcast.spec_triggers import ObjectCreatedTrigger as ObjectCreatedTrigger  # noqa: E402
 from overcast.spec_triggers import StreamTrigger as StreamTrigger  # noqa: E402
 from overcast.spec_triggers import key_filters_overlap as key_filters_overlap  # noqa: E402

@@ -7,6 +7,11 @@ API, then writes ``endpoints.json``. ``stop()`` undoes it in reverse order.
 
 The AWS endpoint also serves the cloud's admin API (``/_overcast/``: cache stats and
 flushes), for the bearer token written to ``<data dir>/admin-token`` at each start.
+
+What it composes lives beside it: :mod:`~overcast.local.dispatchers` (the stream, queue
+and object-event dispatchers), :mod:`~overcast.local.cloud_endpoints` (what
+``endpoints.json`` says), :mod:`~overcast.local.function_resources` (each function's
+resource variables) and :mod:`~overcast.local.service_runtime` (a running service).
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,23 +27,21 @@ from overcast import spec
 from overcast.local import servers
 from overcast.local.admin import TOKEN_FILE, AdminApp, ServiceCaches, write_admin_token
 from overcast.local.aws_endpoint import AwsEndpoint
-from overcast.local.aws_services import AwsServices, ServiceResources
+from overcast.local.aws_services import AwsServices
 from overcast.local.cdn.cloud_edges import CloudEdges, OriginContext
+from overcast.local.cloud_endpoints import cloud_endpoints
 from overcast.local.cloudfront.directory import DistributionRecord
 from overcast.local.credentials import load_or_create_root_credentials
 from overcast.local.discovery import discover
-from overcast.local.endpoints import (
-    DistributionEndpoint,
-    Endpoints,
-    IdentityPoolEndpoint,
-    ServiceEndpoints,
-    UserPoolEndpoint,
-)
+from overcast.local.dispatchers import start_dispatchers
+from overcast.local.endpoints import Endpoints
+from overcast.local.function_resources import function_resources as function_resources
 from overcast.local.functions.invoker import FunctionInvoker
 from overcast.local.functions.stats import ReadCacheStats
 from overcast.local.gateway.app import Gateway
 from overcast.local.gateway.authorizer import CognitoAuthorizer
 from overcast.local.mail import Mailbox, SmtpSink
+from overcast.local.service_runtime import ServiceRuntime
 from overcast.local.settings import CloudSettings
 from overcast.local.tls import LocalCA
 from overcast.ports.mail.smtp import SmtpMailer
@@ -53,17 +55,6 @@ logger = logging.getLogger("overcast")
 
 # A file that marks a directory as an Overcast data directory (`overcast reset` checks it).
 DATA_DIR_MARKER = ".overcast-data"
-
-
-@dataclass
-class ServiceRuntime:
-    """A running service: its functions' invoker and, if it has one, its API's listener."""
-
-    service: spec.Service
-    invoker: FunctionInvoker
-    resources: ServiceResources
-    listener: servers.Listener | None = None
-    gateway: Gateway | None = None
 
 
 @dataclass
@@ -105,19 +96,17 @@ class LocalCloud:
             await servers.serve(self._listeners, ca.server_cert_path, ca.server_key_path)
         )
         await edges.start(ca.server_cert_path, ca.server_key_path)
-        self._deliver_object_events(aws)
-        self._dispatch_streams()
-        self._dispatch_queues()
-        endpoints = Endpoints(
-            region=self.settings.region,
+        self._tasks += start_dispatchers(
+            self.services, aws, self._messaging, self.settings, shutdown=self._listeners[0]
+        )
+        endpoints = cloud_endpoints(
+            self.settings,
+            self.services,
+            edges.edges,
             ca_bundle=str(ca.ca_cert_path),
-            aws=dict.fromkeys(("cognito-idp", "cognito-identity", "sts", "s3"), aws_url),
-            smtp=f"{self.settings.host}:{smtp_port}",
+            aws_url=aws_url,
+            smtp_port=smtp_port,
             mailbox=str(mailbox.directory),
-            services={
-                runtime.service.name: self._endpoints_of(runtime) for runtime in self.services
-            },
-            pid=os.getpid(),
         )
         endpoints = await self._serve_mailbox_web(mailbox, ca, endpoints)
         endpoints.write(self.settings.endpoints_file)
@@ -192,7 +181,7 @@ class LocalCloud:
                 OriginContext(
                     service=runtime.service,
                     buckets=runtime.resources.buckets,
-                    api_url=self._api_url(runtime),
+                    api_url=runtime.api_url(self.settings.host),
                     aws_url=aws_url,
                     cdn_credentials=aws.cdn_credentials,
                     region=self.settings.region,
@@ -213,64 +202,6 @@ class LocalCloud:
                     )
                 )
 
-    def _api_url(self, runtime: ServiceRuntime) -> str | None:
-        api, listener = runtime.service.api, runtime.listener
-        if api is None or listener is None:
-            return None
-        return f"https://{self.settings.host}:{listener.port}/{api.stage}"
-
-    def _deliver_object_events(self, aws: AwsServices) -> None:
-        """One dispatcher per service with object-created triggers or notifications (to its
-        topics and queues, through the cloud's messaging), until shutdown."""
-        from overcast.local.events.dispatcher import ObjectEventDispatcher, subscriptions_of
-        from overcast.local.events.notifier import MessagingNotifier
-
-        aws_listener = self._listeners[0]  # shutdown tells every listener to exit first
-
-        def stopped() -> bool:
-            return aws_listener.server is not None and aws_listener.server.should_exit
-
-        for runtime in self.services:
-            service, messaging = runtime.service, self._messaging
-            if service.object_triggers or service.object_notifications:
-                dispatcher = ObjectEventDispatcher(
-                    aws.buckets,
-                    subscriptions_of(service, runtime.resources.buckets),
-                    runtime.invoker,
-                    region=self.settings.region,
-                    account_id=self.settings.account_id,
-                    notifier=MessagingNotifier(messaging, service.name) if messaging else None,
-                )
-                self._tasks.append(asyncio.create_task(dispatcher.run_until(stopped)))
-
-    def _dispatch_streams(self) -> None:
-        """One dispatcher per stream trigger (one log line each), after the invokers start;
-        they stop when shutdown tells the listeners to exit, before the invokers close."""
-        from overcast.local.streams import ServiceStreams
-
-        aws_listener = self._listeners[0]
-        streams = [
-            ServiceStreams(
-                runtime.service,
-                runtime.invoker,
-                data_dir=self.settings.data_dir,
-                region=self.settings.region,
-                account_id=self.settings.account_id,
-            )
-            for runtime in self.services
-            if runtime.service.stream_triggers
-        ]
-
-        async def run_until_shutdown() -> None:
-            for each in streams:
-                each.start()
-            while aws_listener.server is not None and not aws_listener.server.should_exit:
-                await asyncio.sleep(0.05)
-            await asyncio.gather(*(each.stop() for each in streams))
-
-        if streams:
-            self._tasks.append(asyncio.create_task(run_until_shutdown()))
-
     def _declare_messaging(self, declared: list[spec.Service]) -> None:
         """Every service's queues, topics and subscriptions, into the cloud's one messaging
         database (which every function process opens too)."""
@@ -287,28 +218,6 @@ class LocalCloud:
         )
         for service in declared:
             self._messaging.declare(service)
-
-    def _dispatch_queues(self) -> None:
-        """One dispatcher per queue trigger (one log line each), like the stream triggers."""
-        from overcast.local.queues import ServiceQueues
-
-        aws_listener = self._listeners[0]
-        messaging = self._messaging
-        queues = [
-            ServiceQueues(runtime.service, runtime.invoker, messaging, region=self.settings.region)
-            for runtime in self.services
-            if runtime.service.queue_triggers and messaging is not None
-        ]
-
-        async def run_until_shutdown() -> None:
-            for each in queues:
-                each.start()
-            while aws_listener.server is not None and not aws_listener.server.should_exit:
-                await asyncio.sleep(0.05)
-            await asyncio.gather(*(each.stop() for each in queues))
-
-        if queues:
-            self._tasks.append(asyncio.create_task(run_until_shutdown()))
 
     def _start_aws(self, smtp_port: int) -> tuple[AwsServices, str]:
         settings = self.settings
@@ -445,70 +354,6 @@ class LocalCloud:
             access_logger.info("%s %s", service, line)
 
         return log
-
-    def _endpoints_of(self, runtime: ServiceRuntime) -> ServiceEndpoints:
-        edges = self._edges.edges if self._edges else []
-        api, listener = runtime.service.api, runtime.listener
-        return ServiceEndpoints(
-            api=self._api_url(runtime),
-            stages={
-                stage.name: f"https://{self.settings.host}:{listener.port}/{stage.name}"
-                for stage in api.all_stages
-            }
-            if api and listener
-            else {},
-            distributions={
-                running.distribution.name: DistributionEndpoint(
-                    id=running.id, arn=running.arn, url=running.url
-                )
-                for running in edges
-                if running.service == runtime.service.name
-            },
-            user_pools={
-                name: UserPoolEndpoint(
-                    id=pool.pool_id, arn=pool.arn, issuer=pool.issuer, clients=dict(pool.client_ids)
-                )
-                for name, pool in runtime.resources.user_pools.items()
-            },
-            identity_pools={
-                name: IdentityPoolEndpoint(id=pool.id, authenticated_role_arn=pool.role_arn)
-                for name, pool in runtime.resources.identity_pools.items()
-            },
-            buckets=dict(runtime.resources.buckets),
-        )
-
-
-def function_resources(
-    service_name: str, function: spec.Function, resources: ServiceResources
-) -> dict[str, str]:
-    """The physical names of what ``function`` declares it uses, as its variables.
-
-    Only what it declares: on AWS the deployer passes exactly these, so a function
-    that forgets a declaration fails here as it would there.
-    """
-    from overcast.local.cloudfront.ids import distribution_id
-
-    names: dict[str, str] = {}
-    for table in function.tables:
-        names[resource_variable("TABLE", table.name)] = f"{service_name}-{table.name}"
-    for pool in function.user_pools:
-        names[resource_variable("USER_POOL", pool.name)] = resources.user_pools[pool.name].pool_id
-    for identities in function.identity_pools:
-        registered = resources.identity_pools[identities.name]
-        names[resource_variable("IDENTITY_POOL", identities.name)] = registered.id
-        user_pool = resources.user_pools[identities.user_pool.name]
-        names[resource_variable("USER_POOL", identities.user_pool.name)] = user_pool.pool_id
-    for bucket in function.buckets:
-        names[resource_variable("BUCKET", bucket.name)] = resources.buckets[bucket.name]
-    for distribution in function.distributions:
-        names[resource_variable("DISTRIBUTION", distribution.name)] = distribution_id(
-            service_name, distribution.name
-        )
-    for queue in function.queues:
-        names[resource_variable("QUEUE", queue.name)] = spec.queue_name(service_name, queue)
-    for topic in function.topics:
-        names[resource_variable("TOPIC", topic.name)] = spec.topic_name(service_name, topic)
-    return names
 
 
 def stage_aliases(api: spec.Api) -> dict[str, dict[str, str]]:
