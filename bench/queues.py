@@ -91,10 +91,13 @@ class Recording:
     def __contains__(self, function: object) -> bool:
         return function in self.invoker
 
+    def concurrency(self, function: spec.Function) -> int:
+        return self.invoker.concurrency(function)
+
     async def invoke(
-        self, function: spec.Function, event: Any, *, give_up_after: float | None = None
+        self, function: spec.Function, event: Any, *, start_within: float | None = None
     ) -> Any:
-        result = await self.invoker.invoke(function, event)
+        result = await self.invoker.invoke(function, event, start_within=start_within)
         self.latencies.extend(result["latencies"])
         self.last = time.time()
         return result
