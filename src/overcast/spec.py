@@ -129,6 +129,10 @@ class Function:
     queues: tuple[Queue, ...] = ()
     # The SES identity the function sends mail from (None: it sends none).
     mail: MailIdentity | None = None
+    # Services whose API the function calls (synchronously, through their gateway and
+    # with its caller's token: see ``overcast.runtime.services``). It learns each one's
+    # URL as ``OVERCAST_RESOURCE_API_<SERVICE>``, and gets no access to their resources.
+    calls: tuple[str, ...] = ()
     timeout_seconds: int = 29
     memory_mb: int = 256
 
@@ -141,6 +145,10 @@ class Function:
             )
         if not 1 <= self.timeout_seconds <= 900:
             raise DeclarationError("Function timeout must be 1-900 seconds, as in Lambda.")
+        for called in self.calls:
+            _check_name(f"Function {self.name!r}: called service", called)
+        if len(self.calls) != len(set(self.calls)):
+            raise DeclarationError(f"Function {self.name!r} names a called service twice.")
 
 
 @dataclass(frozen=True)

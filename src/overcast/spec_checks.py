@@ -40,6 +40,12 @@ def check_references(service: Service) -> None:
                     f"{pool.name!r}, which the service does not declare in user_pools=."
                 )
     for function in service.all_functions:
+        if service.name in function.calls:
+            raise DeclarationError(
+                f"Service {service.name!r}: function {function.name!r} calls its own service; "
+                f"remove {service.name!r} from calls= (every function of a service with an API "
+                "already knows its URL)."
+            )
         _check_declared(service, f"function {function.name!r}", "buckets", function.buckets)
         _check_declared(
             service, f"function {function.name!r}", "identity_pools", function.identity_pools

@@ -22,6 +22,7 @@ from overcast import spec
 from overcast.aws import nag
 from overcast.aws.bundling import Bundle, build_bundle
 from overcast.aws.project import Project, SynthRequest, load_project
+from overcast.aws.service_calls import order_deployments
 from overcast.aws.stack import ServiceStack
 from overcast.aws.wheels import Progress
 
@@ -73,6 +74,7 @@ def build_app(
         ServiceStack(app, service, environment=environment, bundle=bundles.get(service.name))
         for service in services
     ]
+    order_deployments(services, {stack.service.name: stack for stack in stacks})
     return app, stacks
 
 

@@ -14,7 +14,9 @@ Each function gets:
   (``OVERCAST_RESOURCE_DISTRIBUTION_<NAME>``, added with the grant below by
   :func:`allow_invalidation` once the distributions exist); for a declared mail
   identity, the identity (``OVERCAST_RESOURCE_MAIL_IDENTITY``: the domain or address it
-  may send from). Lambda sets ``AWS_REGION`` itself;
+  may send from); for each service it calls, that service's API URL
+  (``OVERCAST_RESOURCE_API_<SERVICE>``, :mod:`overcast.aws.service_calls`: no permission
+  comes with it). Lambda sets ``AWS_REGION`` itself;
 - a role of its own that may write its own log group and use what it declares, and
   nothing else: tables (see :data:`overcast.aws.tables.TABLE_ACTIONS`), buckets (see
   :data:`overcast.aws.buckets.OBJECT_ACTIONS`), user pools (their admin operations,
@@ -70,6 +72,8 @@ class ServiceResources:
     user_pools: dict[str, DeployedUserPool] = field(default_factory=dict)
     identity_pools: dict[str, DeployedIdentityPool] = field(default_factory=dict)
     mail_identities: dict[str, ses.EmailIdentity] = field(default_factory=dict)  # by identity
+    # The APIs of the services the functions call: service -> URL, read at deploy time.
+    called_apis: dict[str, str] = field(default_factory=dict)
 
 
 class DeployedFunction(Construct):
@@ -163,6 +167,8 @@ def function_environment(
         names[resource_variable("BUCKET", bucket.name)] = deployed_bucket.bucket_name
     if declaration.mail is not None:
         names[MAIL_IDENTITY] = declaration.mail.identity
+    for called in declaration.calls:
+        names[resource_variable("API", called)] = resources.called_apis[called]
     return names
 
 

@@ -6,7 +6,8 @@ and client ids, bucket names), which ``overcast deploy`` prints.
 
 Stream and object-created triggers are deployed by :mod:`overcast.aws.triggers` once
 the functions exist. Every function of a service with an API learns the API's URL, as
-locally (``OVERCAST_RESOURCE_API_<SERVICE>``).
+locally (``OVERCAST_RESOURCE_API_<SERVICE>``), and every function learns the URLs of
+the APIs of the services it calls (:mod:`overcast.aws.service_calls`).
 
 An API that declares stages gets, per stage, Lambda aliases and a function for each
 stage's own handler code (:mod:`overcast.aws.stages`); those functions learn the API's
@@ -52,6 +53,7 @@ from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
 from overcast.aws.mail import deploy_mail_identities
 from overcast.aws.messaging import deploy_messaging
 from overcast.aws.naming import construct_id, stack_name
+from overcast.aws.service_calls import called_api_urls, publish_api_url
 from overcast.aws.stages import StageFunctions, deploy_stage_functions
 from overcast.aws.tables import deploy_table, undeployed_features
 from overcast.aws.triggers import deploy_object_triggers, deploy_stream_trigger
@@ -82,6 +84,7 @@ class ServiceStack(Stack):
         self.service = service
         self.notices: list[str] = []
         self.resources = ServiceResources()
+        self.resources.called_apis = called_api_urls(self, service, environment)
         self._prefix = name
         self._access_logs: s3.Bucket | None = None
         self._stage_functions: StageFunctions | None = None
@@ -104,6 +107,7 @@ class ServiceStack(Stack):
             for function in (*functions.values(), *staged.own_code.values()):
                 function.add_environment(resource_variable("API", service.name), api.base_url)
             self._output("ApiUrl", api.url, f"{service.api.name} API: stage URL")
+            publish_api_url(self, service, environment, api.base_url)
         self._deploy_cdn(service, functions, api)
         self._output("Region", Aws.REGION, "The region the service runs in")
 

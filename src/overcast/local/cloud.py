@@ -35,6 +35,7 @@ from overcast.local.credentials import load_or_create_root_credentials
 from overcast.local.discovery import discover
 from overcast.local.dispatchers import start_dispatchers
 from overcast.local.endpoints import Endpoints
+from overcast.local.function_resources import called_apis, check_calls
 from overcast.local.function_resources import function_resources as function_resources
 from overcast.local.functions.invoker import FunctionInvoker
 from overcast.local.functions.stats import ReadCacheStats
@@ -65,6 +66,7 @@ class LocalCloud:
     services: list[ServiceRuntime] = field(default_factory=list)
     _listeners: list[servers.Listener] = field(default_factory=list)
     _api_listeners: dict[str, servers.Listener] = field(default_factory=dict)
+    _api_urls: dict[str, str] = field(default_factory=dict)  # service -> default stage URL
     _tasks: list[object] = field(default_factory=list)
     _sink: SmtpSink | None = None
     _aws_services: AwsServices | None = None
@@ -75,6 +77,7 @@ class LocalCloud:
     async def start(self) -> Endpoints:
         """Start everything; return the endpoints once every listener accepts connections."""
         declared = self._discover()
+        check_calls(declared)
         ca = self._prepare_data_dir()
         self._declare_messaging(declared)
         mailbox = Mailbox(self.settings.data_dir / "mail")
@@ -239,12 +242,16 @@ class LocalCloud:
 
     def _reserve_api_listeners(self, declared: list[spec.Service]) -> None:
         """Bind each API's port before the functions are built: their variables hold the
-        API's URL (``OVERCAST_RESOURCE_API_<SERVICE>``, e.g. for links in emails)."""
+        API's URL (``OVERCAST_RESOURCE_API_<SERVICE>``, e.g. for links in emails), and
+        the URLs of the APIs they call."""
         with_api = sorted((s for s in declared if s.api), key=lambda s: s.name)
         for position, service in enumerate(with_api):
+            assert service.api is not None
             port = self.settings.ports.for_api(service.name, position)
-            self._api_listeners[service.name] = servers.bind(
-                f"the {service.name} API", self.settings.host, port
+            listener = servers.bind(f"the {service.name} API", self.settings.host, port)
+            self._api_listeners[service.name] = listener
+            self._api_urls[service.name] = (
+                f"https://{self.settings.host}:{listener.port}/{service.api.stage}"
             )
 
     def _bind_apis(self) -> None:
@@ -285,11 +292,8 @@ class LocalCloud:
     ) -> ServiceRuntime:
         settings = self.settings
         resources = aws.register(service)
-        listener = self._api_listeners.get(service.name)
         api = service.api
-        api_url = (
-            f"https://{settings.host}:{listener.port}/{api.stage}" if api and listener else None
-        )
+        api_url = self._api_urls.get(service.name)
         config = RuntimeConfig(
             service=service.name,
             backend="local",
@@ -317,6 +321,7 @@ class LocalCloud:
                 function.name: {
                     **function_resources(service.name, function, resources),
                     **aws.function_variables(service, function, resources, api_url),
+                    **called_apis(function, self._api_urls),
                     **site_urls,
                 }
                 for function in service.all_functions
