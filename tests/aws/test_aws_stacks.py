@@ -300,7 +300,7 @@ def test_the_sample_project_has_public_routes_a_greedy_path_and_no_cache(
     assert stage["StageName"] == "prod"
     assert stage["CacheClusterEnabled"] is False
     integration = _one(template, "AWS::ApiGateway::Method", {"HttpMethod": "ANY"})["Properties"]
-    assert integration["Integration"]["TimeoutInMillis"] == 1000
+    assert integration["Integration"]["TimeoutInMillis"] == 1500
 
 
 def test_physical_names_are_left_to_cloudformation(synthesized: SynthesizedProject) -> None:
