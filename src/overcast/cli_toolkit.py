@@ -60,28 +60,37 @@ def openapi(service: str, out: Path | None, project_dir: Path, data_dir: Path | 
     default=None,
     help="Where to write the client project [default: ./<service>-client].",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into --out even if it holds other files (replaces pyproject.toml etc.).",
+)
 @project_option
 @data_dir_option
-def sdk(service: str, out: Path | None, project_dir: Path, data_dir: Path | None) -> None:
+def sdk(
+    service: str, out: Path | None, force: bool, project_dir: Path, data_dir: Path | None
+) -> None:
     """Generate a typed Python client package of SERVICE's API (openapi-python-client)."""
     from overcast.toolkit.sdk import (
         ClientNames,
         SdkError,
         check_generator_installed,
+        check_output_folder,
         generate_client,
     )
 
-    try:
-        check_generator_installed()
-    except SdkError as exc:
-        fail(str(exc))
     names = ClientNames.of(service)
     target = out or Path.cwd() / names.project
+    try:
+        check_generator_installed()
+        check_output_folder(target, names, force=force)
+    except SdkError as exc:
+        fail(str(exc))
     with console.status(f"Asking the {service} API function for its OpenAPI document..."):
         document = _document(service, project_dir, data_dir)
     with console.status(f"Generating {names.project} with openapi-python-client..."):
         try:
-            package = generate_client(document, service, target)
+            package = generate_client(document, service, target, force=force)
         except SdkError as exc:
             fail(str(exc))
     console.print(

@@ -159,3 +159,52 @@ def test_an_api_of_one_stage_deploys_no_aliases(bundle: Bundle, tmp_path: Path) 
     (get,) = method.values()
     uri = get["Properties"]["Integration"]["Uri"]["Fn::Join"][1]
     assert not any("stageVariables" in part for part in uri if isinstance(part, str))
+
+
+def test_a_stage_copy_of_a_function_gets_its_queues_and_topics(
+    bundle: Bundle, tmp_path: Path
+) -> None:
+    jobs, done = spec.Queue("jobs"), spec.Topic("done")
+    thumbs = spec.Function(
+        "thumbs", handler="thumbs.handler:handler", queues=(jobs,), topics=(done,)
+    )
+    api = spec.Api(
+        "thumbs",
+        routes=(spec.Route("GET", "/t", thumbs),),
+        stages=(spec.Stage("v1"), spec.Stage("v2", handlers={"thumbs": V2_CODE})),
+    )
+    service = spec.Service("thumbs", api=api, queues=(jobs,), topics=(done,))
+    _app, (stack,) = build_app([service], {"thumbs": bundle}, environment="dev", outdir=tmp_path)
+    template = Template.from_stack(stack)
+
+    functions: Resources = template.find_resources("AWS::Lambda::Function")
+    by_handler = {f["Properties"]["Handler"]: f["Properties"] for f in functions.values()}
+    copy = by_handler["thumbs.handler.handler_v2"]
+    variables = copy["Environment"]["Variables"]
+    assert {"OVERCAST_RESOURCE_QUEUE_JOBS", "OVERCAST_RESOURCE_TOPIC_DONE"} <= set(variables)
+    role = copy["Role"]["Fn::GetAtt"][0]
+    policies: Resources = template.find_resources("AWS::IAM::Policy")
+    actions = [
+        str(statement["Action"])
+        for policy in policies.values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any("sqs:SendMessage" in action for action in actions)
+    assert any("sns:Publish" in action for action in actions)
+
+
+def test_staged_functions_that_call_services_are_told_their_aliases_keep_old_urls(
+    bundle: Bundle, tmp_path: Path
+) -> None:
+    caller = spec.Function("thumbs", handler="thumbs.handler:handler", calls=("todo",))
+    api = spec.Api(
+        "thumbs",
+        routes=(spec.Route("GET", "/t", caller), spec.Route("GET", "/lists", LISTS)),
+        stages=(spec.Stage("v1"), spec.Stage("v2")),
+    )
+    service = spec.Service("thumbs", api=api)
+    _app, (stack,) = build_app([service], {"thumbs": bundle}, environment="dev", outdir=tmp_path)
+
+    (notice,) = [line for line in stack.notices if "aws-cdk#25997" in line]
+    assert "'thumbs'" in notice

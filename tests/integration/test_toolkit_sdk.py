@@ -68,3 +68,45 @@ def test_the_cli_writes_the_client_where_asked(tmp_path: Path) -> None:
 def test_a_missing_generator_says_which_extra_to_install() -> None:
     with pytest.raises(SdkError, match=r"pip install 'overcast\[sdk\]'"):
         check_generator_installed(lambda name: None)
+
+
+def test_the_cli_refuses_a_folder_that_holds_other_files(tmp_path: Path) -> None:
+    out = tmp_path / "myproject"
+    out.mkdir()
+    (out / "pyproject.toml").write_text("mine\n")
+
+    done = subprocess.run(
+        [*OVERCAST, "sdk", "todo", "--out", str(out), "--project", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode != 0
+    assert "--force" in done.stderr + done.stdout
+    assert (out / "pyproject.toml").read_text() == "mine\n"
+    assert sorted(path.name for path in out.iterdir()) == ["pyproject.toml"]
+
+
+def test_regenerating_into_an_earlier_client_of_the_service_is_allowed(tmp_path: Path) -> None:
+    out = tmp_path / "todo-client"
+    (out / "todo_client").mkdir(parents=True)
+    (out / "todo_client" / "client.py").write_text("# old\n")
+    (out / "pyproject.toml").write_text("old\n")
+
+    generate_client(fetch_document(todo_service), "todo", out)
+
+    assert 'name = "todo-client"' in (out / "pyproject.toml").read_text()
+
+
+def test_force_writes_into_a_folder_that_holds_other_files(tmp_path: Path) -> None:
+    out = tmp_path / "myproject"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep\n")
+
+    with pytest.raises(SdkError, match="--force"):
+        generate_client(fetch_document(todo_service), "todo", out)
+    generate_client(fetch_document(todo_service), "todo", out, force=True)
+
+    assert (out / "todo_client" / "client.py").is_file()
+    assert (out / "notes.txt").read_text() == "keep\n"

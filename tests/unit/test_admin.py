@@ -8,11 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from rich.console import Console
 
 from overcast import spec
 from overcast.local.admin import AdminApp, ServiceCaches, write_admin_token
 from overcast.local.functions.stats import ReadCacheStats
 from overcast.local.gateway.stagecache import StageCache
+from overcast.local.stats_render import print_stats
 
 pytestmark = pytest.mark.anyio
 
@@ -107,6 +109,25 @@ async def test_each_stage_has_its_figures_and_its_own_flush(
     unknown = await client.post(flush, params={"service": "shop", "stage": "v9"}, headers=BEARER)
     assert unknown.status_code == 404
     assert "['v1', 'v2']" in unknown.json()["message"]
+
+
+async def test_a_cache_only_on_a_non_default_stage_can_be_flushed_and_shown() -> None:
+    v2_only = StageCache(API, max_bytes=4096)
+    services = {"shop": ServiceCaches(None, ReadCacheStats(NoEnvironments()), {"v2": v2_only})}
+    transport = httpx.ASGITransport(app=AdminApp(TOKEN, services))
+    async with httpx.AsyncClient(transport=transport, base_url="https://aws") as c:
+        flush = "/_overcast/stage-cache/flush"
+        flushed = await c.post(flush, params={"service": "shop", "stage": "v2"}, headers=BEARER)
+        default = await c.post(flush, params={"service": "shop"}, headers=BEARER)
+        stats = (await c.get("/_overcast/stats", headers=BEARER)).json()
+
+    assert flushed.json() == {"service": "shop", "flushed": 0}
+    assert default.status_code == 404
+    assert "default stage" in default.json()["message"]
+    assert "['v2']" in default.json()["message"]
+    console = Console(record=True, width=200)
+    print_stats(stats, console)
+    assert "shop API v2 stage cache" in console.export_text()
 
 
 def test_each_start_writes_a_fresh_token_only_its_owner_can_read(tmp_path: Path) -> None:

@@ -133,3 +133,36 @@ def test_every_stage_invokes_the_alias_named_after_it() -> None:
         "echo": {"v1": ECHO.handler, "v2": V2_ECHO, "beta_3": ECHO.handler},
         "counted": {"v1": COUNTED.handler, "v2": COUNTED.handler, "beta_3": COUNTED.handler},
     }
+
+
+async def test_a_write_through_any_stage_drops_what_every_stage_cached() -> None:
+    # Given stages that share the tables: v1 and v2 cache, v3 does not
+    api = spec.Api(
+        name="shared",
+        routes=(*ROUTES, spec.Route("PUT", "/counted", ECHO)),
+        stage="v1",
+        stages=(
+            spec.Stage("v1", cache=spec.StageCache()),
+            spec.Stage("v2", cache=spec.StageCache()),
+            spec.Stage("v3"),
+        ),
+    )
+    invoker = InProcessInvoker((ECHO, COUNTED), aliases=stage_aliases(api))
+    gateway = Gateway(api, invoker, {}, api_id="a", access_log=None)
+    transport = httpx.ASGITransport(app=gateway)
+    async with httpx.AsyncClient(transport=transport, base_url="https://h") as client:
+
+        async def read(stage: str) -> int:
+            call: int = (await client.get(f"/{stage}/counted")).json()["call"]
+            return call
+
+        cached = {stage: await read(stage) for stage in ("v1", "v2")}
+        assert {stage: await read(stage) for stage in ("v1", "v2")} == cached
+        # When v3, which has no cache, writes
+        assert (await client.put("/v3/counted", content=b"new")).status_code == 200
+        # Then neither v1 nor v2 serves its old answer
+        after_v3 = {stage: await read(stage) for stage in ("v1", "v2")}
+        assert all(after_v3[stage] != cached[stage] for stage in cached)
+        # And a write through v2 drops v1's answer too
+        await client.put("/v2/counted", content=b"newer")
+        assert await read("v1") != after_v3["v1"]

@@ -132,7 +132,7 @@ def test_the_call_forwards_only_the_callers_authorization_header() -> None:
     transport = FakeTransport()
     event = _event(authorization="Bearer the-token", Cookie="c=1", **{"X-Api-Key": "k"})
 
-    _caller(transport).get("/todos?limit=5", caller_event=event)
+    _caller(transport).get("/todos", caller_event=event, query={"limit": "5"})
 
     (sent,) = transport.sent
     assert (sent.method, sent.url) == ("GET", f"{TODO_URL}/todos?limit=5")
@@ -174,6 +174,57 @@ def test_a_server_error_is_unavailable() -> None:
 def test_a_path_must_stay_on_the_other_api(path: str) -> None:
     with pytest.raises(ValueError, match="starts with one '/'"):
         _caller(FakeTransport()).get(path, caller_event=_event())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/todos/../admin",
+        "/todos/%2e%2E/admin",
+        "/..",
+        "/todos?owner=x",
+        "/todos#top",
+        "/todos/a b",
+        "/todos/\n",
+        "/todos/\x00",
+        "/todos\t",
+    ],
+)
+def test_a_path_that_could_leave_its_resource_is_the_callers_mistake(path: str) -> None:
+    transport = FakeTransport()
+
+    with pytest.raises(ValueError, match="A service path"):
+        _caller(transport).get(path, caller_event=_event())
+    assert transport.sent == []
+
+
+def test_a_plain_path_with_dots_in_names_is_sent() -> None:
+    transport = FakeTransport()
+
+    _caller(transport).get("/files/a..b/%20x/.well", caller_event=_event())
+
+    assert transport.sent[0].url == TODO_URL + "/files/a..b/%20x/.well"
+
+
+class FakeContext:
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_the_timeout_is_capped_at_the_invocations_remaining_time() -> None:
+    transport = FakeTransport()
+    caller = _caller(transport)
+
+    caller.get("/todos", caller_event=_event(), context=FakeContext(2500))
+    caller.post("/todos", caller_event=_event(), json={}, context=FakeContext(60_000))
+    caller.get("/todos", caller_event=_event())
+
+    assert [sent.timeout_seconds for sent in transport.sent] == [2.5, 10.0, 10.0]
+    with pytest.raises(ServiceUnavailable, match="No time left"):
+        caller.get("/todos", caller_event=_event(), context=FakeContext(0))
 
 
 def test_a_function_that_declares_no_call_is_told_how_to_declare_it() -> None:

@@ -174,3 +174,45 @@ def test_the_swagger_page_works_offline_from_the_functions_own_files(
         assert asset["statusCode"] == 200
         assert asset["multiValueHeaders"]["Content-Type"] == [f"{content_type}; charset=utf-8"]
         assert len(asset["body"]) > 100_000
+
+
+def test_queues_topics_calls_get_placeholders_and_smtp_and_sdks_reach_nothing(
+    tmp_path: Path,
+) -> None:
+    jobs, done = spec.Queue("jobs"), spec.Topic("done")
+    function = spec.Function("api", "x:handler", queues=(jobs,), topics=(done,), calls=("todo",))
+    routes = (spec.Route("GET", "/openapi.json", function),)
+    service = spec.Service(
+        "shop", api=spec.Api("shop", routes=routes), queues=(jobs,), topics=(done,)
+    )
+
+    variables = function_variables(service, function, tmp_path)
+
+    assert variables[resource_variable("QUEUE", "jobs")] == spec.queue_name("shop", jobs)
+    assert variables[resource_variable("TOPIC", "done")] == spec.topic_name("shop", done)
+    assert variables[resource_variable("API", "todo")].startswith(NOWHERE)
+    assert variables["OVERCAST_SMTP"] == "127.0.0.1:9"
+    assert variables["AWS_ENDPOINT_URL"] == NOWHERE
+
+
+def test_the_document_comes_from_the_default_stages_own_code(tmp_path: Path) -> None:
+    (tmp_path / "staged_api.py").write_text(
+        "import json\n"
+        "def old(event, context):\n"
+        "    return {'statusCode': 500, 'body': 'the base code'}\n"
+        "def new(event, context):\n"
+        "    doc = {'openapi': '3.0.3', 'info': {'title': 'v2', 'version': '2'}, 'paths': {}}\n"
+        "    return {'statusCode': 200, 'body': json.dumps(doc)}\n"
+    )
+    function = spec.Function("api", "staged_api:old")
+    routes = (spec.Route("GET", "/openapi.json", function),)
+    api = spec.Api(
+        "staged",
+        routes=routes,
+        stage="v2",
+        stages=(spec.Stage("v1"), spec.Stage("v2", handlers={"api": "staged_api:new"})),
+    )
+
+    document = fetch_document(spec.Service("staged", api=api), [tmp_path])
+
+    assert document["info"]["title"] == "v2"

@@ -91,24 +91,40 @@ class Messaging(Construct):
             self.queues,
         )
 
-    def connect(self, functions: Mapping[str, lambda_.Function]) -> None:
-        """Give each function its queues and topics, and map its queue triggers."""
+    def connect(
+        self,
+        functions: Mapping[str, lambda_.Function],
+        own_code: Mapping[tuple[str, str], lambda_.Function] | None = None,
+    ) -> None:
+        """Give each function its queues and topics, and map its queue triggers.
+
+        ``own_code`` (by stage and function name) are the copies of functions deployed
+        for API stages' own code: each gets its function's queues and topics too (the
+        triggers stay on the function itself).
+        """
+        copies = own_code or {}
         for declaration in self.service.all_functions:
-            function = functions[declaration.name]
-            for queue in declaration.queues:
-                deployed = self.queues[queue.name]
-                function.add_environment(resource_variable("QUEUE", queue.name), deployed.queue_url)
-                deployed.grant_send_messages(function)
-            for topic in declaration.topics:
-                deployed_topic = self.topics[topic.name]
-                function.add_environment(
-                    resource_variable("TOPIC", topic.name), deployed_topic.topic_arn
-                )
-                deployed_topic.grant_publish(function)
+            deployments = [functions[declaration.name]] + [
+                copy for (_, name), copy in copies.items() if name == declaration.name
+            ]
+            for function in deployments:
+                self._connect_one(declaration, function)
         for trigger in self.service.queue_triggers:
             functions[trigger.function.name].add_event_source(
                 queue_event_source(trigger, self.queues[trigger.queue.name])
             )
+
+    def _connect_one(self, declaration: spec.Function, function: lambda_.Function) -> None:
+        for queue in declaration.queues:
+            deployed = self.queues[queue.name]
+            function.add_environment(resource_variable("QUEUE", queue.name), deployed.queue_url)
+            deployed.grant_send_messages(function)
+        for topic in declaration.topics:
+            deployed_topic = self.topics[topic.name]
+            function.add_environment(
+                resource_variable("TOPIC", topic.name), deployed_topic.topic_arn
+            )
+            deployed_topic.grant_publish(function)
 
     def _queue(self, declaration: spec.Queue) -> sqs.Queue:
         if declaration.name in self.queues:
@@ -185,13 +201,17 @@ def queue_event_source(trigger: spec.QueueTrigger, queue: sqs.IQueue) -> sources
 
 
 def deploy_messaging(
-    scope: Construct, service: spec.Service, functions: Mapping[str, lambda_.Function]
+    scope: Construct,
+    service: spec.Service,
+    functions: Mapping[str, lambda_.Function],
+    own_code: Mapping[tuple[str, str], lambda_.Function] | None = None,
 ) -> Messaging | None:
-    """The service's messaging, connected to its functions; ``None`` if it declares none."""
+    """The service's messaging, connected to its functions and their stage copies
+    (``own_code``, see :meth:`Messaging.connect`); ``None`` if it declares none."""
     if not (service.queues or service.topics):
         return None
     messaging = Messaging(scope, service)
-    messaging.connect(functions)
+    messaging.connect(functions, own_code)
     return messaging
 
 

@@ -54,7 +54,11 @@ from overcast.aws.mail import deploy_mail_identities
 from overcast.aws.messaging import deploy_messaging
 from overcast.aws.naming import construct_id, stack_name
 from overcast.aws.service_calls import called_api_urls, publish_api_url
-from overcast.aws.stages import StageFunctions, deploy_stage_functions
+from overcast.aws.stages import (
+    StageFunctions,
+    deploy_stage_functions,
+    deploy_time_value_notices,
+)
 from overcast.aws.tables import deploy_table, undeployed_features
 from overcast.aws.triggers import deploy_object_triggers, deploy_stream_trigger
 from overcast.runtime.config import resource_variable
@@ -92,10 +96,12 @@ class ServiceStack(Stack):
         self._deploy_identity(service)
         functions = self._deploy_functions(service, bundle)
         self._deploy_triggers(service, functions)
-        deploy_messaging(self, service, functions)
-        api = None
-        if service.api is not None:
+        staged = None
+        if service.api is not None:  # before messaging: the stages' copies need it too
             staged = self._deploy_stage_functions(service, functions, bundle)
+        deploy_messaging(self, service, functions, staged.own_code if staged else None)
+        api = None
+        if service.api is not None and staged is not None:
             api = DeployedApi(
                 self,
                 service.api,
@@ -196,6 +202,7 @@ class ServiceStack(Stack):
             ).function
 
         self._stage_functions = deploy_stage_functions(self, service.api, functions, build)
+        self.notices += deploy_time_value_notices(service.api)
         return self._stage_functions
 
     def _deploy_triggers(

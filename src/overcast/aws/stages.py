@@ -17,6 +17,12 @@ Its functions are deployed for the stages so:
   to ``<function name>:<stage>``: API Gateway's way to invoke a Lambda alias per stage.
   Each alias lets API Gateway invoke it, from its own stage only.
 
+A limit (aws-cdk#25997): an alias points at a version published from the function's
+template properties. A value resolved only at deploy time (a called service's URL, an
+SSM parameter ``Ref``) is the same token in every template, so when only that value
+changes no new version is published and the aliases keep serving the old value until
+the function's code or declaration changes. :func:`deploy_time_value_notices` says so.
+
 Lambda's rule for alias names (``(?!^[0-9]+$)([a-zA-Z0-9-_]+)``) holds for every stage
 name :mod:`overcast.spec_stages` accepts.
 """
@@ -93,3 +99,17 @@ def allow_stage_invoke(alias: lambda_.Alias, execute_api_arn: str, stage: str) -
         principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
         source_arn=execute_api_arn,
     )
+
+
+def deploy_time_value_notices(api: spec.Api) -> list[str]:
+    """A notice per staged function whose variables hold deploy-time values (the URLs of
+    the services it calls): its aliases keep old values until its code changes."""
+    if not api.stages:
+        return []
+    return [
+        f"Function {function.name!r}: its stage aliases keep the called services' URLs "
+        "(SSM parameters) of their version; a changed URL reaches them only with the next "
+        "change of the function's code or declaration (aws-cdk#25997)."
+        for function in api.functions
+        if function.calls
+    ]

@@ -139,13 +139,14 @@ class AdminApp:
     def _flush(self, service: str, stage: str | None) -> JSONResponse:
         """FlushStageCache is per stage: the one named, else the API's default stage."""
         caches = self._services.get(service)
-        if caches is None or caches.stage_cache is None:
-            known = sorted(name for name, each in self._services.items() if each.stage_cache)
+        if caches is None or not _has_cache(caches):
+            known = sorted(name for name, each in self._services.items() if _has_cache(each))
             return _error(404, f"No service {service!r} with a stage cache; there are {known}.")
         cache = caches.stage_cache if stage is None else caches.stage_caches.get(stage)
         if cache is None:
             stages = sorted(caches.stage_caches)
-            return _error(404, f"The {service} API has no stage {stage!r} with a cache: {stages}.")
+            named = "its default stage" if stage is None else f"no stage {stage!r}"
+            return _error(404, f"The {service} API has {named} with a cache: {stages}.")
         return JSONResponse({"service": service, "flushed": cache.flush()})
 
     async def _invalidate(self, request: Request) -> JSONResponse:
@@ -164,6 +165,11 @@ class AdminApp:
             return JSONResponse(self._cdn.invalidate(label, paths))
         except AdminRefusal as refusal:
             return _error(refusal.status, str(refusal))
+
+
+def _has_cache(caches: ServiceCaches) -> bool:
+    """A cache on any stage: a stage of its own may cache while the default does not."""
+    return caches.stage_cache is not None or bool(caches.stage_caches)
 
 
 def _error(status: int, message: str) -> JSONResponse:

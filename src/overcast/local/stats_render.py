@@ -25,7 +25,7 @@ def print_stats(figures: Mapping[str, Any], console: Console) -> None:
         printed = True
     for name, caches in sorted(services.items()):
         stages: Mapping[str, Any] = caches.get("stages") or {}
-        if len(stages) > 1:
+        if len(stages) > 1 or (stages and not caches.get("stage_cache")):
             for stage, figures in sorted(stages.items()):
                 console.print(_stage_table(f"{name} API {stage}", figures))
             printed = True

@@ -23,6 +23,15 @@ and none of anyone else's; the calling function's own role grants nothing there.
       │                       e.g. 401 when the caller's token is missing or invalid)
       └── ServiceUnavailable  5xx, timeout, connection or TLS failure
 
+- A path is the caller's own choice, so a bad one is a :class:`ValueError` (a bug in
+  the calling function, not the other service being down): it must start with one
+  ``/`` and hold no ``..`` segment (plain or percent-encoded: it would climb out of
+  the resource the code means), no ``?`` or ``#``, no whitespace or control
+  character.
+- Given the invocation's Lambda ``context``, the call's timeout is at most the time
+  the invocation has left (``context.get_remaining_time_in_millis()``): Lambda ends
+  the invocation at its timeout whatever the function is waiting for.
+
 Standard library only (``urllib``): it is part of every Lambda bundle.
 """
 
@@ -31,15 +40,22 @@ from __future__ import annotations
 import json as jsonlib
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from overcast.runtime.config import RuntimeConfig, resource_variable
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 USER_AGENT = "overcast-service-caller"
+
+
+class LambdaContext(Protocol):
+    """The part of Lambda's context object a call uses."""
+
+    def get_remaining_time_in_millis(self) -> int: ...
 
 
 class ServiceCallError(Exception):
@@ -74,6 +90,8 @@ class OutgoingRequest:
     url: str
     headers: Mapping[str, str]
     body: bytes | None = None
+    # At most this long (the invocation's remaining time); None: the transport's own.
+    timeout_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -119,7 +137,8 @@ class UrllibTransport:
             request.url, data=request.body, headers=dict(request.headers), method=request.method
         )
         try:
-            with self._opener.open(outgoing, timeout=self.timeout_seconds) as answer:
+            timeout = min(self.timeout_seconds, request.timeout_seconds or self.timeout_seconds)
+            with self._opener.open(outgoing, timeout=timeout) as answer:
                 return ServiceResponse(answer.status, dict(answer.headers), answer.read())
         except urllib.error.HTTPError as error:
             with error:
@@ -163,31 +182,67 @@ class ServiceCaller:
             )
         self.service = service
         self.base_url = config.resources[variable].rstrip("/")
+        self._timeout = timeout_seconds
         self._send = transport or UrllibTransport(service, timeout_seconds, config.ca_bundle)
 
-    def get(self, path: str, *, caller_event: Mapping[str, Any]) -> ServiceResponse:
-        return self.request("GET", path, caller_event=caller_event)
+    def get(
+        self,
+        path: str,
+        *,
+        caller_event: Mapping[str, Any],
+        query: Mapping[str, str] | None = None,
+        context: LambdaContext | None = None,
+    ) -> ServiceResponse:
+        return self.request("GET", path, caller_event=caller_event, query=query, context=context)
 
-    def delete(self, path: str, *, caller_event: Mapping[str, Any]) -> ServiceResponse:
-        return self.request("DELETE", path, caller_event=caller_event)
+    def delete(
+        self,
+        path: str,
+        *,
+        caller_event: Mapping[str, Any],
+        query: Mapping[str, str] | None = None,
+        context: LambdaContext | None = None,
+    ) -> ServiceResponse:
+        return self.request("DELETE", path, caller_event=caller_event, query=query, context=context)
 
     def post(
-        self, path: str, *, caller_event: Mapping[str, Any], json: Any = None
+        self,
+        path: str,
+        *,
+        caller_event: Mapping[str, Any],
+        json: Any = None,
+        context: LambdaContext | None = None,
     ) -> ServiceResponse:
-        return self.request("POST", path, caller_event=caller_event, json=json)
+        return self.request("POST", path, caller_event=caller_event, json=json, context=context)
 
     def put(
-        self, path: str, *, caller_event: Mapping[str, Any], json: Any = None
+        self,
+        path: str,
+        *,
+        caller_event: Mapping[str, Any],
+        json: Any = None,
+        context: LambdaContext | None = None,
     ) -> ServiceResponse:
-        return self.request("PUT", path, caller_event=caller_event, json=json)
+        return self.request("PUT", path, caller_event=caller_event, json=json, context=context)
 
     def request(
-        self, method: str, path: str, *, caller_event: Mapping[str, Any], json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        caller_event: Mapping[str, Any],
+        json: Any = None,
+        query: Mapping[str, str] | None = None,
+        context: LambdaContext | None = None,
     ) -> ServiceResponse:
         """Send ``method path`` as the event's caller; raise :class:`ServiceCallError`
-        unless the answer is 2xx or 3xx."""
-        if not path.startswith("/") or path.startswith("//"):
-            raise ValueError(f"A service path starts with one '/': {path!r}.")
+        unless the answer is 2xx or 3xx, :class:`ValueError` for a bad ``path``.
+
+        ``query`` is sent as the query string (a ``path`` holds none); ``context`` (the
+        invocation's) caps the timeout at the time it has left.
+        """
+        check_path(path)
+        timeout = self._timeout_within(context)
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         authorization = caller_authorization(caller_event)
         if authorization is not None:
@@ -196,7 +251,11 @@ class ServiceCaller:
         if json is not None:
             body = jsonlib.dumps(json).encode()
             headers["Content-Type"] = "application/json"
-        answer = self._send(OutgoingRequest(method, self.base_url + path, headers, body))
+        url = self.base_url + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        outgoing = OutgoingRequest(method, url, headers, body, timeout)
+        answer = self._send(outgoing)
         if 400 <= answer.status < 500:
             raise ServiceRefused(self.service, answer.status, answer.body)
         if answer.status >= 500:
@@ -204,3 +263,35 @@ class ServiceCaller:
                 self.service, f"The {self.service} API failed: {answer.status}.", answer.status
             )
         return answer
+
+    def _timeout_within(self, context: LambdaContext | None) -> float:
+        if context is None:
+            return self._timeout
+        remaining = context.get_remaining_time_in_millis() / 1000
+        if remaining <= 0:
+            raise ServiceUnavailable(
+                self.service,
+                f"No time left to call the {self.service} API: the invocation is at its timeout.",
+            )
+        return min(self._timeout, remaining)
+
+
+def check_path(path: str) -> None:
+    """:class:`ValueError` unless ``path`` is a plain resource path: one leading ``/``, no
+    ``..`` segment (even percent-encoded), no ``?``, ``#``, whitespace or control
+    character."""
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"A service path starts with one '/': {path!r}.")
+    if "?" in path or "#" in path:
+        raise ValueError(
+            f"A service path has no query string or fragment: {path!r}; pass the query "
+            "as query={...}."
+        )
+    if any(char.isspace() or not char.isprintable() for char in path):
+        raise ValueError(
+            f"A service path has no whitespace or control character: {path!r}; "
+            "percent-encode it (urllib.parse.quote)."
+        )
+    decoded = urllib.parse.unquote(path)
+    if any(segment == ".." for segment in decoded.split("/")):
+        raise ValueError(f"A service path has no '..' segment: {path!r}.")

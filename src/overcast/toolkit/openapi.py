@@ -11,9 +11,11 @@ own (``overcast.toolkit.invoke``: its cold start may open tables, and module sta
 must not leak into the caller) on the event API Gateway would send it — a REST proxy
 event (format 1.0) built by the local gateway's own :class:`EventBuilder`. Its
 environment is the one the local cloud would give it, on a temporary data
-directory, with placeholder names for its resources and an AWS endpoint that
-answers nothing: a handler that reaches for a backend while serving the document
-fails rather than touching a real one.
+directory, with placeholder names for its resources (tables, pools, buckets,
+queues, topics, called services' APIs), and an AWS endpoint (``AWS_ENDPOINT_URL``
+too) and an SMTP server that answer nothing: a handler that reaches for a backend
+while serving the document fails rather than touching a real one. The handler is the
+default stage's (a stage may run code of its own), as the API's URL serves.
 
 The document's ``servers`` are the API's URL when a local cloud is running on the
 project's data directory, else the stage path (``/v1``), as API Gateway serves a
@@ -33,15 +35,20 @@ from pathlib import Path
 from typing import Any
 
 from overcast import spec
+from overcast.local.aws_services import ServiceResources
+from overcast.local.federation.provider import RegisteredIdentityPool
+from overcast.local.function_resources import called_apis, function_resources
 from overcast.local.functions.environment import base_variables
 from overcast.local.gateway.events import EventBuilder, GatewayRequest
 from overcast.local.gateway.routes import Resource, RouteMatch
+from overcast.local.identity.provider import RegisteredPool
 from overcast.runtime.config import RuntimeConfig, resource_variable
 
 DOCUMENT_PATH = "/openapi.json"
 # Nothing listens on the discard port: a handler that calls AWS while serving the
 # document gets "connection refused" instead of reaching a real account.
-NOWHERE = "http://127.0.0.1:9"
+NOWHERE_HOST, NOWHERE_PORT = "127.0.0.1", 9
+NOWHERE = f"http://{NOWHERE_HOST}:{NOWHERE_PORT}"
 _TIMEOUT_SECONDS = 60.0
 
 
@@ -94,6 +101,8 @@ def function_variables(
         service=service.name,
         backend="local",
         data_dir=data_dir,
+        smtp_host=NOWHERE_HOST,
+        smtp_port=NOWHERE_PORT,
         aws_endpoint=NOWHERE,
         resources=_placeholder_resources(service, function),
     )
@@ -102,29 +111,44 @@ def function_variables(
         "AWS_SECRET_ACCESS_KEY": "offline",
         "AWS_SESSION_TOKEN": "offline",
         "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_ENDPOINT_URL": NOWHERE,  # SDK clients the handler builds itself
     }
     return {**base_variables(), **offline, **config.to_environ()}
 
 
 def _placeholder_resources(service: spec.Service, function: spec.Function) -> dict[str, str]:
-    names = {
-        resource_variable("TABLE", t.name): f"{service.name}-{t.name}" for t in function.tables
-    }
+    """The variables the local cloud would give ``function`` (the same keys, from
+    :func:`function_resources`), with placeholder values."""
     pools = {*function.user_pools, *(ids.user_pool for ids in function.identity_pools)}
+    offline = ServiceResources(
+        user_pools={pool.name: _offline_pool(service.name, pool) for pool in pools},
+        identity_pools={
+            ids.name: RegisteredIdentityPool("us-east-1:offline", ids.name, "offline")
+            for ids in function.identity_pools
+        },
+        buckets={bucket.name: service.bucket_name(bucket) for bucket in function.buckets},
+    )
+    names = function_resources(service.name, function, offline)
     for pool in pools:
-        names[resource_variable("USER_POOL", pool.name)] = "us-east-1_offline"
         for client in pool.clients:
             variable = resource_variable("USER_POOL_CLIENT", f"{pool.name}-{client.name}")
             names[variable] = "offline"
-    for identities in function.identity_pools:
-        names[resource_variable("IDENTITY_POOL", identities.name)] = "us-east-1:offline"
-    for bucket in function.buckets:
-        names[resource_variable("BUCKET", bucket.name)] = service.bucket_name(bucket)
-    for distribution in function.distributions:
-        names[resource_variable("DISTRIBUTION", distribution.name)] = "EOFFLINE"
+    names |= called_apis(function, {called: f"{NOWHERE}/{called}" for called in function.calls})
     if service.api is not None:
         names[resource_variable("API", service.name)] = f"{NOWHERE}/{service.api.stage}"
     return names
+
+
+def _offline_pool(service: str, pool: spec.UserPool) -> RegisteredPool:
+    return RegisteredPool(
+        service=service,
+        name=pool.name,
+        pool_id="us-east-1_offline",
+        arn="offline",
+        issuer=NOWHERE,
+        client_ids={client.name: "offline" for client in pool.clients},
+        jwks={"keys": []},
+    )
 
 
 def fetch_document(service: spec.Service, python_path: Iterable[Path] = ()) -> dict[str, Any]:
@@ -136,7 +160,8 @@ def fetch_document(service: spec.Service, python_path: Iterable[Path] = ()) -> d
         import_path = [*(str(entry) for entry in python_path), *(e for e in sys.path if e)]
         variables["PYTHONPATH"] = ":".join(dict.fromkeys(import_path))
         request = {
-            "handler": route.function.handler,
+            # The default stage's code: the document the API's URL serves.
+            "handler": service.api.default_stage.handler_of(route.function),
             "function": f"{service.name}-{route.function.name}",
             "event": document_event(service.api, now=time.time()),
             "timeout_seconds": route.function.timeout_seconds,

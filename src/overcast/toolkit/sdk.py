@@ -7,6 +7,11 @@ config file naming the project ``<service>-client`` and its package
 ``<service>_client``. The generator's post hooks (ruff) are turned off: the client
 must not depend on tools the user may not have. The package it writes uses httpx and
 attrs, and type-checks with ``mypy --strict``.
+
+``--overwrite`` replaces the output folder's ``pyproject.toml``, ``README.md`` and
+``.gitignore``, so the output folder must be missing, empty or an earlier client of
+the same service (it holds ``<package>/client.py``); anything else is refused unless
+``force`` is given.
 """
 
 from __future__ import annotations
@@ -60,10 +65,36 @@ def check_generator_installed(find_spec: Callable[[str], object] | None = None) 
         )
 
 
-def generate_client(document: Mapping[str, Any], service: str, out: Path) -> Path:
-    """Write the client package of ``document`` into ``out``; return the package's folder."""
+def check_output_folder(out: Path, names: ClientNames, *, force: bool = False) -> None:
+    """:class:`SdkError` if writing the client into ``out`` would replace someone's files.
+
+    ``out`` may be missing, an empty folder or an earlier generated client of this
+    service (``<out>/<package>/client.py`` exists); ``force`` allows any folder.
+    """
+    if force or not out.exists():
+        return
+    if not out.is_dir():
+        raise SdkError(f"{out} exists and is not a folder; choose another --out.")
+    if not any(out.iterdir()) or (out / names.package / "client.py").is_file():
+        return
+    raise SdkError(
+        f"{out} is not empty and holds no earlier {names.project} client; generating "
+        "would replace its pyproject.toml, README.md and .gitignore. Choose another "
+        "--out, or pass --force to write there anyway."
+    )
+
+
+def generate_client(
+    document: Mapping[str, Any], service: str, out: Path, *, force: bool = False
+) -> Path:
+    """Write the client package of ``document`` into ``out``; return the package's folder.
+
+    Refuses (:class:`SdkError`, nothing written) an ``out`` that
+    :func:`check_output_folder` rejects.
+    """
     check_generator_installed()
     names = ClientNames.of(service)
+    check_output_folder(out, names, force=force)
     with tempfile.TemporaryDirectory(prefix="overcast-sdk-") as scratch:
         document_path = Path(scratch) / "openapi.json"
         document_path.write_text(json.dumps(document), encoding="utf-8")

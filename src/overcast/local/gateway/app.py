@@ -29,6 +29,7 @@ coroutine frames of ours to resume when it answers.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -62,7 +63,7 @@ from overcast.local.gateway.responses import (
     proxy_response,
 )
 from overcast.local.gateway.routes import RouteMatch, RouteTable
-from overcast.local.gateway.stagecache import OUTCOME_HEADERS, StageCache
+from overcast.local.gateway.stagecache import OUTCOME_HEADERS, WRITES, Integrate, StageCache
 from overcast.local.gateway.stages import ServedStage, StageTable
 
 Scope = MutableMapping[str, Any]
@@ -191,15 +192,30 @@ class Gateway:
         if route.authorizer is not None:
             authorizer = self._authorizers[route.authorizer.user_pool.name]
             claims = authorizer.authorize(headers.get("authorization"))
+        integrate: Integrate = functools.partial(self._integrate, request, match, claims, stage)
+        if request.method in WRITES:
+            integrate = self._through_other_caches(request, claims, stage, integrate)
         if stage.cache is None:
-            response = await self._integrate(request, match, claims, stage)
+            response = await integrate()
             response.headers.extend(id_headers)
             return response
-        response, outcome = await stage.cache.serve(
-            request, match, claims, lambda: self._integrate(request, match, claims, stage)
-        )
+        response, outcome = await stage.cache.serve(request, match, claims, integrate)
         response.headers += (*id_headers, OUTCOME_HEADERS[outcome])
         return response
+
+    def _through_other_caches(
+        self,
+        request: GatewayRequest,
+        claims: Mapping[str, str] | None,
+        stage: ServedStage,
+        integrate: Integrate,
+    ) -> Integrate:
+        """``integrate``, a write, wrapped so every other stage's cache sees it too: the
+        stages share the tables, and each cache promises read-your-writes."""
+        for cache in self.stage_caches.values():
+            if cache is not stage.cache:
+                integrate = functools.partial(cache.write_through, request, claims, integrate)
+        return integrate
 
     async def _integrate(
         self,

@@ -35,7 +35,9 @@ Where the local cloud does better than API Gateway:
   (their own, and those shared by everyone) of the same resource path, of the paths
   above it and below it — ``PATCH /todos/7`` drops ``GET /todos/7`` and
   ``GET /todos?...`` — so a user always reads their own writes. API Gateway does
-  not: there a client must send ``Cache-Control: max-age=0``.
+  not: there a client must send ``Cache-Control: max-age=0``. The stages of an API
+  share its tables, so a write through any stage does this in every stage's cache
+  (:meth:`StageCache.write_through`).
 - A GET that missed stores its response only if no write by the same caller began or
   ended while it ran, so a response older than a write is never cached after it.
 - ``X-Overcast-Cache: Hit | Miss | Refresh | Bypass`` tells what the cache did (local
@@ -212,18 +214,35 @@ class StageCache:
     async def _write(
         self, request: GatewayRequest, caller: Caller, integrate: Integrate
     ) -> HttpResponse:
-        bucket = hash(caller) % _BUCKETS
-        self._writing[bucket] += 1
-        self._last_write[bucket] = next(self._events)
+        self._write_began(caller)
         try:
             return await integrate()
         finally:
-            self._writing[bucket] -= 1
-            self._last_write[bucket] = next(self._events)
-            path = _segments(request.path)
-            self._drop_related(caller, path)
-            if caller is not None:
-                self._drop_related(None, path)  # what everyone is served, this caller too
+            self._write_ended(caller, request.path)
+
+    async def write_through(
+        self, request: GatewayRequest, claims: Mapping[str, str] | None, integrate: Integrate
+    ) -> HttpResponse:
+        """``integrate`` a write served by another stage of the API.
+
+        The stages share the tables behind the functions, so this cache drops what the
+        write makes stale and keeps no GET that ran alongside it, as for its own writes.
+        """
+        return await self._write(request, _caller(claims), integrate)
+
+    def _write_began(self, caller: Caller) -> None:
+        bucket = hash(caller) % _BUCKETS
+        self._writing[bucket] += 1
+        self._last_write[bucket] = next(self._events)
+
+    def _write_ended(self, caller: Caller, resource_path: str) -> None:
+        bucket = hash(caller) % _BUCKETS
+        self._writing[bucket] -= 1
+        self._last_write[bucket] = next(self._events)
+        path = _segments(resource_path)
+        self._drop_related(caller, path)
+        if caller is not None:
+            self._drop_related(None, path)  # what everyone is served, this caller too
 
     def _cache_control(self, headers: Mapping[str, str]) -> tuple[bool, bool]:
         """(fetch afresh?, add the unauthorized warning?) for the request's Cache-Control.
