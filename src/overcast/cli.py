@@ -46,14 +46,25 @@ def main() -> None:
     help="fixed: the configured ports (4566 AWS, 1025 SMTP, 4567+ APIs); auto: free ports.",
 )
 @click.option("--quiet", is_flag=True, help="Do not print an access-log line per request.")
-def up(project_dir: Path, data_dir: Path | None, ports: str, quiet: bool) -> None:
+@click.option(
+    "--dynamodb-endpoint",
+    metavar="URL",
+    help="Keep the tables in this DynamoDB-compatible endpoint (e.g. moto's server).",
+)
+def up(
+    project_dir: Path, data_dir: Path | None, ports: str, quiet: bool, dynamodb_endpoint: str | None
+) -> None:
     """Start the whole local cloud in the foreground (Ctrl-C stops it)."""
     from overcast.local.settings import load_settings
 
     started = time.perf_counter()
     try:
         settings = load_settings(
-            project_dir, data_dir=data_dir, auto_ports=ports == "auto", access_log=not quiet
+            project_dir,
+            data_dir=data_dir,
+            auto_ports=ports == "auto",
+            access_log=not quiet,
+            dynamodb_endpoint=dynamodb_endpoint,
         )
     except DeclarationError as exc:
         fail(str(exc))

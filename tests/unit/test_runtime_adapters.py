@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,27 @@ def test_locally_a_table_is_its_sqlite_file_behind_its_read_cache(tmp_path: Path
     assert isinstance(plain, SqliteTable)
     assert isinstance(cached, CachedTable)
     assert (tmp_path / "tables" / "blog" / "notes.sqlite3").is_file()
+
+
+def test_locally_with_a_dynamodb_endpoint_tables_are_dynamodb_there_and_buckets_stay_local(
+    tmp_path: Path,
+) -> None:
+    # Given the local cloud keeps its tables in a DynamoDB-compatible endpoint
+    config = replace(local(tmp_path), dynamodb_endpoint="http://127.0.0.1:5999")
+
+    # When a function opens its tables and its bucket
+    plain, cached = open_table(NOTES, config), open_table(CACHED, config)
+    FilesystemBuckets(tmp_path / "s3" / "buckets").create("blog-prod-photos")
+    bucket = open_bucket(PHOTOS, config)
+
+    # Then the tables are DynamoDB at that endpoint (the read cache still in-process)
+    assert isinstance(plain, DynamoDbTable)
+    assert plain.table_name == "blog-prod-notes-1A2B"
+    assert plain.client.meta.endpoint_url == "http://127.0.0.1:5999"
+    assert isinstance(cached, CachedTable)
+    assert not (tmp_path / "tables").exists()
+    # And the bucket is still the local cloud's filesystem bucket
+    assert isinstance(bucket, FilesystemObjectStore)
 
 
 def test_locally_a_bucket_is_the_local_clouds_filesystem_bucket(tmp_path: Path) -> None:

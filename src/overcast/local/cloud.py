@@ -83,6 +83,7 @@ class LocalCloud:
         mailbox = Mailbox(self.settings.data_dir / "mail")
         smtp_port = await self._start_mail(mailbox)
         aws, aws_url = self._start_aws(smtp_port)
+        self._create_remote_tables(declared, aws)
         self._reserve_api_listeners(declared)
         edges = self._edges = CloudEdges(
             self.settings.data_dir, self.settings.host, self.settings.cdn_cache_bytes
@@ -240,6 +241,17 @@ class LocalCloud:
         listener.app = self._aws
         return self._aws_services, aws_url
 
+    def _create_remote_tables(self, declared: list[spec.Service], aws: AwsServices) -> None:
+        """The declared tables, in the DynamoDB endpoint that holds them (if one does)."""
+        from overcast.local.remote_tables import create_tables, dynamodb_client
+
+        endpoint = self.settings.dynamodb_endpoint
+        if endpoint is None:
+            return
+        client = dynamodb_client(endpoint, self.settings.region, aws.root)
+        created = create_tables(declared, client)
+        logger.info("tables in %s (%d created)", endpoint, len(created))
+
     def _reserve_api_listeners(self, declared: list[spec.Service]) -> None:
         """Bind each API's port before the functions are built: their variables hold the
         API's URL (``OVERCAST_RESOURCE_API_<SERVICE>``, e.g. for links in emails), and
@@ -303,6 +315,7 @@ class LocalCloud:
             smtp_port=smtp_port,
             aws_endpoint=aws_url,
             ca_bundle=str(ca.ca_cert_path),
+            dynamodb_endpoint=settings.dynamodb_endpoint,
         )
         # Each distribution's URL (OVERCAST_RESOURCE_DISTRIBUTION_URL_<NAME>), as the
         # deployer passes https://<domain>: e.g. for links in emails.

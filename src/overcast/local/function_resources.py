@@ -29,10 +29,11 @@ def function_resources(
     that forgets a declaration fails here as it would there.
     """
     from overcast.local.cloudfront.ids import distribution_id
+    from overcast.local.remote_tables import table_name
 
     names: dict[str, str] = {}
     for table in function.tables:
-        names[resource_variable("TABLE", table.name)] = f"{service_name}-{table.name}"
+        names[resource_variable("TABLE", table.name)] = table_name(service_name, table)
     for pool in function.user_pools:
         names[resource_variable("USER_POOL", pool.name)] = resources.user_pools[pool.name].pool_id
     for identities in function.identity_pools:

@@ -13,6 +13,9 @@ A project's configuration::
     builtin_apps = true                # also serve Overcast's own apps (todo, ...)
     data_dir = ".overcast"
     credential_seconds = 3600          # lifetime of identity pool credentials (AWS: 1 hour)
+    # Off by default: keep the tables in a DynamoDB-compatible endpoint (e.g. moto's
+    # server) rather than SQLite; `overcast up --dynamodb-endpoint URL` does the same.
+    dynamodb_endpoint = "http://127.0.0.1:5000"
 
     [tool.overcast.ports]              # fixed ports; `overcast up --ports auto` picks free ones
     aws = 4566                         # the AWS-compatible endpoint (cognito-idp, ...)
@@ -83,6 +86,9 @@ class CloudSettings:
     # Cognito Identity's GetCredentialsForIdentity hands out credentials for one hour;
     # locally the lifetime can be shortened (e.g. to watch expiry in a test).
     credential_seconds: int = 3600
+    # An AWS-compatible DynamoDB endpoint (moto's server, DynamoDB Local) that holds the
+    # declared tables instead of SQLite; the cloud creates them there at start.
+    dynamodb_endpoint: str | None = None
 
     @property
     def endpoints_file(self) -> Path:
@@ -95,6 +101,7 @@ def load_settings(
     data_dir: Path | None = None,
     auto_ports: bool = False,
     access_log: bool = True,
+    dynamodb_endpoint: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> CloudSettings:
     """Settings for a project directory, with command-line values taking precedence."""
@@ -116,7 +123,18 @@ def load_settings(
         builtin_apps=bool(config.get("builtin_apps", True)),
         access_log=access_log,
         credential_seconds=_credential_seconds(config.get("credential_seconds", 3600)),
+        dynamodb_endpoint=_endpoint(dynamodb_endpoint or config.get("dynamodb_endpoint")),
     )
+
+
+def _endpoint(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise DeclarationError(
+            f"dynamodb_endpoint must be an http:// or https:// URL, not {value!r}."
+        )
+    return value
 
 
 def _credential_seconds(value: object) -> int:

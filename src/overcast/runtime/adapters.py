@@ -7,6 +7,10 @@ gives DynamoDB, S3 and SES v2. Queues and topics are the local cloud's SQLite me
 found by their physical names (a queue's URL and a topic's ARN on AWS), which the
 deployer (or the local cloud) passes as ``OVERCAST_RESOURCE_<KIND>_<NAME>``.
 
+The local cloud can keep its tables in an AWS-compatible DynamoDB endpoint instead
+(``config.dynamodb_endpoint``, e.g. moto's server): the tables are then DynamoDB's
+adapter there, while every other port stays the local cloud's.
+
 A table declared with a read cache gets one (``CachedTable``) around its adapter;
 :data:`read_caches` remembers every read cache this process opened, so that the local
 cloud can ask a function's execution environment for their counters. On AWS the read
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,9 +83,13 @@ def open_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
     declared read cache (in-process locally; the DAX client on AWS)."""
     if config.backend == "aws":
         return _dynamodb_table(declaration, config)
-    from overcast.ports.tables.sqlite import SqliteTable
+    if config.dynamodb_endpoint is not None:
+        # The local cloud's tables in a DynamoDB endpoint: its read cache stays in-process.
+        table: Table = _dynamodb_table(declaration, config)
+    else:
+        from overcast.ports.tables.sqlite import SqliteTable
 
-    table = SqliteTable(declaration, table_path(config, declaration))
+        table = SqliteTable(declaration, table_path(config, declaration))
     if declaration.read_cache is None:
         return table
     return read_caches.add(declaration.name, CachedTable(table, declaration.read_cache))
@@ -163,6 +172,9 @@ def _dynamodb_table(declaration: spec.Table, config: RuntimeConfig) -> Table:
     dax = config.resources.get(resource_variable("DAX", declaration.name))
     if declaration.read_cache is not None and dax:
         return DynamoDbTable(declaration, name, aws_clients.dax(dax, config))
+    if config.dynamodb_endpoint is not None:
+        # Its own endpoint, verified against the system's CAs (not the local cloud's).
+        config = replace(config, aws_endpoint=config.dynamodb_endpoint, ca_bundle=None)
     return DynamoDbTable(declaration, name, aws_clients.client("dynamodb", config))
 
 

@@ -27,6 +27,7 @@ SMTP = "OVERCAST_SMTP"
 REGION = "AWS_REGION"
 AWS_ENDPOINT = "OVERCAST_AWS_ENDPOINT"
 CA_BUNDLE = "AWS_CA_BUNDLE"
+DYNAMODB_ENDPOINT = "OVERCAST_DYNAMODB_ENDPOINT"
 # The physical names of a function's resources, one variable each, e.g.
 # OVERCAST_BUCKET_FILES=todo-files (see resource_variable).
 RESOURCE_PREFIX = "OVERCAST_RESOURCE_"
@@ -65,6 +66,9 @@ class RuntimeConfig:
     smtp_port: int = 1025
     aws_endpoint: str | None = None  # None: AWS's own endpoints
     ca_bundle: str | None = None
+    # An AWS-compatible DynamoDB endpoint (e.g. moto's server) holding the tables: the
+    # local cloud's functions then use the DynamoDB adapter there, everything else local.
+    dynamodb_endpoint: str | None = None
     resources: Mapping[str, str] = field(default_factory=dict)  # resource_variable -> name
 
     def resource(self, kind: str, name: str) -> str:
@@ -94,6 +98,7 @@ class RuntimeConfig:
             smtp_port=int(smtp_port),
             aws_endpoint=env.get(AWS_ENDPOINT),
             ca_bundle=env.get(CA_BUNDLE),
+            dynamodb_endpoint=env.get(DYNAMODB_ENDPOINT),
             resources={
                 name: value for name, value in env.items() if name.startswith(RESOURCE_PREFIX)
             },
@@ -113,4 +118,6 @@ class RuntimeConfig:
             environ[AWS_ENDPOINT] = self.aws_endpoint
         if self.ca_bundle is not None:
             environ[CA_BUNDLE] = self.ca_bundle
+        if self.dynamodb_endpoint is not None:
+            environ[DYNAMODB_ENDPOINT] = self.dynamodb_endpoint
         return environ | dict(self.resources)
