@@ -24,21 +24,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
-_HANDLER = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+from overcast.spec_base import HANDLER, check_name
+from overcast.spec_base import DeclarationError as DeclarationError
+
 _ASSETS = re.compile(r"^[A-Za-z_][\w.]*:[\w./-]+$")
-
-
-class DeclarationError(ValueError):
-    """A declaration is invalid, or the local cloud cannot honour it."""
-
-
-def _check_name(kind: str, name: str) -> None:
-    if not _NAME.match(name):
-        raise DeclarationError(
-            f"{kind} name {name!r} is invalid: use 1-63 lowercase letters, digits and "
-            "hyphens, starting with a letter (it becomes part of AWS resource names)."
-        )
 
 
 CorsMethod = Literal["GET", "PUT", "HEAD", "POST", "DELETE"]
@@ -100,7 +89,7 @@ class Bucket:
     cors: tuple[CorsRule, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_name("Bucket", self.name)
+        check_name("Bucket", self.name)
         if len(self.cors) > MAX_CORS_RULES:
             raise DeclarationError(
                 f"Bucket {self.name!r}: S3 allows at most {MAX_CORS_RULES} CORS rules."
@@ -137,8 +126,8 @@ class Function:
     memory_mb: int = 256
 
     def __post_init__(self) -> None:
-        _check_name("Function", self.name)
-        if not _HANDLER.match(self.handler):
+        check_name("Function", self.name)
+        if not HANDLER.match(self.handler):
             raise DeclarationError(
                 f"Function {self.name!r}: handler {self.handler!r} must look like "
                 "'package.module:function'."
@@ -146,7 +135,7 @@ class Function:
         if not 1 <= self.timeout_seconds <= 900:
             raise DeclarationError("Function timeout must be 1-900 seconds, as in Lambda.")
         for called in self.calls:
-            _check_name(f"Function {self.name!r}: called service", called)
+            check_name(f"Function {self.name!r}: called service", called)
         if len(self.calls) != len(set(self.calls)):
             raise DeclarationError(f"Function {self.name!r} names a called service twice.")
 
@@ -176,7 +165,7 @@ class Service:
     def __post_init__(self) -> None:
         from overcast.spec_checks import check_references
 
-        _check_name("Service", self.name)
+        check_name("Service", self.name)
         for kind, names in (
             ("table", [table.name for table in self.tables]),
             ("user pool", [pool.name for pool in self.user_pools]),

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from overcast.spec_base import DeclarationError, check_name
 from overcast.spec_stages import STAGE_NAME, Stage, check_stages
 
 if TYPE_CHECKING:
@@ -31,18 +32,6 @@ UnauthorizedStrategy = Literal[
 ]
 # API Gateway resource path parts: literal segments, {param} and a final greedy {param+}.
 _PATH_PART = re.compile(r"^(?:[A-Za-z0-9._~:@!$&'()*,;=-]+|\{[A-Za-z_][A-Za-z0-9_]*\+?\})$")
-
-
-def _check_name(kind: str, name: str) -> None:
-    from overcast.spec import _check_name as check
-
-    check(kind, name)
-
-
-def _error(message: str) -> Exception:
-    from overcast.spec import DeclarationError
-
-    return DeclarationError(message)
 
 
 # API Gateway's cache cluster sizes (``cacheClusterSize``), in GB.
@@ -60,7 +49,7 @@ _CACHE_KEY = re.compile(
 
 def _check_cache_ttl(owner: str, seconds: int) -> None:
     if isinstance(seconds, bool) or not 0 <= seconds <= MAX_CACHE_TTL_SECONDS:
-        raise _error(
+        raise DeclarationError(
             f"{owner}: a cache TTL must be 0-{MAX_CACHE_TTL_SECONDS} seconds, as in API Gateway "
             "(0 disables caching)."
         )
@@ -89,7 +78,7 @@ class StageCache:
     def __post_init__(self) -> None:
         _check_cache_ttl("StageCache", self.ttl_seconds)
         if self.size_gb not in CACHE_CLUSTER_SIZES:
-            raise _error(
+            raise DeclarationError(
                 f"StageCache size_gb {self.size_gb!r} is not an API Gateway cache size; "
                 f"use one of {', '.join(CACHE_CLUSTER_SIZES)}."
             )
@@ -114,14 +103,16 @@ class RouteCache:
             _check_cache_ttl("RouteCache", self.ttl_seconds)
         for parameter in self.key_parameters:
             if not _CACHE_KEY.match(parameter):
-                raise _error(
+                raise DeclarationError(
                     f"RouteCache: cache key parameter {parameter!r} must look like "
                     "'method.request.path.<name>', 'method.request.querystring.<name>' or "
                     "'method.request.header.<Name>', as API Gateway names them."
                 )
         lowered = [_key_identity(parameter) for parameter in self.key_parameters]
         if len(lowered) != len(set(lowered)):
-            raise _error(f"RouteCache: a cache key parameter is declared twice: {lowered}.")
+            raise DeclarationError(
+                f"RouteCache: a cache key parameter is declared twice: {lowered}."
+            )
 
 
 def _key_identity(parameter: str) -> str:
@@ -146,13 +137,17 @@ class Route:
 
     def __post_init__(self) -> None:
         if self.path != "/" and (not self.path.startswith("/") or self.path.endswith("/")):
-            raise _error(f"Route path {self.path!r} must start with '/' and not end with one.")
+            raise DeclarationError(
+                f"Route path {self.path!r} must start with '/' and not end with one."
+            )
         parts = self.path.strip("/").split("/") if self.path != "/" else []
         for position, part in enumerate(parts):
             if not _PATH_PART.match(part):
-                raise _error(f"Route path {self.path!r}: segment {part!r} is invalid.")
+                raise DeclarationError(f"Route path {self.path!r}: segment {part!r} is invalid.")
             if part.endswith("+}") and position != len(parts) - 1:
-                raise _error(f"Route path {self.path!r}: a greedy {part} must be the last segment.")
+                raise DeclarationError(
+                    f"Route path {self.path!r}: a greedy {part} must be the last segment."
+                )
         if self.cache is not None:
             self._check_cache(self.cache)
 
@@ -168,14 +163,14 @@ class Route:
 
     def _check_cache(self, cache: RouteCache) -> None:
         if self.method != "GET":
-            raise _error(
+            raise DeclarationError(
                 f"Route {self.key!r}: only GET methods can be cached (API Gateway's default). "
                 "A cached write would not run; remove its cache=."
             )
         for parameter in cache.key_parameters:
             kind, _, name = parameter.removeprefix("method.request.").partition(".")
             if kind == "path" and name not in self.path_parameters:
-                raise _error(
+                raise DeclarationError(
                     f"Route {self.key!r}: cache key parameter {parameter!r} names no path "
                     f"parameter of {self.path!r}."
                 )
@@ -208,7 +203,7 @@ class Cors:
 
     def __post_init__(self) -> None:
         if self.allow_credentials and "*" in self.allow_origins:
-            raise _error(
+            raise DeclarationError(
                 "Cors: allow_credentials cannot be combined with allow_origins '*'; "
                 "browsers reject it. List the origins explicitly."
             )
@@ -235,17 +230,19 @@ class Api:
     stages: tuple[Stage, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_name("Api", self.name)
+        check_name("Api", self.name)
         if not STAGE_NAME.match(self.stage):
-            raise _error(f"Api {self.name!r}: stage {self.stage!r} is invalid.")
+            raise DeclarationError(f"Api {self.name!r}: stage {self.stage!r} is invalid.")
         if self.stages:
             check_stages(self.name, self.stage, self.stages, self.functions)
         keys = [route.key for route in self.routes]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
-            raise _error(f"Api {self.name!r} declares routes twice: {duplicates}.")
+            raise DeclarationError(f"Api {self.name!r} declares routes twice: {duplicates}.")
         if not 0 < self.integration_timeout_seconds <= 29:
-            raise _error(f"Api {self.name!r}: integration timeout must be within (0, 29] seconds.")
+            raise DeclarationError(
+                f"Api {self.name!r}: integration timeout must be within (0, 29] seconds."
+            )
 
         self._check_one_declaration_per_name()
         for route in self.routes:
@@ -288,7 +285,7 @@ class Api:
         if route.cache is not None and all(
             self.cache_for(stage) is None for stage in self.all_stages
         ):
-            raise _error(
+            raise DeclarationError(
                 f"Api {self.name!r}: route {route.key!r} declares cache settings, but the API "
                 "has no stage cache; declare Api(cache=StageCache()) or remove the route's cache=."
             )
@@ -300,14 +297,14 @@ class Api:
         }
         for name in route.path_parameters:
             if f"path.{name}" not in keyed:
-                raise _error(
+                raise DeclarationError(
                     f"Api {self.name!r}: route {route.key!r} is cached, but its cache key lacks "
                     f"the path parameter {name!r}. API Gateway keys by the declared parameters "
                     f"only, so every {route.path} would share one cached response. Fix: add "
                     f"'method.request.path.{name}' to the route's RouteCache(key_parameters=...)."
                 )
         if route.authorizer is not None and not route.keys_by_caller():
-            raise _error(
+            raise DeclarationError(
                 f"Api {self.name!r}: route {route.key!r} is behind an authorizer and cached, but "
                 "its cache key does not hold the caller. API Gateway leaves the Authorization "
                 "header out of the cache key unless told, so the first caller's response would "
@@ -323,7 +320,7 @@ class Api:
         authorizers: dict[str, CognitoAuthorizer] = {}
         for route in self.routes:
             if functions.setdefault(route.function.name, route.function) != route.function:
-                raise _error(
+                raise DeclarationError(
                     f"Api {self.name!r}: two different functions are named "
                     f"{route.function.name!r}; give each its own name."
                 )
@@ -331,7 +328,7 @@ class Api:
                 continue
             pool = route.authorizer.user_pool.name
             if authorizers.setdefault(pool, route.authorizer) != route.authorizer:
-                raise _error(
+                raise DeclarationError(
                     f"Api {self.name!r}: routes authorize with user pool {pool!r} in two "
                     "different ways; declare one CognitoAuthorizer and share it."
                 )

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
+from overcast.spec_base import DeclarationError, check_name
+
 if TYPE_CHECKING:
     from overcast.spec import Bucket
 
@@ -42,18 +44,6 @@ ERROR_CODES = frozenset({400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504})
 
 Names = tuple[str, ...] | Literal["all"]
 AllowedMethods = Literal["GET_HEAD", "GET_HEAD_OPTIONS", "ALL"]
-
-
-def _check_name(kind: str, name: str) -> None:
-    from overcast.spec import _check_name as check
-
-    check(kind, name)
-
-
-def _error(message: str) -> Exception:
-    from overcast.spec import DeclarationError
-
-    return DeclarationError(message)
 
 
 @dataclass(frozen=True)
@@ -83,12 +73,12 @@ class CachePolicy:
 
     def __post_init__(self) -> None:
         if not _POLICY_NAME.match(self.name):
-            raise _error(
+            raise DeclarationError(
                 f"Cache policy name {self.name!r} is invalid: use 1-128 letters, digits, "
                 "hyphens and underscores."
             )
         if not 0 <= self.min_ttl_seconds <= self.default_ttl_seconds <= self.max_ttl_seconds:
-            raise _error(
+            raise DeclarationError(
                 f"Cache policy {self.name!r}: TTLs must satisfy 0 <= min <= default <= max "
                 f"(got {self.min_ttl_seconds}, {self.default_ttl_seconds}, "
                 f"{self.max_ttl_seconds}), as CloudFront requires."
@@ -99,12 +89,12 @@ class CachePolicy:
             ("cookies", self.cookies),
         ):
             if names != "all" and len(names) > _MAX_KEY_NAMES:
-                raise _error(
+                raise DeclarationError(
                     f"Cache policy {self.name!r}: at most {_MAX_KEY_NAMES} {kind} in the "
                     "cache key (a CloudFront quota)."
                 )
         if self.headers and self.max_ttl_seconds == 0:
-            raise _error(
+            raise DeclarationError(
                 f"Cache policy {self.name!r}: with caching disabled (max TTL 0) the cache key "
                 "cannot name headers; CloudFront refuses such a policy."
             )
@@ -157,13 +147,17 @@ class HttpOrigin:
     response_timeout_seconds: int = 30
 
     def __post_init__(self) -> None:
-        _check_name("HttpOrigin", self.name)
+        check_name("HttpOrigin", self.name)
         if self.url is None and not self.local_command:
-            raise _error(f"HttpOrigin {self.name!r}: give its url=, local_command=, or both.")
+            raise DeclarationError(
+                f"HttpOrigin {self.name!r}: give its url=, local_command=, or both."
+            )
         if self.url is not None and urlsplit(self.url).scheme not in ("http", "https"):
-            raise _error(f"HttpOrigin {self.name!r}: url {self.url!r} must be http(s)://.")
+            raise DeclarationError(
+                f"HttpOrigin {self.name!r}: url {self.url!r} must be http(s)://."
+            )
         if not 1 <= self.response_timeout_seconds <= 60:
-            raise _error(
+            raise DeclarationError(
                 f"HttpOrigin {self.name!r}: response timeout must be 1-60 s, as CloudFront's."
             )
 
@@ -188,7 +182,7 @@ class Behavior:
 
     def __post_init__(self) -> None:
         if not _PATH_PATTERN.match(self.path_pattern):
-            raise _error(
+            raise DeclarationError(
                 f"Path pattern {self.path_pattern!r} is invalid: up to 255 of A-Z a-z 0-9 "
                 "_ - . $ / ~ \" ' @ : + & and the wildcards * and ?, as CloudFront allows."
             )
@@ -207,13 +201,13 @@ class ErrorResponse:
 
     def __post_init__(self) -> None:
         if self.status not in ERROR_CODES:
-            raise _error(
+            raise DeclarationError(
                 f"Custom error responses are for {sorted(ERROR_CODES)}, not {self.status}."
             )
         if self.ttl_seconds < 0:
-            raise _error("An error response's TTL cannot be negative.")
+            raise DeclarationError("An error response's TTL cannot be negative.")
         if self.page_path is not None and not self.page_path.startswith("/"):
-            raise _error(f"Error page path {self.page_path!r} must start with '/'.")
+            raise DeclarationError(f"Error page path {self.page_path!r} must start with '/'.")
 
 
 @dataclass(frozen=True)
@@ -229,15 +223,21 @@ class Distribution:
     origin_shield_region: str | None = None
 
     def __post_init__(self) -> None:
-        _check_name("Distribution", self.name)
+        check_name("Distribution", self.name)
         if self.default_behavior.path_pattern != "*":
-            raise _error(f"Distribution {self.name!r}: the default behavior's pattern is '*'.")
+            raise DeclarationError(
+                f"Distribution {self.name!r}: the default behavior's pattern is '*'."
+            )
         patterns = [behavior.path_pattern for behavior in self.behaviors]
         if len(patterns) != len(set(patterns)):
-            raise _error(f"Distribution {self.name!r}: two behaviors have one path pattern.")
+            raise DeclarationError(
+                f"Distribution {self.name!r}: two behaviors have one path pattern."
+            )
         statuses = [response.status for response in self.error_responses]
         if len(statuses) != len(set(statuses)):
-            raise _error(f"Distribution {self.name!r}: two error responses for one status.")
+            raise DeclarationError(
+                f"Distribution {self.name!r}: two error responses for one status."
+            )
 
     @property
     def all_behaviors(self) -> tuple[Behavior, ...]:

@@ -15,21 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from overcast.spec_base import DeclarationError, check_name
+
 AuthFlow = Literal[
     "USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "USER_SRP_AUTH", "ADMIN_USER_PASSWORD_AUTH"
 ]
-
-
-def _check_name(kind: str, name: str) -> None:
-    from overcast.spec import _check_name as check
-
-    check(kind, name)
-
-
-def _error(message: str) -> Exception:
-    from overcast.spec import DeclarationError
-
-    return DeclarationError(message)
 
 
 @dataclass(frozen=True)
@@ -44,7 +34,7 @@ class PasswordPolicy:
 
     def __post_init__(self) -> None:
         if not 6 <= self.minimum_length <= 99:
-            raise _error("PasswordPolicy.minimum_length must be 6-99, as in Cognito.")
+            raise DeclarationError("PasswordPolicy.minimum_length must be 6-99, as in Cognito.")
 
 
 @dataclass(frozen=True)
@@ -55,7 +45,7 @@ class UserPoolClient:
     auth_flows: tuple[AuthFlow, ...] = ("USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH")
 
     def __post_init__(self) -> None:
-        _check_name("UserPoolClient", self.name)
+        check_name("UserPoolClient", self.name)
 
 
 @dataclass(frozen=True)
@@ -74,26 +64,26 @@ class UserPool:
     refresh_token_days: int = 30
 
     def __post_init__(self) -> None:
-        _check_name("UserPool", self.name)
+        check_name("UserPool", self.name)
         if "{####}" not in self.verification_message:
-            raise _error(
+            raise DeclarationError(
                 f"UserPool {self.name!r}: verification_message must contain the "
                 "placeholder {####}, as Cognito requires."
             )
         # Cognito: ID and access tokens last 5 minutes to 1 day; refresh tokens 1 hour to 10 years.
         for minutes in (self.id_token_minutes, self.access_token_minutes):
             if not 5 <= minutes <= 24 * 60:
-                raise _error("Token validity must be 5 minutes to 1 day, as in Cognito.")
+                raise DeclarationError("Token validity must be 5 minutes to 1 day, as in Cognito.")
         if not 1 <= self.refresh_token_days <= 3650:
-            raise _error("Refresh token validity must be 1 to 3650 days, as in Cognito.")
+            raise DeclarationError("Refresh token validity must be 1 to 3650 days, as in Cognito.")
         if not self.clients:
-            raise _error(f"UserPool {self.name!r} needs at least one client.")
+            raise DeclarationError(f"UserPool {self.name!r} needs at least one client.")
 
     def client(self, name: str) -> UserPoolClient:
         for client in self.clients:
             if client.name == name:
                 return client
-        raise _error(f"UserPool {self.name!r} has no client {name!r}.")
+        raise DeclarationError(f"UserPool {self.name!r} has no client {name!r}.")
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ class CognitoAuthorizer:
 
     def __post_init__(self) -> None:
         if not 0 <= self.ttl_seconds <= 3600:
-            raise _error("Authorizer TTL must be 0-3600 seconds, as in API Gateway.")
+            raise DeclarationError("Authorizer TTL must be 0-3600 seconds, as in API Gateway.")
 
 
 @dataclass(frozen=True)
@@ -126,4 +116,4 @@ class IdentityPool:
     user_pool: UserPool
 
     def __post_init__(self) -> None:
-        _check_name("IdentityPool", self.name)
+        check_name("IdentityPool", self.name)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from overcast.spec_base import DeclarationError
+
 # A DNS domain of two labels or more, as SES verifies it.
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -24,8 +26,6 @@ class MailIdentity:
     identity: str
 
     def __post_init__(self) -> None:
-        from overcast.spec import DeclarationError
-
         local, _, domain = self.identity.rpartition("@")
         if not _DOMAIN.match(domain) or (self.is_address and not _valid_local_part(local)):
             raise DeclarationError(

@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from overcast.spec_base import DeclarationError, check_name
+
 if TYPE_CHECKING:
     from overcast.spec import Bucket, Function, ObjectCreatedTrigger
 
@@ -39,21 +41,9 @@ MAX_RECEIVE_COUNT = 1000  # redrive policy: maxReceiveCount 1-1000
 MAX_STANDARD_BATCH, MAX_FIFO_BATCH = 10_000, 10
 
 
-def _check_name(kind: str, name: str) -> None:
-    from overcast.spec import _check_name as check
-
-    check(kind, name)
-
-
-def _error(message: str) -> Exception:
-    from overcast.spec import DeclarationError
-
-    return DeclarationError(message)
-
-
 def _within(where: str, label: str, value: float, low: float, high: float) -> None:
     if isinstance(value, bool) or not low <= value <= high:
-        raise _error(f"{where}: {label} must be {low}-{high}, as in SQS (got {value}).")
+        raise DeclarationError(f"{where}: {label} must be {low}-{high}, as in SQS (got {value}).")
 
 
 @dataclass(frozen=True)
@@ -75,7 +65,7 @@ class Queue:
     dead_letter: DeadLetter | None = None
 
     def __post_init__(self) -> None:
-        _check_name("Queue", self.name)
+        check_name("Queue", self.name)
         where = f"Queue {self.name!r}"
         _within(
             where,
@@ -96,7 +86,9 @@ class Queue:
             where, "receive_wait_seconds", self.receive_wait_seconds, 0, MAX_RECEIVE_WAIT_SECONDS
         )
         if self.content_based_deduplication and not self.fifo:
-            raise _error(f"{where}: content_based_deduplication needs fifo=True, as in SQS.")
+            raise DeclarationError(
+                f"{where}: content_based_deduplication needs fifo=True, as in SQS."
+            )
         if self.dead_letter is not None:
             self._check_dead_letter(self.dead_letter.queue)
 
@@ -105,12 +97,12 @@ class Queue:
         # the dead-letter queue of a standard queue must also be a standard queue."
         if target.fifo != self.fifo:
             kind = "FIFO" if self.fifo else "standard"
-            raise _error(
+            raise DeclarationError(
                 f"Queue {self.name!r}: its dead-letter queue {target.name!r} must be a {kind} "
                 f"queue too, as SQS requires; declare it with fifo={self.fifo}."
             )
         if target.name == self.name:
-            raise _error(f"Queue {self.name!r} cannot be its own dead-letter queue.")
+            raise DeclarationError(f"Queue {self.name!r} cannot be its own dead-letter queue.")
 
 
 @dataclass(frozen=True)
@@ -135,9 +127,9 @@ class Topic:
     content_based_deduplication: bool = False
 
     def __post_init__(self) -> None:
-        _check_name("Topic", self.name)
+        check_name("Topic", self.name)
         if self.content_based_deduplication and not self.fifo:
-            raise _error(
+            raise DeclarationError(
                 f"Topic {self.name!r}: content_based_deduplication needs fifo=True, as in SNS."
             )
 
@@ -163,20 +155,22 @@ class Subscription:
         # SNS: "Amazon SNS FIFO topics can deliver messages only to Amazon SQS FIFO queues",
         # and a standard topic cannot deliver to a FIFO queue.
         if self.topic.fifo != self.queue.fifo:
-            raise _error(
+            raise DeclarationError(
                 f"{where}: a {'FIFO' if self.topic.fifo else 'standard'} topic can only feed "
                 f"{'FIFO' if self.topic.fifo else 'standard'} queues, as SNS requires; make "
                 "both FIFO or neither."
             )
         if self.filter_policy_scope not in ("MessageAttributes", "MessageBody"):
-            raise _error(f"{where}: filter_policy_scope must be MessageAttributes or MessageBody.")
+            raise DeclarationError(
+                f"{where}: filter_policy_scope must be MessageAttributes or MessageBody."
+            )
         if self.filter_policy is not None:
             from overcast.ports.topics.filter_policy import FilterPolicyError, parse_policy
 
             try:
                 parse_policy(self.filter_policy, self.filter_policy_scope)
             except FilterPolicyError as exc:
-                raise _error(f"{where}: invalid filter policy: {exc}") from exc
+                raise DeclarationError(f"{where}: invalid filter policy: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -196,20 +190,24 @@ class QueueTrigger:
         where = f"QueueTrigger {self.queue.name!r} -> {self.function.name!r}"
         largest = MAX_FIFO_BATCH if self.queue.fifo else MAX_STANDARD_BATCH
         if isinstance(self.batch_size, bool) or not 1 <= self.batch_size <= largest:
-            raise _error(f"{where}: batch_size must be 1-{largest} for this queue, as in Lambda.")
+            raise DeclarationError(
+                f"{where}: batch_size must be 1-{largest} for this queue, as in Lambda."
+            )
         if not 0 <= self.batching_window_seconds <= 300:
-            raise _error(f"{where}: the batching window must be 0-300 s, as in Lambda.")
+            raise DeclarationError(f"{where}: the batching window must be 0-300 s, as in Lambda.")
         # Lambda: "When you set BatchSize to a value greater than 10, you must set
         # MaximumBatchingWindowInSeconds to at least 1."
         if self.batch_size > 10 and self.batching_window_seconds < 1:
-            raise _error(f"{where}: a batch_size over 10 needs a batching window of 1 s or more.")
+            raise DeclarationError(
+                f"{where}: a batch_size over 10 needs a batching window of 1 s or more."
+            )
         concurrency = self.maximum_concurrency
         if concurrency is not None and not 2 <= concurrency <= 1000:
-            raise _error(f"{where}: maximum_concurrency must be 2-1000, as in Lambda.")
+            raise DeclarationError(f"{where}: maximum_concurrency must be 2-1000, as in Lambda.")
         # CloudFormation refuses a mapping whose queue's visibility timeout is shorter
         # than the function's timeout: messages would reappear while still being handled.
         if self.queue.visibility_timeout_seconds < self.function.timeout_seconds:
-            raise _error(
+            raise DeclarationError(
                 f"{where}: the queue's visibility timeout "
                 f"({self.queue.visibility_timeout_seconds} s) is shorter than the function's "
                 f"timeout ({self.function.timeout_seconds} s), which Lambda refuses; raise "
@@ -243,7 +241,7 @@ class ObjectCreatedNotification:
         # QueueConfiguration: "FIFO queues are not allowed when enabling an SQS queue as
         # the event notification destination."
         if target.fifo:
-            raise _error(
+            raise DeclarationError(
                 f"{where}: S3 cannot send event notifications to a FIFO {kind}; declare a "
                 f"standard {kind} (fifo=False) as the destination."
             )

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from overcast.spec_base import HANDLER, DeclarationError
+
 if TYPE_CHECKING:
     from overcast.spec import Function, StageCache
 
@@ -35,12 +37,6 @@ STAGE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 RESERVED_VARIABLE_PREFIX = "overcast_"
 _VARIABLE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _VARIABLE_VALUE = re.compile(r"^[A-Za-z0-9\-._~:/?#&=,]+$")
-
-
-def _error(message: str) -> Exception:
-    from overcast.spec import DeclarationError
-
-    return DeclarationError(message)
 
 
 @dataclass(frozen=True)
@@ -62,26 +58,25 @@ class Stage:
         object.__setattr__(self, "handlers", MappingProxyType(dict(self.handlers)))
         object.__setattr__(self, "variables", MappingProxyType(dict(self.variables)))
         if not STAGE_NAME.match(self.name):
-            raise _error(
+            raise DeclarationError(
                 f"Stage name {self.name!r} is invalid: use 1-128 letters, digits, hyphens "
                 "and underscores, as API Gateway requires."
             )
-        from overcast.spec import _HANDLER
 
         for function, handler in self.handlers.items():
-            if not _HANDLER.match(handler):
-                raise _error(
+            if not HANDLER.match(handler):
+                raise DeclarationError(
                     f"Stage {self.name!r}: handler {handler!r} of function {function!r} must "
                     "look like 'package.module:function'."
                 )
         for name, value in self.variables.items():
             if name.startswith(RESERVED_VARIABLE_PREFIX):
-                raise _error(
+                raise DeclarationError(
                     f"Stage {self.name!r}: stage variable names starting with "
                     f"{RESERVED_VARIABLE_PREFIX!r} are Overcast's own; rename {name!r}."
                 )
             if not _VARIABLE_NAME.match(name) or not _VARIABLE_VALUE.match(value):
-                raise _error(
+                raise DeclarationError(
                     f"Stage {self.name!r}: stage variable {name}={value!r} is invalid: API "
                     "Gateway allows names of letters, digits and underscores, and values "
                     "matching [A-Za-z0-9-._~:/?#&=,]+."
@@ -113,16 +108,16 @@ def check_stages(
     """Refuse stages API Gateway would refuse, or that name what the API does not use."""
     names = [stage.name for stage in stages]
     if len(names) != len(set(names)):
-        raise _error(f"Api {api_name!r} declares a stage name twice: {names}.")
+        raise DeclarationError(f"Api {api_name!r} declares a stage name twice: {names}.")
     if default not in names:
-        raise _error(
+        raise DeclarationError(
             f"Api {api_name!r}: its stage {default!r} (the default one: its URL is the API's) "
             f"is not among its stages {names}; set Api(stage=...) to one of them."
         )
     for name in names:
         if name.isdigit():
             # Lambda: an alias name matches (?!^[0-9]+$)([a-zA-Z0-9-_]+); each stage is one.
-            raise _error(
+            raise DeclarationError(
                 f"Api {api_name!r}: stage {name!r} cannot name a Lambda alias (a number is a "
                 f"version); give it a name with a letter, e.g. 'v{name}'."
             )
@@ -130,7 +125,7 @@ def check_stages(
     for stage in stages:
         unknown = sorted(set(stage.handlers) - used)
         if unknown:
-            raise _error(
+            raise DeclarationError(
                 f"Api {api_name!r}: stage {stage.name!r} sets the handler of {unknown[0]!r}, "
                 f"which no route of the API uses (its routes use {sorted(used)})."
             )

@@ -15,23 +15,13 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from overcast.spec_base import DeclarationError, check_name
+
 KeyType = Literal["S", "N"]
 # DynamoDB Streams: what each change record carries (StreamViewType).
 StreamView = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 # AWS region names: us-east-1, ap-southeast-2, us-gov-west-1, ...
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[1-9][0-9]?$")
-
-
-def _check_name(kind: str, name: str) -> None:
-    from overcast.spec import _check_name as check
-
-    check(kind, name)
-
-
-def _error(message: str) -> Exception:
-    from overcast.spec import DeclarationError
-
-    return DeclarationError(message)
 
 
 @dataclass(frozen=True)
@@ -51,7 +41,7 @@ class Index:
     sort_key: Key | None = None
 
     def __post_init__(self) -> None:
-        _check_name("Index", self.name)
+        check_name("Index", self.name)
 
 
 @dataclass(frozen=True)
@@ -76,9 +66,9 @@ class ReadCache:
 
     def __post_init__(self) -> None:
         if self.item_ttl_seconds < 0 or self.query_ttl_seconds < 0:
-            raise _error("ReadCache TTLs must be 0 seconds or more, as in DAX.")
+            raise DeclarationError("ReadCache TTLs must be 0 seconds or more, as in DAX.")
         if self.max_items < 1 or self.max_queries < 1:
-            raise _error("ReadCache max_items and max_queries must be at least 1.")
+            raise DeclarationError("ReadCache max_items and max_queries must be at least 1.")
 
 
 @dataclass(frozen=True)
@@ -103,27 +93,27 @@ class Table:
     replica_regions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_name("Table", self.name)
+        check_name("Table", self.name)
         names = [index.name for index in self.indexes]
         if len(names) != len(set(names)):
-            raise _error(f"Table {self.name!r} declares an index name twice: {names}.")
+            raise DeclarationError(f"Table {self.name!r} declares an index name twice: {names}.")
         self._check_replicas()
 
     def _check_replicas(self) -> None:
         for region in self.replica_regions:
             if not _REGION.match(region):
-                raise _error(
+                raise DeclarationError(
                     f"Table {self.name!r}: replica region {region!r} is not an AWS region "
                     "name such as 'eu-west-1'."
                 )
         if len(set(self.replica_regions)) != len(self.replica_regions):
-            raise _error(f"Table {self.name!r} names a replica region twice.")
+            raise DeclarationError(f"Table {self.name!r} names a replica region twice.")
         # DynamoDB: a replica can be added only to a table whose stream carries "both the
         # new and the old images of the item" (CreateGlobalTable), and CloudFormation's
         # AWS::DynamoDB::GlobalTable requires a StreamSpecification with more than one
         # replica. Replication reads that stream; declaring it keeps the two worlds alike.
         if self.replica_regions and self.stream != "NEW_AND_OLD_IMAGES":
-            raise _error(
+            raise DeclarationError(
                 f"Table {self.name!r} has replicas, so DynamoDB needs its stream to carry new "
                 'and old images: declare stream="NEW_AND_OLD_IMAGES".'
             )
@@ -132,4 +122,4 @@ class Table:
         for index in self.indexes:
             if index.name == name:
                 return index
-        raise _error(f"Table {self.name!r} has no index {name!r}.")
+        raise DeclarationError(f"Table {self.name!r} has no index {name!r}.")

@@ -17,14 +17,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from overcast.spec_base import DeclarationError
+
 if TYPE_CHECKING:
     from overcast.spec import Bucket, Function, ObjectCreatedNotification, Table
-
-
-def _error(message: str) -> Exception:
-    from overcast.spec import DeclarationError
-
-    return DeclarationError(message)
 
 
 @dataclass(frozen=True)
@@ -54,25 +50,25 @@ class StreamTrigger:
     def __post_init__(self) -> None:
         where = f"StreamTrigger {self.table.name!r} -> {self.function.name!r}"
         if self.table.stream is None:
-            raise _error(f"{where}: table {self.table.name!r} declares no stream=.")
+            raise DeclarationError(f"{where}: table {self.table.name!r} declares no stream=.")
         if not 1 <= self.batch_size <= 10_000:
-            raise _error(f"{where}: batch_size must be 1-10000, as in Lambda.")
+            raise DeclarationError(f"{where}: batch_size must be 1-10000, as in Lambda.")
         if not 0 <= self.batching_window_seconds <= 300:
-            raise _error(f"{where}: the batching window must be 0-300 s, as in Lambda.")
+            raise DeclarationError(f"{where}: the batching window must be 0-300 s, as in Lambda.")
         if not -1 <= self.maximum_retry_attempts <= 10_000:
-            raise _error(f"{where}: maximum_retry_attempts must be -1 or 0-10000.")
+            raise DeclarationError(f"{where}: maximum_retry_attempts must be -1 or 0-10000.")
         age = self.maximum_record_age_seconds
         if age != -1 and not 60 <= age <= 604_800:
-            raise _error(f"{where}: maximum_record_age_seconds must be -1 or 60-604800.")
+            raise DeclarationError(f"{where}: maximum_record_age_seconds must be -1 or 60-604800.")
         if len(self.filter_patterns) > 5:
-            raise _error(f"{where}: Lambda allows at most 5 filter patterns.")
+            raise DeclarationError(f"{where}: Lambda allows at most 5 filter patterns.")
         for pattern in self.filter_patterns:
             try:
                 parsed = json.loads(pattern)
             except ValueError as exc:
-                raise _error(f"{where}: filter {pattern!r} is not JSON: {exc}") from exc
+                raise DeclarationError(f"{where}: filter {pattern!r} is not JSON: {exc}") from exc
             if not isinstance(parsed, dict):
-                raise _error(f"{where}: filter {pattern!r} must be a JSON object.")
+                raise DeclarationError(f"{where}: filter {pattern!r} must be a JSON object.")
 
 
 @dataclass(frozen=True)
@@ -96,9 +92,9 @@ class ObjectCreatedTrigger:
     def __post_init__(self) -> None:
         where = f"ObjectCreatedTrigger {self.bucket.name!r} -> {self.function.name!r}"
         if not 0 <= self.maximum_retry_attempts <= 2:
-            raise _error(f"{where}: maximum_retry_attempts must be 0-2, as in Lambda.")
+            raise DeclarationError(f"{where}: maximum_retry_attempts must be 0-2, as in Lambda.")
         if not 60 <= self.maximum_event_age_seconds <= 21_600:
-            raise _error(f"{where}: maximum_event_age_seconds must be 60-21600.")
+            raise DeclarationError(f"{where}: maximum_event_age_seconds must be 60-21600.")
 
     def matches(self, key: str) -> bool:
         return key.startswith(self.prefix) and key.endswith(self.suffix)

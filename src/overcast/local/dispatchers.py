@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from overcast.local import servers
 from overcast.local.aws_services import AwsServices
@@ -94,13 +94,7 @@ def dispatch_streams(
         if runtime.service.stream_triggers
     ]
 
-    async def run_until_shutdown() -> None:
-        for each in streams:
-            each.start()
-        await _until_exit(shutdown)
-        await asyncio.gather(*(each.stop() for each in streams))
-
-    return [asyncio.create_task(run_until_shutdown())] if streams else []
+    return _run_until_exit(streams, shutdown)
 
 
 def dispatch_queues(
@@ -118,13 +112,28 @@ def dispatch_queues(
         if runtime.service.queue_triggers and messaging is not None
     ]
 
-    async def run_until_shutdown() -> None:
-        for each in queues:
+    return _run_until_exit(queues, shutdown)
+
+
+class _Runner(Protocol):
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def _run_until_exit(
+    runners: Sequence[_Runner], shutdown: servers.Listener
+) -> list[asyncio.Task[None]]:
+    """Start ``runners`` now; stop them when shutdown tells the listeners to exit (before
+    the invokers close). One task for all, none if there are none."""
+
+    async def run() -> None:
+        for each in runners:
             each.start()
         await _until_exit(shutdown)
-        await asyncio.gather(*(each.stop() for each in queues))
+        await asyncio.gather(*(each.stop() for each in runners))
 
-    return [asyncio.create_task(run_until_shutdown())] if queues else []
+    return [asyncio.create_task(run())] if runners else []
 
 
 async def _until_exit(listener: servers.Listener) -> None:
