@@ -44,9 +44,9 @@ class CountingTable(MemoryTable):
         self.reads = 0
         self.during_read: Callable[[], None] | None = None
 
-    def _get(self, key: dict[str, Any]) -> Item | None:
+    def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
         self.reads += 1
-        item = super()._get(key)
+        item = super()._get(key, consistent=consistent)
         self._interleave()
         return item
 

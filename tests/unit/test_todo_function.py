@@ -18,7 +18,7 @@ from tests.todo_events import TodoApi, memory_folders, repository_on
 class UnavailableTable(MemoryTable):
     """A table whose backend is down for reads."""
 
-    def _get(self, key: dict[str, Any]) -> Item | None:
+    def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
         raise TableUnavailable("database is locked")
 
 

@@ -188,6 +188,7 @@ class QueryPlan:
     descending: bool
     limit: int
     after: dict[str, Any] | None = field(default=None)
+    consistent: bool = False
 
 
 class Table(ABC):
@@ -200,7 +201,7 @@ class Table(ABC):
 
     def get(self, key: Mapping[str, Any], *, consistent: bool = False) -> Item | None:
         """The item with this primary key, or ``None``."""
-        return self._get(self._primary_key(key))
+        return self._get(self._primary_key(key), consistent=consistent)
 
     def batch_get(
         self, keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
@@ -212,7 +213,7 @@ class Table(ABC):
         if len({tuple(key.values()) for key in primaries}) != len(primaries):
             # DynamoDB: "Provided list of item keys contains duplicates".
             raise InvalidItem("A batch get cannot read the same key twice.")
-        return self._batch_get(primaries) if primaries else []
+        return self._batch_get(primaries, consistent=consistent) if primaries else []
 
     def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
         """Create or replace the whole item."""
@@ -276,6 +277,7 @@ class Table(ABC):
             descending=descending,
             limit=limit,
             after=self._decode_cursor(cursor, declared, partition_value) if cursor else None,
+            consistent=consistent,
         )
         items = self._query(plan)
         if len(items) <= limit:
@@ -286,7 +288,9 @@ class Table(ABC):
     # --- primitives each adapter implements ---------------------------------
 
     @abstractmethod
-    def _get(self, key: dict[str, Any]) -> Item | None: ...
+    def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
+        """The item at a checked primary key; ``consistent`` asks for a strongly
+        consistent read (adapters whose reads always are may ignore it)."""
 
     @abstractmethod
     def _put(self, item: Item, key: dict[str, Any], condition: Condition | None) -> None: ...
@@ -307,9 +311,11 @@ class Table(ABC):
     def _query(self, plan: QueryPlan) -> list[Item]:
         """Up to ``plan.limit + 1`` items strictly after ``plan.after``, in order."""
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[Item | None]:
+    def _batch_get(
+        self, keys: list[dict[str, Any]], *, consistent: bool = False
+    ) -> list[Item | None]:
         """The items of distinct, checked ``keys``; an adapter may read them at once."""
-        return [self._get(key) for key in keys]
+        return [self._get(key, consistent=consistent) for key in keys]
 
     def data_version(self) -> Hashable | None:
         """A value that changes whenever another connection (another thread's or process's)

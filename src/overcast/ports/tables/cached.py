@@ -177,7 +177,7 @@ class CachedTable(Table):
 
     # --- primitives -----------------------------------------------------------
 
-    def _get(self, key: dict[str, Any]) -> Item | None:
+    def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
         self._drop_if_changed_elsewhere()
         slot = _slot(key)
         with self._lock:
@@ -189,7 +189,9 @@ class CachedTable(Table):
         self._store(self._items, [(slot, None if item is None else freeze(item))], ticket)
         return item
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[Item | None]:
+    def _batch_get(
+        self, keys: list[dict[str, Any]], *, consistent: bool = False
+    ) -> list[Item | None]:
         self._drop_if_changed_elsewhere()
         with self._lock:
             cached = [self._items.get(_slot(key)) for key in keys]

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -42,10 +40,7 @@ from overcast import spec
 from overcast.ports.tables.base import (
     Condition,
     Item,
-    KeyValue,
-    Page,
     QueryPlan,
-    SortCondition,
     Table,
 )
 from overcast.ports.tables.dynamodb_expressions import Expression, outside
@@ -60,10 +55,6 @@ from overcast.ports.tables.exceptions import (
     TableError,
     TableUnavailable,
 )
-
-# Whether the read being served was asked as consistent. The base class hands the
-# primitives only the key or the plan, so the public reads set it around them.
-_consistent: ContextVar[bool] = ContextVar("overcast_dynamodb_consistent", default=False)
 
 _UNAVAILABLE = frozenset(
     {
@@ -101,48 +92,14 @@ class DynamoDbTable(Table):
         self._client_lock = threading.Lock()
         self._sleep = sleep
 
-    # --- reads carry their consistency to the primitives ---------------------------
-
-    def get(self, key: Mapping[str, Any], *, consistent: bool = False) -> Item | None:
-        with _reading(consistent):
-            return super().get(key)
-
-    def batch_get(
-        self, keys: Sequence[Mapping[str, Any]], *, consistent: bool = False
-    ) -> list[Item | None]:
-        with _reading(consistent):
-            return super().batch_get(keys)
-
-    def query(
-        self,
-        partition_value: KeyValue,
-        sort: SortCondition | None = None,
-        *,
-        index: str | None = None,
-        descending: bool = False,
-        limit: int = 100,
-        cursor: str | None = None,
-        consistent: bool = False,
-    ) -> Page:
-        with _reading(consistent):
-            return super().query(
-                partition_value,
-                sort,
-                index=index,
-                descending=descending,
-                limit=limit,
-                cursor=cursor,
-                consistent=consistent,
-            )
-
     # --- primitives ------------------------------------------------------------------
 
-    def _get(self, key: dict[str, Any]) -> Item | None:
+    def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
         answer = self._call(
             "get_item",
             TableName=self.table_name,
             Key=to_attributes(key),
-            ConsistentRead=_consistent.get(),
+            ConsistentRead=consistent,
         )
         found = answer.get("Item")
         return None if found is None else from_attributes(found)
@@ -196,14 +153,17 @@ class DynamoDbTable(Table):
                 break
         return items[:wanted]
 
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[Item | None]:
+    def _batch_get(
+        self, keys: list[dict[str, Any]], *, consistent: bool = False
+    ) -> list[Item | None]:
         found: dict[tuple[Any, ...], Item] = {}
         pending = [to_attributes(key) for key in keys]
         for attempt in range(_BATCH_ATTEMPTS):
             if attempt:
                 self._sleep(_BACKOFF_SECONDS * 2 ** (attempt - 1))
             answer = self._call(
-                "batch_get_item", RequestItems={self.table_name: self._keys(pending)}
+                "batch_get_item",
+                RequestItems={self.table_name: {"Keys": pending, "ConsistentRead": consistent}},
             )
             for raw in answer.get("Responses", {}).get(self.table_name, []):
                 item = from_attributes(raw)
@@ -258,9 +218,6 @@ class DynamoDbTable(Table):
             request["ConditionExpression"] = check
         return {**request, **expression.placeholders()}
 
-    def _keys(self, keys: list[dict[str, AttributeValue]]) -> dict[str, Any]:
-        return {"Keys": keys, "ConsistentRead": _consistent.get()}
-
     def _identity(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
         # Numbers equal in value are one key (2 == 2.0, and they hash alike).
         return tuple(item[name] for name in self.key_names)
@@ -283,7 +240,7 @@ class DynamoDbTable(Table):
         if plan.index is not None:
             request["IndexName"] = plan.index.name
         else:
-            request["ConsistentRead"] = _consistent.get()
+            request["ConsistentRead"] = plan.consistent
         return request
 
     def _start_key(self, plan: QueryPlan) -> dict[str, AttributeValue] | object | None:
@@ -337,15 +294,6 @@ def _key_schema(schema: spec.Table | spec.Index) -> list[dict[str, str]]:
     if schema.sort_key is not None:
         found.append({"AttributeName": schema.sort_key.name, "KeyType": "RANGE"})
     return found
-
-
-@contextmanager
-def _reading(consistent: bool) -> Iterator[None]:
-    token = _consistent.set(consistent)
-    try:
-        yield
-    finally:
-        _consistent.reset(token)
 
 
 def _translated(error: ClientError, table_name: str) -> TableError:

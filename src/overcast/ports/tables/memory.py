@@ -117,7 +117,7 @@ class MemoryTable(Table):
             self._store.sequence += 1
             self._store.changes.append(ChangeRecord(self._store.sequence, self._clock(), change))
 
-    def _get(self, key: dict[str, Any]) -> Item | None:
+    def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
         with self._lock:
             return self._read(self._slot(key))
 

@@ -164,7 +164,7 @@ class SqliteTable(Table):
     # --- primitives -----------------------------------------------------------
 
     @_translated
-    def _get(self, key: dict[str, Any]) -> Item | None:
+    def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
         row = self._connection().execute(schema.GET, self._row_key(key)).fetchone()
         return None if row is None else decode_item(row[0])
 
