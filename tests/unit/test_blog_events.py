@@ -53,7 +53,7 @@ class Blog:
         self.messaging = MemoryMessaging()
         self.messaging.declare(service)
         self.topic = FlakyTopic(self.messaging.topic("blog-articles"), failing="")
-        self.function = EventsFunction(ArticleEvents(self.topic, People(self.table)))
+        self.function = EventsFunction(ArticleEvents(self.topic, People(self.table), self.articles))
         self._seen = 0
 
     def write(self, title: str = "Hello") -> str:
@@ -208,3 +208,33 @@ def test_a_body_that_is_not_an_article_event_is_refused() -> None:
         ArticleEvent.parse("[]")
     with pytest.raises(ValueError, match="Expecting value"):
         ArticleEvent.parse("not json")
+
+
+def test_a_rename_updates_each_of_the_authors_articles_and_mails_no_one(blog: Blog) -> None:
+    # Given two articles of ana, published, and one of bo
+    People(blog.table).save(Person("uid-bo", "bo", "bo@example.com"))
+    mine = {blog.write("First"), blog.write("Second")}
+    blog.articles.create("uid-bo", NewArticle(title="Bo's", description="d", body="b"))
+    blog.deliver()
+    blog.received("pages"), blog.received("newsletter")
+    # When ana renames herself
+    People(blog.table).save(Person("uid-ana", "anna", "ana@example.com"))
+    response = blog.deliver()
+    # Then each of her articles (only hers) is updated, under her new name
+    assert response == {"batchItemFailures": []}
+    updated = [ArticleEvent.parse(m.body) for m in blog.received("pages")]
+    assert {event.slug for event in updated} == mine
+    assert {(event.type, event.author) for event in updated} == {("ArticleUpdated", "anna")}
+    # And the newsletter hears nothing of it
+    assert blog.received("newsletter") == []
+
+
+def test_a_profile_change_that_keeps_the_name_publishes_nothing(blog: Blog) -> None:
+    blog.write()
+    blog.deliver()
+    blog.received("pages")
+
+    People(blog.table).save(Person("uid-ana", "ana", "ana@example.com", bio="Writes"))
+
+    assert blog.deliver() == {"batchItemFailures": []}
+    assert blog.received("pages") == []

@@ -54,7 +54,7 @@ class Blog:
         self.messaging.declare(service)
         self.queue = self.messaging.queue(service.queue_name(pages_queue))
         topic = self.messaging.topic("blog-articles")
-        self.events = EventsFunction(ArticleEvents(topic, People(self.table)))
+        self.events = EventsFunction(ArticleEvents(topic, People(self.table), self.articles))
         self.site = site or MemoryObjectStore("blog-site")
         self.cdn = MemoryInvalidator()
         self.function = PagesFunction(ArticlePages(self.table, self.site, self.cdn))
@@ -112,6 +112,21 @@ def test_a_new_article_is_published_and_only_its_path_is_invalidated(blog: Blog)
     assert '<a class="tag" href="/tag.html?t=news">news</a>' in page
     assert blog.invalidated() == [[f"/articles/{slug}"]]
     assert [info.key for info in blog.site.list().objects] == [f"articles/{slug}"]
+
+
+def test_an_authors_rename_renders_their_pages_again_under_the_new_name(blog: Blog) -> None:
+    # Given ana's published article, whose page names her
+    slug = blog.write("Hello world")
+    blog.deliver()
+    assert ">ana</a>" in blog.page(slug)
+    # When she renames herself
+    People(blog.table).save(Person("uid-ana", "anna", "ana@example.com"))
+    response = blog.deliver()
+    # Then the page names her anew, and is invalidated again
+    assert response == {"batchItemFailures": []}
+    assert ">anna</a>" in blog.page(slug)
+    assert ">ana</a>" not in blog.page(slug)
+    assert blog.invalidated() == [[f"/articles/{slug}"], [f"/articles/{slug}"]]
 
 
 def test_an_edited_article_is_rendered_again_and_invalidated(blog: Blog) -> None:

@@ -1,13 +1,18 @@
 """The events function: the blog table's stream is the outbox of article events.
 
 Triggered by the ``blog`` table's stream, filtered to article items (``sk = ARTICLE``;
-INSERT, MODIFY, REMOVE; see ``service.py``), with ``ReportBatchItemFailures`` and
-bisection. Each record becomes one message on the topic ``articles``:
+INSERT, MODIFY, REMOVE) and profile changes (``sk = PROFILE``, MODIFY; see
+``service.py``), with ``ReportBatchItemFailures`` and bisection. Each article record
+becomes one message on the topic ``articles``:
 
     stream event   message                image it describes
     INSERT         ``ArticlePublished``   the new image
     MODIFY         ``ArticleUpdated``     the new image
     REMOVE         ``ArticleDeleted``     the old image
+
+A profile change that renames its user is an ``ArticleUpdated`` for each of the
+user's articles (their pages name the author: without it, a page would show the old
+name until the article itself changed); any other profile change publishes nothing.
 
 The message carries the string attribute ``event`` (the type: what subscriptions'
 filter policies match) and a JSON body::
@@ -43,6 +48,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from overcast.apps.blog.articles import Articles
 from overcast.apps.blog.batches import process_batch
 from overcast.apps.blog.domain import NotFound
 from overcast.apps.blog.people import People
@@ -58,6 +64,7 @@ EVENT_ATTRIBUTE = "event"
 PUBLISHED = "ArticlePublished"
 UPDATED = "ArticleUpdated"
 DELETED = "ArticleDeleted"
+PROFILE = "PROFILE"  # a user's profile item's sort key (people.py)
 _TYPES = {"INSERT": PUBLISHED, "MODIFY": UPDATED, "REMOVE": DELETED}
 
 
@@ -117,19 +124,29 @@ def article_event(record: SQSRecord) -> ArticleEvent | None:
 class ArticleEvents:
     """Publishes each article change to the topic, with its type as an attribute."""
 
-    def __init__(self, topic: MessageTopic, people: People) -> None:
+    def __init__(self, topic: MessageTopic, people: People, articles: Articles) -> None:
         self._topic = topic
         self._people = people
+        self._articles = articles
 
-    def publish(self, record: DynamoDBRecord) -> ArticleEvent | None:
-        """Publish the record's event; the event, or None for a record that has none."""
-        event = self.event_of(record)
-        if event is None:
+    def publish(self, record: DynamoDBRecord) -> list[ArticleEvent]:
+        """Publish the record's events (one per article it changes); return them."""
+        events = self.events_of(record)
+        if events is None:
             logger.warning("Skipping stream record %s: not an article change.", record.event_id)
-            return None
-        attributes = {EVENT_ATTRIBUTE: MessageAttribute("String", event.type)}
-        self._topic.publish(event.body(), attributes)
-        return event
+            return []
+        for event in events:
+            attributes = {EVENT_ATTRIBUTE: MessageAttribute("String", event.type)}
+            self._topic.publish(event.body(), attributes)
+        return events
+
+    def events_of(self, record: DynamoDBRecord) -> list[ArticleEvent] | None:
+        """The events a stream record stands for; None if it is no article change."""
+        keys = record.dynamodb.keys if record.dynamodb else None
+        if (keys or {}).get("sk") == PROFILE:
+            return self._renamed(record)
+        event = self.event_of(record)
+        return None if event is None else [event]
 
     def event_of(self, record: DynamoDBRecord) -> ArticleEvent | None:
         """The event a stream record stands for (None: not an article change)."""
@@ -149,6 +166,24 @@ class ArticleEvents:
             author=self._username(str(image.get("author", ""))),
             occurred_at=_moment(stream.approximate_creation_date_time),
         )
+
+    def _renamed(self, record: DynamoDBRecord) -> list[ArticleEvent]:
+        """A profile change that renames its user changes how each of the user's
+        articles is shown (its page names the author): ``ArticleUpdated`` for each.
+        Any other profile change (bio, image, email) is no article change."""
+        stream = record.dynamodb
+        old, new = (stream.old_image, stream.new_image) if stream else (None, None)
+        if not old or not new or old.get("username") == new.get("username"):
+            return []
+        author, occurred_at = (
+            str(new.get("username", "")),
+            _moment(stream.approximate_creation_date_time if stream else None),
+        )
+        articles = self._articles.many(self._articles.all_by_author(str(new.get("uid", ""))))
+        return [
+            ArticleEvent(UPDATED, a.slug, a.title, a.description, author, occurred_at)
+            for a in articles
+        ]
 
     def _username(self, uid: str) -> str:
         try:
@@ -173,9 +208,16 @@ class EventsFunction:
 
 
 def bootstrap(config: RuntimeConfig) -> EventsFunction:
-    """The composition root: the topic ``articles``, and the table (for usernames)."""
-    people = People(open_table(blog_table, config))
-    return EventsFunction(ArticleEvents(open_topic(articles_topic, config), people))
+    """The composition root: the topic ``articles``, and the table (usernames, articles)."""
+    table = open_table(blog_table, config)
+    events = ArticleEvents(
+        open_topic(articles_topic, config), People(table), Articles(table, _utc_now)
+    )
+    return EventsFunction(events)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 dependencies = ColdStart(bootstrap)

@@ -192,7 +192,8 @@ class ArticlePages:
 
     def _username(self, uid: str) -> str:
         try:
-            return self._people.get(uid).username
+            # Strongly consistent, as the article: a rename's re-render must see it.
+            return self._people.get(uid, consistent=True).username
         except NotFound:
             return "unknown"
 

@@ -90,8 +90,8 @@ class People:
                 item[name] = getattr(person, name)
         self._table.put(item)
 
-    def get(self, uid: str) -> Person:
-        item = self._table.get({"pk": _user(uid), "sk": "PROFILE"})
+    def get(self, uid: str, *, consistent: bool = False) -> Person:
+        item = self._table.get({"pk": _user(uid), "sk": "PROFILE"}, consistent=consistent)
         if item is None:
             raise NotFound("user")
         return _person(item)

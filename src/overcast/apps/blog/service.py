@@ -314,9 +314,11 @@ service = spec.Service(
             # the only record of the change: retry until SNS is back, for as long as the
             # stream keeps the record (24 hours on DynamoDB).
             maximum_retry_attempts=-1,
+            # Article changes, and profile changes (a rename changes each article page).
             filter_patterns=(
                 '{"eventName": ["INSERT", "MODIFY", "REMOVE"], '
                 '"dynamodb": {"Keys": {"sk": {"S": ["ARTICLE"]}}}}',
+                '{"eventName": ["MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["PROFILE"]}}}}',
             ),
         ),
     ),
