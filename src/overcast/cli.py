@@ -51,8 +51,18 @@ def main() -> None:
     metavar="URL",
     help="Keep the tables in this DynamoDB-compatible endpoint (e.g. moto's server).",
 )
+@click.option(
+    "--ses-endpoint",
+    metavar="URL",
+    help="Send the functions' mail through SES v2 at this endpoint (e.g. moto's server).",
+)
 def up(
-    project_dir: Path, data_dir: Path | None, ports: str, quiet: bool, dynamodb_endpoint: str | None
+    project_dir: Path,
+    data_dir: Path | None,
+    ports: str,
+    quiet: bool,
+    dynamodb_endpoint: str | None,
+    ses_endpoint: str | None,
 ) -> None:
     """Start the whole local cloud in the foreground (Ctrl-C stops it)."""
     from overcast.local.settings import load_settings
@@ -65,6 +75,7 @@ def up(
             auto_ports=ports == "auto",
             access_log=not quiet,
             dynamodb_endpoint=dynamodb_endpoint,
+            ses_endpoint=ses_endpoint,
         )
     except DeclarationError as exc:
         fail(str(exc))

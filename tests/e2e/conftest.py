@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import secrets
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 import httpx
 import pytest
 from botocore.config import Config
+from moto.server import ThreadedMotoServer
 
+from overcast.apps.blog.service import blog_table
 from overcast.local.credentials import load_or_create_root_credentials
 from overcast.local.endpoints import Endpoints
 from overcast.local.mail import Mailbox
+from overcast.ports.tables.sqlite import SqliteTable
 from tests.cloud_process import CloudProcess
 
 SAMPLE_PROJECT = Path(__file__).parent / "sample_project"
@@ -29,6 +32,45 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
     process.start()
     yield process
     assert process.stop() == 0, process.output()
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    """moto's server, in this process (its backends are readable here), for one module."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+class Inbox(Protocol):
+    """Where the mail the functions sent is read: the local mailbox, or moto's SES."""
+
+    def find(self, to: str | None = None, subject_contains: str | None = None) -> list[Any]: ...
+
+
+ItemReader = Callable[[Mapping[str, Any]], "dict[str, Any] | None"]
+
+
+@pytest.fixture
+def inbox(endpoints: Endpoints) -> Inbox:
+    """The functions' mail: the local cloud's mailbox (its SMTP sink's)."""
+    return Mailbox(Path(endpoints.mailbox))
+
+
+@pytest.fixture
+def blog_item(cloud: CloudProcess) -> ItemReader:
+    """Reads one item of the blog's table, strongly consistent: its SQLite file."""
+
+    def read(key: Mapping[str, Any]) -> dict[str, Any] | None:
+        table = SqliteTable(blog_table, str(cloud.data_dir / "tables" / "blog" / "blog.sqlite3"))
+        try:
+            return table.get(dict(key), consistent=True)
+        finally:
+            table.close()
+
+    return read
 
 
 @pytest.fixture

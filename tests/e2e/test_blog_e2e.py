@@ -9,17 +9,13 @@ import json
 import re
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from PIL import Image
 
-from overcast.apps.blog.service import blog_table
 from overcast.local.endpoints import Endpoints
-from overcast.local.mail import Mailbox
-from overcast.ports.tables.sqlite import SqliteTable
-from tests.cloud_process import CloudProcess
+from tests.e2e.conftest import Inbox, ItemReader
 
 PASSWORD = "A reader's passphrase 1"
 
@@ -45,11 +41,6 @@ def _register(https: httpx.Client, endpoints: Endpoints, name: str) -> dict[str,
 
 def _token(user: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Token {user['token']}"}
-
-
-def _table(cloud: CloudProcess) -> SqliteTable:
-    path = Path(cloud.data_dir) / "tables" / "blog" / "blog.sqlite3"
-    return SqliteTable(blog_table, str(path))
 
 
 def test_readers_register_sign_in_write_favorite_comment_and_follow(
@@ -119,15 +110,14 @@ def test_readers_register_sign_in_write_favorite_comment_and_follow(
 
 
 def test_a_newsletter_subscription_and_its_unsubscribe_link(
-    endpoints: Endpoints, https: httpx.Client, cloud: CloudProcess
+    endpoints: Endpoints, https: httpx.Client, blog_item: ItemReader
 ) -> None:
     email = f"reader-{secrets.token_hex(3)}@example.com"
 
     first = https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
     again = https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
-    table = _table(cloud)
     key = {"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"}
-    item = table.get(key)
+    item = blog_item(key)
     assert item is not None
     link = "/api/subscriptions/unsubscribe"
     forged = https.get(_url(endpoints, link), params={"email": email, "token": "forged"})
@@ -137,8 +127,7 @@ def test_a_newsletter_subscription_and_its_unsubscribe_link(
 
     assert (first.status_code, again.status_code) == (201, 200)
     assert (forged.status_code, done.status_code) == (422, 200)
-    assert (table.get(key) or {})["status"] == "unsubscribed"
-    table.close()
+    assert (blog_item(key) or {})["status"] == "unsubscribed"
 
 
 def test_an_author_gets_a_sigv4_presigned_post_for_an_upload(
@@ -231,27 +220,24 @@ def _wait_for_photo(https: httpx.Client, endpoints: Endpoints, photo_id: str) ->
 
 
 def test_a_newsletter_subscriber_gets_one_welcome_whose_link_unsubscribes(
-    endpoints: Endpoints, https: httpx.Client, cloud: CloudProcess
+    endpoints: Endpoints, https: httpx.Client, inbox: Inbox, blog_item: ItemReader
 ) -> None:
     # Given a reader who subscribes twice (a double click)
     email = f"newsletter-{secrets.token_hex(3)}@example.com"
     https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
     https.post(_url(endpoints, "/api/subscriptions"), json={"email": email})
     # When the welcome email arrives
-    mailbox = Mailbox(Path(endpoints.mailbox))
     deadline = time.monotonic() + 30
-    while not mailbox.find(to=email) and time.monotonic() < deadline:
+    while not inbox.find(to=email) and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(0.5)  # a second email would arrive about now
-    welcomes = mailbox.find(to=email)
+    welcomes = inbox.find(to=email)
     # Then there is exactly one, and its unsubscribe link works with one click
     assert len(welcomes) == 1
     links = re.findall(r"https://\S+/api/subscriptions/unsubscribe\?\S+", welcomes[0].text)
     assert links, welcomes[0].text
     assert https.get(links[0]).status_code == 200
-    table = _table(cloud)
-    item = table.get({"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"})
-    table.close()
+    item = blog_item({"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"})
     assert (item or {})["status"] == "unsubscribed"
 
 

@@ -7,16 +7,12 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 
-from overcast.apps.blog.service import blog_table
 from overcast.local.endpoints import Endpoints
-from overcast.local.mail import Mailbox, StoredMail
-from overcast.ports.tables.sqlite import SqliteTable
-from tests.cloud_process import CloudProcess
+from tests.e2e.conftest import Inbox, ItemReader
 
 PASSWORD = "A reader's passphrase 1"
 NEWSLETTER = "New on MyBlog.com"
@@ -39,13 +35,9 @@ def _subscribe(https: httpx.Client, endpoints: Endpoints, email: str) -> None:
 
 
 def _unsubscribe(
-    https: httpx.Client, endpoints: Endpoints, cloud: CloudProcess, email: str
+    https: httpx.Client, endpoints: Endpoints, blog_item: ItemReader, email: str
 ) -> None:
-    table = SqliteTable(blog_table, str(Path(cloud.data_dir) / "tables" / "blog" / "blog.sqlite3"))
-    try:
-        item = table.get({"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"}, consistent=True)
-    finally:
-        table.close()
+    item = blog_item({"pk": f"SUBSCRIBER#{email}", "sk": "SUBSCRIBER"})
     assert item is not None
     query = {"email": email, "token": item["unsubscribe_token"]}
     response = https.get(_api(endpoints, "/api/subscriptions/unsubscribe"), params=query)
@@ -67,10 +59,10 @@ def _publish(https: httpx.Client, endpoints: Endpoints, title: str) -> str:
     return slug
 
 
-def _newsletters(mailbox: Mailbox, email: str, wait_s: float) -> list[StoredMail]:
+def _newsletters(inbox: Inbox, email: str, wait_s: float) -> list[Any]:
     deadline = time.monotonic() + wait_s
     while True:
-        found = mailbox.find(to=email, subject_contains=NEWSLETTER)
+        found = inbox.find(to=email, subject_contains=NEWSLETTER)
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
@@ -86,21 +78,20 @@ def _page(https: httpx.Client, url: str, wait_s: float) -> httpx.Response:
 
 
 def test_a_published_article_mails_each_subscribed_reader_once_and_appears_on_the_cdn(
-    endpoints: Endpoints, https: httpx.Client, cloud: CloudProcess
+    endpoints: Endpoints, https: httpx.Client, inbox: Inbox, blog_item: ItemReader
 ) -> None:
     # Given two readers on the newsletter, one of whom unsubscribed
     suffix = secrets.token_hex(3)
     staying, leaving = f"stays-{suffix}@example.com", f"leaves-{suffix}@example.com"
     _subscribe(https, endpoints, staying)
     _subscribe(https, endpoints, leaving)
-    _unsubscribe(https, endpoints, cloud, leaving)
-    mailbox = Mailbox(Path(endpoints.mailbox))
+    _unsubscribe(https, endpoints, blog_item, leaving)
     # When an author publishes an article through the API
     title = f"Events {suffix}"
     started = time.monotonic()
     slug = _publish(https, endpoints, title)
     # Then the subscribed reader gets its newsletter within the budget
-    mails = _newsletters(mailbox, staying, BUDGET_S)
+    mails = _newsletters(inbox, staying, BUDGET_S)
     elapsed = time.monotonic() - started
     print(f"publish -> newsletter in the mailbox: {elapsed:.2f} s")
     assert mails, f"no newsletter reached {staying} within {BUDGET_S} s"
@@ -112,8 +103,8 @@ def test_a_published_article_mails_each_subscribed_reader_once_and_appears_on_th
     assert title in page.text
     # And exactly once; the reader who left gets none
     time.sleep(0.5)  # a second email would arrive about now
-    assert len(mailbox.find(to=staying, subject_contains=NEWSLETTER)) == 1
-    assert mailbox.find(to=leaving, subject_contains=NEWSLETTER) == []
+    assert len(inbox.find(to=staying, subject_contains=NEWSLETTER)) == 1
+    assert inbox.find(to=leaving, subject_contains=NEWSLETTER) == []
 
 
 def _article(https: httpx.Client, endpoints: Endpoints, slug: str) -> dict[str, Any]:
@@ -124,7 +115,7 @@ def _article(https: httpx.Client, endpoints: Endpoints, slug: str) -> dict[str, 
 
 
 def test_an_edited_article_is_rendered_again_and_mails_no_one(
-    endpoints: Endpoints, https: httpx.Client
+    endpoints: Endpoints, https: httpx.Client, inbox: Inbox
 ) -> None:
     # Given a subscribed reader and an article they were told about
     reader = f"edits-{secrets.token_hex(3)}@example.com"
@@ -136,8 +127,7 @@ def test_an_edited_article_is_rendered_again_and_mails_no_one(
     article = {"title": "Before", "description": "d", "body": "b", "tagList": []}
     created = https.post(_api(endpoints, "/api/articles"), json={"article": article}, headers=token)
     slug = created.json()["article"]["slug"]
-    mailbox = Mailbox(Path(endpoints.mailbox))
-    assert len(_newsletters(mailbox, reader, BUDGET_S)) == 1
+    assert len(_newsletters(inbox, reader, BUDGET_S)) == 1
     # When the author edits it
     changes = {"article": {"title": "After the edit"}}
     edited = https.put(_api(endpoints, f"/api/articles/{slug}"), json=changes, headers=token)
@@ -150,4 +140,4 @@ def test_an_edited_article_is_rendered_again_and_mails_no_one(
     assert "After the edit" in https.get(url).text
     assert _article(https, endpoints, slug)["title"] == "After the edit"
     time.sleep(0.5)
-    assert len(mailbox.find(to=reader, subject_contains=NEWSLETTER)) == 1
+    assert len(inbox.find(to=reader, subject_contains=NEWSLETTER)) == 1

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from overcast.local.endpoints import Endpoints
 from tests.cloud_process import CloudProcess
@@ -25,15 +24,6 @@ from tests.e2e.test_todo_e2e import (  # noqa: F401  (the same scenarios run her
 )
 
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture(scope="module")

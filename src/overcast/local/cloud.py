@@ -242,15 +242,23 @@ class LocalCloud:
         return self._aws_services, aws_url
 
     def _create_remote_tables(self, declared: list[spec.Service], aws: AwsServices) -> None:
-        """The declared tables, in the DynamoDB endpoint that holds them (if one does)."""
-        from overcast.local.remote_tables import create_tables, dynamodb_client
+        """The declared tables, in the DynamoDB endpoint that holds them (if one does), and
+        the declared mail identities in the SES endpoint that sends the mail (likewise)."""
+        from overcast.local.remote_tables import create_tables, endpoint_client
 
-        endpoint = self.settings.dynamodb_endpoint
-        if endpoint is None:
-            return
-        client = dynamodb_client(endpoint, self.settings.region, aws.root)
-        created = create_tables(declared, client)
-        logger.info("tables in %s (%d created)", endpoint, len(created))
+        settings = self.settings
+        if settings.dynamodb_endpoint is not None:
+            client = endpoint_client(
+                "dynamodb", settings.dynamodb_endpoint, settings.region, aws.root
+            )
+            created = create_tables(declared, client)
+            logger.info("tables in %s (%d created)", settings.dynamodb_endpoint, len(created))
+        if settings.ses_endpoint is not None:
+            from overcast.local.remote_mail import create_mail_identities
+
+            client = endpoint_client("sesv2", settings.ses_endpoint, settings.region, aws.root)
+            made = create_mail_identities(declared, client)
+            logger.info("mail identities in %s (%d created)", settings.ses_endpoint, len(made))
 
     def _reserve_api_listeners(self, declared: list[spec.Service]) -> None:
         """Bind each API's port before the functions are built: their variables hold the
@@ -316,6 +324,7 @@ class LocalCloud:
             aws_endpoint=aws_url,
             ca_bundle=str(ca.ca_cert_path),
             dynamodb_endpoint=settings.dynamodb_endpoint,
+            ses_endpoint=settings.ses_endpoint,
         )
         # Each distribution's URL (OVERCAST_RESOURCE_DISTRIBUTION_URL_<NAME>), as the
         # deployer passes https://<domain>: e.g. for links in emails.

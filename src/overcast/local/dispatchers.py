@@ -82,6 +82,14 @@ def dispatch_streams(
     they stop when shutdown tells the listeners to exit, before the invokers close."""
     from overcast.local.streams import ServiceStreams
 
+    remote = None
+    if settings.dynamodb_endpoint is not None and any(r.service.stream_triggers for r in runtimes):
+        # The tables are in a DynamoDB endpoint: their streams are read from there.
+        from overcast.local.credentials import load_or_create_root_credentials
+        from overcast.local.remote_tables import remote_streams
+
+        root = load_or_create_root_credentials(settings.data_dir)
+        remote = remote_streams(settings.dynamodb_endpoint, settings.region, root)
     streams = [
         ServiceStreams(
             runtime.service,
@@ -89,6 +97,7 @@ def dispatch_streams(
             data_dir=settings.data_dir,
             region=settings.region,
             account_id=settings.account_id,
+            remote=remote,
         )
         for runtime in runtimes
         if runtime.service.stream_triggers

@@ -8,13 +8,13 @@ functions are given (``<service>-<table>``). Creating is idempotent: DynamoDB's
 ``CreateTable`` of an existing name fails with ``ResourceInUseException``, which
 means the table is already there (from an earlier start).
 
-Stream triggers are not dispatched from such tables: the local stream dispatchers read
-the SQLite tables' streams.
+Stream triggers are then dispatched from each table's stream in that endpoint's
+DynamoDB Streams (:func:`remote_streams`; see
+:mod:`overcast.ports.tables.dynamodb_stream`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +22,7 @@ from overcast import spec
 
 if TYPE_CHECKING:
     from overcast.local.auth.sigv4 import Credentials
-
-logger = logging.getLogger("overcast")
+    from overcast.local.streams.change_log import RemoteStreams
 
 
 def table_name(service_name: str, table: spec.Table) -> str:
@@ -33,11 +32,27 @@ def table_name(service_name: str, table: spec.Table) -> str:
 
 def dynamodb_client(endpoint: str, region: str, credentials: Credentials) -> Any:
     """A boto3 DynamoDB client of ``endpoint``, signing with the local cloud's root key."""
+    return endpoint_client("dynamodb", endpoint, region, credentials)
+
+
+def remote_streams(endpoint: str, region: str, credentials: Credentials) -> RemoteStreams:
+    """The clients that read the streams of the tables in ``endpoint``."""
+    from overcast.local.streams.change_log import RemoteStreams
+
+    return RemoteStreams(
+        dynamodb=endpoint_client("dynamodb", endpoint, region, credentials),
+        streams=endpoint_client("dynamodbstreams", endpoint, region, credentials),
+    )
+
+
+def endpoint_client(service: str, endpoint: str, region: str, credentials: Credentials) -> Any:
+    """A boto3 client of ``service`` at ``endpoint``, signing with the local cloud's root
+    key (verified against the system's CAs, not the local cloud's)."""
     import boto3
     from botocore.config import Config
 
     return boto3.session.Session().client(
-        "dynamodb",
+        service,  # type: ignore[call-overload]
         endpoint_url=endpoint,
         region_name=region,
         aws_access_key_id=credentials.access_key_id,
@@ -59,11 +74,6 @@ def create_tables(services: Iterable[spec.Service], client: Any) -> list[str]:
 
     created = []
     for service in services:
-        if service.stream_triggers:
-            logger.warning(
-                "%s: stream triggers are not dispatched from tables in a DynamoDB endpoint",
-                service.name,
-            )
         for table in declared_tables(service):
             request = table_definition(table, table_name(service.name, table))
             if table.stream:

@@ -16,6 +16,9 @@ A project's configuration::
     # Off by default: keep the tables in a DynamoDB-compatible endpoint (e.g. moto's
     # server) rather than SQLite; `overcast up --dynamodb-endpoint URL` does the same.
     dynamodb_endpoint = "http://127.0.0.1:5000"
+    # Off by default: send the functions' mail through SES v2 to this endpoint rather
+    # than to the SMTP sink; `overcast up --ses-endpoint URL` does the same.
+    ses_endpoint = "http://127.0.0.1:5000"
 
     [tool.overcast.ports]              # fixed ports; `overcast up --ports auto` picks free ones
     aws = 4566                         # the AWS-compatible endpoint (cognito-idp, ...)
@@ -89,6 +92,9 @@ class CloudSettings:
     # An AWS-compatible DynamoDB endpoint (moto's server, DynamoDB Local) that holds the
     # declared tables instead of SQLite; the cloud creates them there at start.
     dynamodb_endpoint: str | None = None
+    # An AWS-compatible SES endpoint (e.g. moto's server): the functions' mail goes there
+    # through SES v2 instead of to the SMTP sink; the cloud creates their identities.
+    ses_endpoint: str | None = None
 
     @property
     def endpoints_file(self) -> Path:
@@ -102,6 +108,7 @@ def load_settings(
     auto_ports: bool = False,
     access_log: bool = True,
     dynamodb_endpoint: str | None = None,
+    ses_endpoint: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> CloudSettings:
     """Settings for a project directory, with command-line values taking precedence."""
@@ -123,17 +130,18 @@ def load_settings(
         builtin_apps=bool(config.get("builtin_apps", True)),
         access_log=access_log,
         credential_seconds=_credential_seconds(config.get("credential_seconds", 3600)),
-        dynamodb_endpoint=_endpoint(dynamodb_endpoint or config.get("dynamodb_endpoint")),
+        dynamodb_endpoint=_endpoint(
+            "dynamodb_endpoint", dynamodb_endpoint or config.get("dynamodb_endpoint")
+        ),
+        ses_endpoint=_endpoint("ses_endpoint", ses_endpoint or config.get("ses_endpoint")),
     )
 
 
-def _endpoint(value: object) -> str | None:
+def _endpoint(name: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise DeclarationError(
-            f"dynamodb_endpoint must be an http:// or https:// URL, not {value!r}."
-        )
+        raise DeclarationError(f"{name} must be an http:// or https:// URL, not {value!r}.")
     return value
 
 

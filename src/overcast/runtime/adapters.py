@@ -9,7 +9,8 @@ deployer (or the local cloud) passes as ``OVERCAST_RESOURCE_<KIND>_<NAME>``.
 
 The local cloud can keep its tables in an AWS-compatible DynamoDB endpoint instead
 (``config.dynamodb_endpoint``, e.g. moto's server): the tables are then DynamoDB's
-adapter there, while every other port stays the local cloud's.
+adapter there, while every other port stays the local cloud's. Likewise its functions'
+mail can go through SES v2 to an SES endpoint (``config.ses_endpoint``).
 
 A table declared with a read cache gets one (``CachedTable``) around its adapter;
 :data:`read_caches` remembers every read cache this process opened, so that the local
@@ -121,10 +122,14 @@ def open_bucket(declaration: spec.Bucket, config: RuntimeConfig) -> ObjectStore:
 
 
 def open_mailer(config: RuntimeConfig) -> Mailer:
-    """The mailer: SMTP to the local cloud's sink (or any server) locally, SES v2 on AWS."""
-    if config.backend == "aws":
+    """The mailer: SMTP to the local cloud's sink (or any server) locally, SES v2 on AWS
+    or, locally, at the SES endpoint the local cloud is given."""
+    if config.backend == "aws" or config.ses_endpoint is not None:
         from overcast.ports.mail.ses import SesMailer
 
+        if config.backend == "local" and config.ses_endpoint is not None:
+            # Its own endpoint, verified against the system's CAs (not the local cloud's).
+            config = replace(config, aws_endpoint=config.ses_endpoint, ca_bundle=None)
         return SesMailer(aws_clients.client("sesv2", config))
     from overcast.ports.mail.smtp import SmtpMailer
 

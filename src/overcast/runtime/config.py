@@ -28,6 +28,7 @@ REGION = "AWS_REGION"
 AWS_ENDPOINT = "OVERCAST_AWS_ENDPOINT"
 CA_BUNDLE = "AWS_CA_BUNDLE"
 DYNAMODB_ENDPOINT = "OVERCAST_DYNAMODB_ENDPOINT"
+SES_ENDPOINT = "OVERCAST_SES_ENDPOINT"
 # The physical names of a function's resources, one variable each, e.g.
 # OVERCAST_BUCKET_FILES=todo-files (see resource_variable).
 RESOURCE_PREFIX = "OVERCAST_RESOURCE_"
@@ -69,6 +70,9 @@ class RuntimeConfig:
     # An AWS-compatible DynamoDB endpoint (e.g. moto's server) holding the tables: the
     # local cloud's functions then use the DynamoDB adapter there, everything else local.
     dynamodb_endpoint: str | None = None
+    # An AWS-compatible SES endpoint (e.g. moto's server): the local cloud's functions
+    # then send mail through the SES v2 adapter there instead of SMTP.
+    ses_endpoint: str | None = None
     resources: Mapping[str, str] = field(default_factory=dict)  # resource_variable -> name
 
     def resource(self, kind: str, name: str) -> str:
@@ -99,6 +103,7 @@ class RuntimeConfig:
             aws_endpoint=env.get(AWS_ENDPOINT),
             ca_bundle=env.get(CA_BUNDLE),
             dynamodb_endpoint=env.get(DYNAMODB_ENDPOINT),
+            ses_endpoint=env.get(SES_ENDPOINT),
             resources={
                 name: value for name, value in env.items() if name.startswith(RESOURCE_PREFIX)
             },
@@ -120,4 +125,6 @@ class RuntimeConfig:
             environ[CA_BUNDLE] = self.ca_bundle
         if self.dynamodb_endpoint is not None:
             environ[DYNAMODB_ENDPOINT] = self.dynamodb_endpoint
+        if self.ses_endpoint is not None:
+            environ[SES_ENDPOINT] = self.ses_endpoint
         return environ | dict(self.resources)

@@ -45,10 +45,10 @@ from typing import Any
 
 from overcast import spec
 from overcast.local.functions.invoker import FunctionError, Invoker
+from overcast.local.streams.change_log import ChangeLog
 from overcast.local.streams.events import StreamSource, stream_event, stream_record
 from overcast.local.streams.filters import RecordFilter
 from overcast.local.streams.store import Failure, StreamStore
-from overcast.ports.tables import Table
 from overcast.ports.tables.stream import ChangeRecord
 
 logger = logging.getLogger(__name__)
@@ -82,12 +82,15 @@ class _Outcome:
 
 
 class StreamDispatcher:
-    """Delivers one table's change records to one function, as ``trigger`` declares."""
+    """Delivers one table's change records to one function, as ``trigger`` declares.
+
+    ``table`` is the table's change log: a local table's, or its stream in DynamoDB
+    Streams (:mod:`overcast.local.streams.change_log`)."""
 
     def __init__(
         self,
         trigger: spec.StreamTrigger,
-        table: Table,
+        table: ChangeLog,
         invoker: Invoker,
         store: StreamStore,
         source: StreamSource,

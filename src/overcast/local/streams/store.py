@@ -2,16 +2,20 @@
 
 One SQLite file per service, ``<data dir>/streams/<service>.sqlite3``:
 
-- ``checkpoints (trigger, sequence)``: the last sequence number a trigger is done
+- ``stream_checkpoints (trigger, sequence)``: the last sequence number a trigger is done
   with (delivered, filtered out, or sent to the failure destination). It is saved
   only after the function returned for a batch, so a crash replays the batch: at
   least once, as Lambda's event source mapping. A trigger with no checkpoint starts
   at the oldest record (Lambda's ``TRIM_HORIZON``), so writes made while the local
   cloud was down are delivered when it starts.
-- ``failures``: records of batches that failed for good (retries or record age
+- ``stream_failures``: records of batches that failed for good (retries or record age
   exhausted), as Lambda's on-failure destination keeps their description; locally
   the records themselves are kept too, so that ``overcast streams redrive`` can
   deliver them again. A redrive is a flag the running dispatcher picks up.
+
+Sequence numbers are kept as text (see ``SEQUENCE_WIDTH``): DynamoDB's do not fit in
+SQLite's 64-bit INTEGER. A store of the first version (INTEGER columns) is copied over
+when opened.
 
 Writes commit with ``synchronous=FULL``: a checkpoint that says a record is done must
 not be lost by a power cut while the record's effects are kept.
@@ -27,14 +31,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Sequence numbers are text, zero-padded to 40 digits (DynamoDB's longest), so that they
+# compare in SQL as numbers do: DynamoDB's (21 to 40 digits) overflow SQLite's INTEGER.
+SEQUENCE_WIDTH = 40
+SCHEMA_VERSION = 2
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS checkpoints (trigger TEXT PRIMARY KEY, sequence INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS failures (id TEXT PRIMARY KEY, created REAL NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS stream_checkpoints (trigger TEXT PRIMARY KEY,"
+    " sequence TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS stream_failures (id TEXT PRIMARY KEY, created REAL NOT NULL,"
     " trigger TEXT NOT NULL, function TEXT NOT NULL, reason TEXT NOT NULL,"
-    " attempts INTEGER NOT NULL, first_sequence INTEGER NOT NULL,"
-    " last_sequence INTEGER NOT NULL, records TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL, first_sequence TEXT NOT NULL,"
+    " last_sequence TEXT NOT NULL, records TEXT NOT NULL,"
     " redrive INTEGER NOT NULL DEFAULT 0)",
 )
+# Version 1 kept sequences as INTEGER in `checkpoints` and `failures`: copied, padded.
+_MIGRATION = {
+    "checkpoints": "INSERT OR IGNORE INTO stream_checkpoints"
+    " SELECT trigger, printf('%040d', sequence) FROM checkpoints",
+    "failures": "INSERT OR IGNORE INTO stream_failures SELECT id, created, trigger, function,"
+    " reason, attempts, printf('%040d', first_sequence), printf('%040d', last_sequence),"
+    " records, redrive FROM failures",
+}
 _COLUMNS = "id, created, trigger, function, reason, attempts, first_sequence, last_sequence"
 
 
@@ -72,8 +89,7 @@ class StreamStore:
         with self._lock:
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=FULL")
-            for statement in _SCHEMA:
-                self._connection.execute(statement)
+            _upgrade(self._connection)
 
     def close(self) -> None:
         with self._lock:
@@ -81,19 +97,19 @@ class StreamStore:
 
     def checkpoint(self, trigger: str) -> int:
         """The last sequence number ``trigger`` is done with; 0 before the first."""
-        row = self._one("SELECT sequence FROM checkpoints WHERE trigger = ?", (trigger,))
+        row = self._one("SELECT sequence FROM stream_checkpoints WHERE trigger = ?", (trigger,))
         return 0 if row is None else int(row[0])
 
     def save_checkpoint(self, trigger: str, sequence: int) -> None:
         self._run(
-            "INSERT INTO checkpoints (trigger, sequence) VALUES (?, ?) ON CONFLICT (trigger)"
-            " DO UPDATE SET sequence = max(sequence, excluded.sequence)",
-            (trigger, sequence),
+            "INSERT INTO stream_checkpoints (trigger, sequence) VALUES (?, ?)"
+            " ON CONFLICT (trigger) DO UPDATE SET sequence = max(sequence, excluded.sequence)",
+            (trigger, _text(sequence)),
         )
 
     def add_failure(self, failure: Failure) -> None:
         self._run(
-            f"INSERT INTO failures ({_COLUMNS}, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO stream_failures ({_COLUMNS}, records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 failure.id,
                 failure.created_at,
@@ -101,15 +117,15 @@ class StreamStore:
                 failure.function,
                 failure.reason,
                 failure.attempts,
-                failure.first_sequence,
-                failure.last_sequence,
+                _text(failure.first_sequence),
+                _text(failure.last_sequence),
                 json.dumps(failure.records, separators=(",", ":")),
             ),
         )
 
     def failures(self, trigger: str | None = None, *, redrive_only: bool = False) -> list[Failure]:
         """Failures, oldest first: all, one trigger's, or only those asked to be redriven."""
-        sql = f"SELECT {_COLUMNS}, records, redrive FROM failures WHERE 1"
+        sql = f"SELECT {_COLUMNS}, records, redrive FROM stream_failures WHERE 1"
         parameters: list[Any] = []
         if trigger is not None:
             sql += " AND trigger = ?"
@@ -122,16 +138,17 @@ class StreamStore:
 
     def request_redrive(self, failure_id: str) -> bool:
         """Flag a failure for redelivery; ``False`` if there is no such failure."""
-        return self._run("UPDATE failures SET redrive = 1 WHERE id = ?", (failure_id,)) > 0
+        return self._run("UPDATE stream_failures SET redrive = 1 WHERE id = ?", (failure_id,)) > 0
 
     def redrive_failed(self, failure_id: str, reason: str) -> None:
         self._run(
-            "UPDATE failures SET redrive = 0, reason = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE stream_failures SET redrive = 0, reason = ?, attempts = attempts + 1"
+            " WHERE id = ?",
             (reason, failure_id),
         )
 
     def remove_failure(self, failure_id: str) -> None:
-        self._run("DELETE FROM failures WHERE id = ?", (failure_id,))
+        self._run("DELETE FROM stream_failures WHERE id = ?", (failure_id,))
 
     def _one(self, sql: str, parameters: tuple[Any, ...]) -> Any:
         with self._lock:
@@ -151,8 +168,39 @@ def _failure(row: tuple[Any, ...]) -> Failure:
         function=function,
         reason=reason,
         attempts=attempts,
-        first_sequence=first,
-        last_sequence=last,
+        first_sequence=int(first),
+        last_sequence=int(last),
         records=json.loads(records),
         redrive_requested=bool(redrive),
     )
+
+
+def _text(sequence: int) -> str:
+    return f"{sequence:0{SEQUENCE_WIDTH}d}"
+
+
+def _upgrade(connection: sqlite3.Connection) -> None:
+    """Create the schema, or bring a version 1 store (INTEGER sequences) up to date."""
+    if connection.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            for legacy, copy in _MIGRATION.items():
+                if _has_table(connection, legacy):
+                    connection.execute(copy)
+                    connection.execute(f"DROP TABLE {legacy}")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    found = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None

@@ -1,10 +1,12 @@
 """A service's stream triggers, wired: one dispatcher per declared ``StreamTrigger``.
 
-Each dispatcher reads its table's SQLite file (the one the functions write, opened
-with the same declaration) and keeps its checkpoint and failures in the service's
-:class:`~overcast.local.streams.store.StreamStore`. Triggers are named
-``<table>-><function>`` (``#2``, ``#3``... for a repeated pair), the names
-``overcast streams failures`` shows.
+Each dispatcher reads its table's change log and keeps its checkpoint and failures in
+the service's :class:`~overcast.local.streams.store.StreamStore`. The change log is the
+table's SQLite file (the one the functions write, opened with the same declaration) or,
+when the local cloud keeps its tables in a DynamoDB endpoint (``remote``), the table's
+stream in that endpoint's DynamoDB Streams, polled four times a second per trigger as
+Lambda polls each shard. Triggers are named ``<table>-><function>`` (``#2``, ``#3``...
+for a repeated pair), the names ``overcast streams failures`` shows.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from overcast import spec
 from overcast.local.functions.invoker import Invoker
+from overcast.local.streams.change_log import ChangeLog, RemoteStreams
 from overcast.local.streams.dispatcher import StreamDispatcher
 from overcast.local.streams.events import StreamSource, stream_arn
 from overcast.local.streams.store import StreamStore, store_path
@@ -23,6 +26,9 @@ from overcast.runtime.adapters import table_path
 from overcast.runtime.config import RuntimeConfig
 
 logger = logging.getLogger("overcast.streams")
+
+# Lambda polls each shard of a DynamoDB stream four times per second.
+REMOTE_POLL_SECONDS = 0.25
 
 
 class ServiceStreams:
@@ -36,28 +42,29 @@ class ServiceStreams:
         data_dir: Path,
         region: str,
         account_id: str,
-        poll_seconds: float = 0.05,
+        poll_seconds: float | None = None,
+        remote: RemoteStreams | None = None,
     ) -> None:
         self.service = service
-        config = RuntimeConfig(service=service.name, data_dir=data_dir, region=region)
+        self._config = RuntimeConfig(service=service.name, data_dir=data_dir, region=region)
+        self._account_id = account_id
+        self._remote = remote
         self._store = StreamStore(store_path(data_dir, service.name))
         self._tables: dict[str, SqliteTable] = {}
+        self._logs: dict[str, tuple[ChangeLog, str]] = {}
+        if poll_seconds is None:
+            poll_seconds = 0.05 if remote is None else REMOTE_POLL_SECONDS
         self.dispatchers: list[StreamDispatcher] = []
         triggers = service.stream_triggers
         names = trigger_ids((t.table.name, t.function.name) for t in triggers)
         for trigger, name in zip(triggers, names, strict=True):
-            table = self._table(trigger.table, config)
-            physical = f"{service.name}-{trigger.table.name}"
+            log, arn = self._change_log(trigger.table)
             assert trigger.table.stream is not None  # StreamTrigger checks it
-            source = StreamSource(
-                arn=stream_arn(region, account_id, physical, table.stream_label()),
-                region=region,
-                view=trigger.table.stream,
-            )
+            source = StreamSource(arn=arn, region=region, view=trigger.table.stream)
             self.dispatchers.append(
                 StreamDispatcher(
                     trigger,
-                    table,
+                    log,
                     invoker,
                     self._store,
                     source,
@@ -87,9 +94,24 @@ class ServiceStreams:
             table.close()
         self._store.close()
 
-    def _table(self, declaration: spec.Table, config: RuntimeConfig) -> SqliteTable:
-        if declaration.name not in self._tables:
-            self._tables[declaration.name] = SqliteTable(
-                declaration, table_path(config, declaration)
-            )
-        return self._tables[declaration.name]
+    def _change_log(self, declaration: spec.Table) -> tuple[ChangeLog, str]:
+        """The table's change log and its stream's ARN, opened once per table."""
+        if declaration.name not in self._logs:
+            physical = f"{self.service.name}-{declaration.name}"
+            if self._remote is not None:
+                self._logs[declaration.name] = _remote_log(physical, self._remote)
+            else:
+                table = SqliteTable(declaration, table_path(self._config, declaration))
+                self._tables[declaration.name] = table
+                arn = stream_arn(
+                    self._config.region, self._account_id, physical, table.stream_label()
+                )
+                self._logs[declaration.name] = (table, arn)
+        return self._logs[declaration.name]
+
+
+def _remote_log(table_name: str, remote: RemoteStreams) -> tuple[ChangeLog, str]:
+    from overcast.ports.tables.dynamodb_stream import DynamoDbStream
+
+    stream = DynamoDbStream(table_name, remote.dynamodb, remote.streams)
+    return stream, stream.stream_arn()
