@@ -209,7 +209,19 @@ def _check_todo_variables(synthesized: SynthesizedProject, function: dict[str, A
         "OVERCAST_RESOURCE_USER_POOL_USERS": _resolved(
             stack, resources.user_pools["users"].pool.user_pool_id
         ),
+        # The table's read cache: its DAX cluster (overcast.aws.dax)
+        "OVERCAST_RESOURCE_DAX_TODOS": {
+            "Fn::GetAtt": [
+                variables["OVERCAST_RESOURCE_DAX_TODOS"]["Fn::GetAtt"][0],
+                "ClusterDiscoveryEndpointURL",
+            ]
+        },
     }
+    cluster = stack.resources.read_caches.clusters["todos"] if stack.resources.read_caches else None
+    assert cluster is not None
+    assert variables["OVERCAST_RESOURCE_DAX_TODOS"] == _resolved(
+        stack, cluster.attr_cluster_discovery_endpoint_url
+    )
     api = synthesized.service("todo").api
     assert api is not None
     assert api_url["Fn::Join"][1][-1] == f"/{api.stage}"
@@ -219,7 +231,10 @@ def test_the_function_may_use_its_table_and_indexes_and_nothing_else(
     synthesized: SynthesizedProject,
 ) -> None:
     template = _template(synthesized, "todo")
-    policies: Resources = template.find_resources("AWS::IAM::Policy")
+    functions: Resources = template.find_resources("AWS::Lambda::Function")
+    roles = [{"Ref": f["Properties"]["Role"]["Fn::GetAtt"][0]} for f in functions.values()]
+    found: Resources = template.find_resources("AWS::IAM::Policy")
+    policies = {k: p for k, p in found.items() if p["Properties"]["Roles"][0] in roles}
     assert len(policies) == 2  # the function's, and its copy's for stage v2
     for policy in policies.values():
         _check_table_only(synthesized, policy["Properties"]["PolicyDocument"])

@@ -11,7 +11,12 @@ What goes in (DESIGN.md: "a Lambda bundle contains ``overcast.runtime``,
   the CLI is refused: it would drag the local cloud or CDK onto Lambda;
 - the third-party distributions they import, pinned to the versions installed here
   (the lock's), as wheels for the Lambda platform (see :mod:`overcast.aws.wheels`);
-  never boto3, botocore or s3transfer: the Lambda Python runtime provides them.
+  never boto3, botocore or s3transfer: the Lambda Python runtime provides them;
+- for a function that declares a table with a read cache, the DAX client
+  (``amazon-dax-client``, which ``overcast.runtime.adapters`` imports by name once the
+  function is given a cluster, so no import names it): built from its pinned source
+  archive (:data:`overcast.aws.wheels.AMAZON_DAX_CLIENT`), with its dependencies pinned
+  to the versions installed here, botocore still left to the Lambda runtime.
 
 Files are the packages' sources and data, never ``__pycache__``. A bundle directory is
 named by the hash of everything in it, built once and reused; so are the installed
@@ -35,7 +40,13 @@ from pathlib import Path
 import overcast
 from overcast import spec
 from overcast.aws.imports import Imported, imports_of
-from overcast.aws.wheels import BundleError, LambdaPlatform, Progress, Wheelhouse
+from overcast.aws.wheels import (
+    AMAZON_DAX_CLIENT,
+    BundleError,
+    LambdaPlatform,
+    Progress,
+    Wheelhouse,
+)
 
 NEVER_BUNDLED = (
     "overcast.local",
@@ -107,6 +118,11 @@ class BundleSources:
         self._files: dict[str, Path] = {}
         self._third_party: dict[str, Imported] = {}
         self._app_roots = {_app_root(function) for function in service.all_functions}
+        self._reads_through_dax = any(
+            table.read_cache is not None
+            for function in service.all_functions
+            for table in function.tables
+        )
         self._collect()
 
     def files(self) -> dict[str, Path]:
@@ -128,6 +144,8 @@ class BundleSources:
                     "project's dependencies) and synthesize again."
                 )
             pins.update(f"{d}=={importlib.metadata.version(d)}" for d in distributions)
+        if self._reads_through_dax:
+            pins.update(_dax_client_pins())
         return tuple(sorted(pins, key=str.lower))
 
     def _collect(self) -> None:
@@ -211,6 +229,19 @@ class BundleSources:
             return []
         self._files[name] = path
         return [path] if path.suffix == ".py" else []
+
+
+def _dax_client_pins() -> list[str]:
+    pins = [AMAZON_DAX_CLIENT.requirement]
+    for name in AMAZON_DAX_CLIENT.dependencies:
+        try:
+            pins.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError as error:
+            raise BundleError(
+                f"The DAX client needs {name}, which is not installed here, so its version "
+                "for Lambda is unknown. Install it and synthesize again."
+            ) from error
+    return pins
 
 
 def _app_root(function: spec.Function) -> str:

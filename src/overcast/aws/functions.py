@@ -26,7 +26,12 @@ Each function gets:
   ``ses:SendRawEmail`` on that identity, :mod:`overcast.aws.mail`). Identity pools
   need no permission: the
   identity directory calls Cognito Identity's ``GetId``, which is unsigned;
-- a log group kept for :data:`LOG_RETENTION`.
+- a log group kept for :data:`LOG_RETENTION`;
+- for each declared table with a read cache (:mod:`overcast.aws.dax`): a place in the
+  DAX cluster's VPC (its isolated subnets and the functions' security group, with AWS's
+  :data:`VPC_ACCESS_POLICY` so that Lambda can create the function's network
+  interfaces), the cluster's URL as ``OVERCAST_RESOURCE_DAX_<TABLE>``, and its DAX data
+  actions on that cluster (:data:`overcast.aws.dax.FUNCTION_DAX_ACTIONS`).
 
 Event sources (stream and object-created triggers, :mod:`overcast.aws.triggers`)
 attach to ``DeployedFunction.function``.
@@ -50,6 +55,7 @@ from overcast import spec
 from overcast.aws import nag
 from overcast.aws.buckets import grant_bucket
 from overcast.aws.bundling import lambda_handler
+from overcast.aws.dax import ReadCaches, cached_tables
 from overcast.aws.identity import DeployedIdentityPool, DeployedUserPool
 from overcast.aws.mail import MAIL_IDENTITY, grant_sending
 from overcast.aws.naming import construct_id
@@ -60,6 +66,8 @@ from overcast.runtime.config import BACKEND, SERVICE, resource_variable
 # What overcast.policies.function_policy grants a function on a user pool it declares.
 USER_POOL_ACTIONS = "cognito-idp:Admin*"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# AWS's policy for a function in a VPC (ec2:CreateNetworkInterface and the like).
+VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
 _ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
 
@@ -74,6 +82,8 @@ class ServiceResources:
     mail_identities: dict[str, ses.EmailIdentity] = field(default_factory=dict)  # by identity
     # The APIs of the services the functions call: service -> URL, read at deploy time.
     called_apis: dict[str, str] = field(default_factory=dict)
+    # The DAX clusters of the read-cached tables, and their VPC (None: no read cache).
+    read_caches: ReadCaches | None = None
 
 
 class DeployedFunction(Construct):
@@ -103,6 +113,7 @@ class DeployedFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
+        network = resources.read_caches if cached_tables(declaration) else None
         self.function = lambda_.Function(
             self,
             "Function",
@@ -118,14 +129,27 @@ class DeployedFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             environment=function_environment(declaration, service, resources),
+            vpc=network.vpc if network else None,
+            vpc_subnets=network.subnets if network else None,
+            security_groups=[network.function_security_group] if network else None,
         )
         nag.acknowledge(self.function, nag.BUNDLE_PYTHON)
+        if network is not None:
+            # Lambda creates the function's network interfaces in the VPC with its role.
+            # (CDK attaches this policy only to roles it creates itself.)
+            self.role.add_managed_policy(
+                iam.ManagedPolicy.from_aws_managed_policy_name(VPC_ACCESS_POLICY)
+            )
+            nag.acknowledge(self.role, nag.FUNCTION_IN_VPC)
         self._grant(declaration, resources)
 
     def _grant(self, declaration: spec.Function, resources: ServiceResources) -> None:
         reasons: list[nag.Reason] = []
         for table in declaration.tables:
             grant_table(self.role, resources.tables[table.name], table)
+        for table in cached_tables(declaration):
+            assert resources.read_caches is not None
+            resources.read_caches.grant(self.role, table)
         for bucket in declaration.buckets:
             deployed = resources.buckets[bucket.name]
             grant_bucket(self.role, deployed)
@@ -152,6 +176,9 @@ def function_environment(
     names = {BACKEND: "aws", SERVICE: service}
     for table in declaration.tables:
         names[resource_variable("TABLE", table.name)] = resources.tables[table.name].table_name
+    for table in cached_tables(declaration):
+        assert resources.read_caches is not None
+        names[resource_variable("DAX", table.name)] = resources.read_caches.endpoint_url(table)
     for pool in declaration.user_pools:
         names[resource_variable("USER_POOL", pool.name)] = _pool_id(resources, pool)
         for client_name, client in resources.user_pools[pool.name].clients.items():

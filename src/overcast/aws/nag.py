@@ -183,6 +183,12 @@ BUNDLE_PYTHON = Reason(
     "tested change of that one constant.",
 )
 
+FUNCTION_IN_VPC = Reason(
+    "AwsSolutions-IAM4",
+    "AWSLambdaVPCAccessExecutionRole is AWS's policy that lets Lambda create and delete the "
+    "network interfaces of a function placed in a VPC, as functions reading through DAX are.",
+).on("Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+
 # --- S3 ------------------------------------------------------------------------------
 
 ACCESS_LOG_BUCKET = Reason(

@@ -20,6 +20,10 @@ its id and may invalidate it. The stack outputs each distribution's domain and i
 
 The SES identities the functions send mail from are :mod:`overcast.aws.mail`.
 
+Tables that declare a read cache get their DAX clusters, in a VPC of the stack's own,
+right after the tables (:mod:`overcast.aws.dax`); the functions that declare such a
+table then run in that VPC. The stack outputs each cluster's URL.
+
 Topics, queues, their subscriptions and queue triggers are :mod:`overcast.aws.messaging`
 (after the functions, which learn their queues' URLs and topics' ARNs).
 
@@ -43,6 +47,7 @@ from overcast.aws.assets import deploy_assets, serving_distributions
 from overcast.aws.buckets import access_log_bucket, cdn_log_bucket, deploy_bucket
 from overcast.aws.bundling import Bundle
 from overcast.aws.cdn import Cdn
+from overcast.aws.dax import ReadCaches
 from overcast.aws.functions import (
     LOG_RETENTION,
     DeployedFunction,
@@ -126,6 +131,12 @@ class ServiceStack(Stack):
             self._output(
                 f"{construct_id('Table', table.name)}Name", deployed.table_name, "table name"
             )
+        if any(table.read_cache is not None for table in service.tables):
+            read_caches = ReadCaches(self, service, self.resources.tables)
+            self.resources.read_caches = read_caches
+            for table_name, cluster in read_caches.clusters.items():
+                key = construct_id("ReadCache", table_name)
+                self._output(f"{key}Url", cluster.attr_cluster_discovery_endpoint_url, "DAX URL")
         if not service.buckets:
             return
         access_logs = self._access_logs = access_log_bucket(self)

@@ -26,13 +26,16 @@ triggers read the stack region's replica.
 A function that declares a table gets exactly the actions the DynamoDB adapter calls
 (:data:`TABLE_ACTIONS`) on that table and its declared indexes, nothing else.
 
-Extension point: a declared read cache (``spec.ReadCache``) is DAX on AWS — a cluster
-(its parameter group holding the declared TTLs) in a VPC, the functions in the same
-VPC, gateway endpoints for DynamoDB and S3, and each function given the cluster's
-endpoint as ``OVERCAST_RESOURCE_DAX_<TABLE>``, whereupon ``overcast.runtime.adapters``
-uses the DAX client (``amazon-dax-client``, then needed in the bundle). That deployment
-does not exist yet; :func:`undeployed_features` names it so that ``overcast synth``
-says so instead of ignoring the declaration.
+A declared read cache (``spec.ReadCache``) is DAX on AWS: :mod:`overcast.aws.dax` deploys
+a cluster per read-cached table (its parameter group holding the declared TTLs) in a VPC
+with gateway endpoints for DynamoDB and S3, places the functions that declare the table
+in that VPC, and gives each the cluster's endpoint as ``OVERCAST_RESOURCE_DAX_<TABLE>``,
+whereupon ``overcast.runtime.adapters`` uses the DAX client (``amazon-dax-client``, which
+their bundle then holds). Such a function keeps its DynamoDB grants.
+
+Extension point: :func:`undeployed_features` names what a table declares that the AWS
+deployment does not create, so that ``overcast synth`` says so instead of ignoring the
+declaration; every table feature is deployed today.
 """
 
 from __future__ import annotations
@@ -131,13 +134,10 @@ def grant_table(role: iam.IRole, table: dynamodb.TableV2, declaration: spec.Tabl
 
 
 def undeployed_features(declaration: spec.Table) -> list[str]:
-    """What the declaration asks for that the AWS deployment does not create yet."""
-    if declaration.read_cache is None:
-        return []
-    return [
-        f"table {declaration.name!r} declares a read cache (DAX); the AWS deployment does not "
-        "create DAX clusters yet, so its functions read DynamoDB directly"
-    ]
+    """What the declaration asks for that the AWS deployment does not create: nothing
+    today (a read cache is DAX, :mod:`overcast.aws.dax`)."""
+    del declaration
+    return []
 
 
 def _stream_view(declaration: spec.Table) -> dynamodb.StreamViewType | None:
