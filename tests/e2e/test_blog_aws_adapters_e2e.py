@@ -38,6 +38,7 @@ from tests.e2e.test_blog_e2e import (  # noqa: F401  (the same scenarios run her
 )
 from tests.e2e.test_blog_newsletter_e2e import (  # noqa: F401  (likewise)
     test_a_published_article_mails_each_subscribed_reader_once_and_appears_on_the_cdn,
+    test_an_authors_rename_reaches_their_article_page_on_the_cdn,
     test_an_edited_article_is_rendered_again_and_mails_no_one,
 )
 

@@ -141,3 +141,29 @@ def test_an_edited_article_is_rendered_again_and_mails_no_one(
     assert _article(https, endpoints, slug)["title"] == "After the edit"
     time.sleep(0.5)
     assert len(inbox.find(to=reader, subject_contains=NEWSLETTER)) == 1
+
+
+def test_an_authors_rename_reaches_their_article_page_on_the_cdn(
+    endpoints: Endpoints, https: httpx.Client
+) -> None:
+    # Given an author whose published article's page names them
+    name = f"renamer{secrets.token_hex(3)}"
+    user = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    registered = https.post(_api(endpoints, "/api/users"), json={"user": user})
+    assert registered.status_code == 201, registered.text
+    token = {"Authorization": f"Token {registered.json()['user']['token']}"}
+    article = {"title": "Signed", "description": "d", "body": "b", "tagList": []}
+    created = https.post(_api(endpoints, "/api/articles"), json={"article": article}, headers=token)
+    url = _site(endpoints, f"/articles/{created.json()['article']['slug']}")
+    assert name in _page(https, url, BUDGET_S).text
+    # When the author changes their username
+    renamed = f"{name}-new"
+    changed = https.put(
+        _api(endpoints, "/api/user"), json={"user": {"username": renamed}}, headers=token
+    )
+    assert changed.status_code == 200, changed.text
+    # Then the page on the CDN names them anew (rendered again and invalidated)
+    deadline = time.monotonic() + BUDGET_S
+    while f">{renamed}<" not in https.get(url).text and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert f">{renamed}<" in https.get(url).text
