@@ -4,9 +4,14 @@ Clients point every SDK at the same URL (``AWS_ENDPOINT_URL``), so the endpoint
 tells the APIs apart by what each protocol puts on the wire:
 
 - ``X-Amz-Target: AWSCognitoIdentityProviderService.*`` → user pools (JSON 1.1);
-  ``AWSCognitoIdentityService.*`` → identity pools (JSON 1.1).
-- ``POST /`` with a form body (``Action=...``) → STS's query protocol. S3 has no
-  ``POST /`` operation, so this never shadows S3.
+  ``AWSCognitoIdentityService.*`` → identity pools (JSON 1.1); ``AmazonSQS.*`` → SQS
+  (JSON 1.0).
+- ``POST /`` with a form body (``Action=...``) → the query protocol of SNS or STS. S3
+  has no ``POST /`` operation, so this never shadows S3. A request signed for service
+  ``sns`` (its ``Authorization`` credential scope) goes to SNS, any other signed one to
+  STS; an unsigned one goes by its ``Action``: SNS's actions to SNS (which answers
+  ``MissingAuthenticationToken`` as SNS does), the rest to STS (whose
+  ``AssumeRoleWithWebIdentity`` is unsigned).
 - ``GET /<user pool id>/.well-known/*`` → the user pool's JWKS and OIDC discovery.
   A pool id contains ``_``, which no S3 bucket name may, so it shadows no bucket.
 - ``/_overcast/*`` → the local cloud's own admin API (``_`` again keeps it clear of
@@ -24,12 +29,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from overcast.local.sns.actions import SNS_ACTIONS
 
 ADMIN_PREFIX = "/_overcast/"
 CLOUDFRONT_PATH = "/2020-05-31/distribution"
 _FORM = b"application/x-www-form-urlencoded"
 _CLOUDFRONT_SCOPE = re.compile(rb"Credential=[^/,]*/[^/,]*/[^/,]*/cloudfront/")
+_SNS_SCOPE = re.compile(rb"Credential=[^/,]*/[^/,]*/[^/,]*/sns/")
+_SNS_ACTION = re.compile(rb"(?:^|&)Action=(" + b"|".join(SNS_ACTIONS) + rb")(?:&|$)")
 _PRESIGNED = (b"X-Amz-Credential=", b"AWSAccessKeyId=")
 
 
@@ -60,6 +69,8 @@ class AwsEndpoint:
     s3: ASGIApp = _not_found
     admin: ASGIApp = _not_found
     cloudfront: ASGIApp = _not_found
+    sqs: ASGIApp = _not_found
+    sns: ASGIApp = _not_found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -74,6 +85,8 @@ class AwsEndpoint:
             return self.cognito_idp
         if target.startswith(b"AWSCognitoIdentityService."):
             return self.cognito_identity
+        if target.startswith(b"AmazonSQS."):
+            return self.sqs
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX):
             return self.admin
@@ -81,12 +94,47 @@ class AwsEndpoint:
             return self.cloudfront
         if path == "/" and scope["method"] in ("OPTIONS", "POST"):
             if headers.get(b"content-type", b"").startswith(_FORM):
-                return self.sts
+                return self._query_protocol(headers, scope.get("query_string", b""))
             return self.cognito_idp  # CORS preflight, and JSON calls without a target
         first = path[1:].partition("/")[0]
         if "_" in first:
             return self.cognito_idp  # /<pool id>/.well-known/...
         return self.s3
+
+    def _query_protocol(self, headers: dict[bytes, bytes], query: bytes) -> ASGIApp:
+        authorization = headers.get(b"authorization")
+        if authorization is not None:
+            return self.sns if _SNS_SCOPE.search(authorization) else self.sts
+        if _SNS_ACTION.search(query):
+            return self.sns
+        return _ByAction(self.sns, self.sts)
+
+
+@dataclass
+class _ByAction:
+    """An unsigned form ``POST``: read the body, then hand it to SNS if its ``Action`` is
+    one of SNS's, else to STS (replaying the body to the app chosen)."""
+
+    sns: ASGIApp
+    sts: ASGIApp
+    limit: int = 1024 * 1024
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        messages: list[Message] = []
+        size, more = 0, True
+        while more and size <= self.limit:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            more = message["type"] == "http.request" and message.get("more_body", False)
+        body = b"".join(m.get("body", b"") for m in messages)
+        app = self.sns if _SNS_ACTION.search(body) else self.sts
+        pending = iter(messages)
+
+        async def replay() -> Message:
+            return next(pending, None) or await receive()
+
+        await app(scope, replay, send)
 
 
 def _is_cloudfront(path: str, headers: dict[bytes, bytes], query: bytes) -> bool:

@@ -1,5 +1,5 @@
 """The AWS APIs of the local cloud, composed: user pools, identity pools, STS, IAM, S3,
-CloudFront's invalidations.
+CloudFront's invalidations, SQS and SNS.
 
 :class:`AwsServices` builds every backend once (its files under the data directory),
 registers each service's declared pools and buckets, and serves all of them through
@@ -14,6 +14,11 @@ Origin access control: the local CDN edge signs its bucket requests with
 :class:`~overcast.spec.BucketOrigin` gets the bucket policy CloudFront documents for
 OAC (``policies.oac_bucket_policy``), so the edge reads it for its own distributions
 and nobody else reads it anonymously.
+
+SQS and SNS serve the local cloud's one messaging file (``runtime.adapters.messaging_path``
+under the data directory), which the cloud fills with every service's declared queues,
+topics and subscriptions and every function process opens too: a message sent with
+boto3 is the message a function receives, and the reverse.
 """
 
 from __future__ import annotations
@@ -48,8 +53,16 @@ from overcast.local.identity.provider import IdentityProvider, RegisteredPool
 from overcast.local.s3.app import S3Endpoint
 from overcast.local.s3.auth import S3Authenticator
 from overcast.local.s3.cors_config import FileCorsConfigurations, configure_declared
+from overcast.local.sns.app import SnsApi
+from overcast.local.sns.operations import SnsOperations
+from overcast.local.sqs.app import SqsApi
+from overcast.local.sqs.inventory import MessagingInventory
+from overcast.local.sqs.operations import SqsOperations
+from overcast.local.sqs.signer import RequestSigner
 from overcast.ports.mail import Mailer
 from overcast.ports.objects.filesystem import FilesystemBuckets
+from overcast.ports.queues.sqlite import SqliteMessaging
+from overcast.runtime.adapters import messaging_path
 from overcast.runtime.config import resource_variable
 
 # A function's session lasts as long as IAM lets a role session last (12 hours);
@@ -162,6 +175,31 @@ class AwsServices:
             sts=self.federation.sts_app,
             s3=s3,
         )
+        self._serve_messaging(evaluator)
+
+    def _serve_messaging(self, evaluator: PolicyEvaluator) -> None:
+        """SQS and SNS on the cloud's messaging file (:attr:`messaging`)."""
+        self.messaging = SqliteMessaging(
+            messaging_path(self.data_dir),
+            self._epoch,
+            region=self.region,
+            account_id=self.account_id,
+        )
+        inventory = MessagingInventory(self.messaging.sqlite)
+        sqs = SqsOperations(
+            self.messaging, inventory, evaluator, endpoint=self.public_url, clock=self._epoch
+        )
+        sns = SnsOperations(self.messaging, inventory, evaluator)
+        lookup, clock = self.sessions.lookup, self.clock
+        self.endpoint.sqs = SqsApi(
+            sqs, RequestSigner(lookup, service="sqs", region=self.region, clock=clock)
+        )
+        self.endpoint.sns = SnsApi(
+            sns, RequestSigner(lookup, service="sns", region=self.region, clock=clock)
+        )
+
+    def _epoch(self) -> float:
+        return self.clock().timestamp()
 
     @property
     def cdn_credentials(self) -> Credentials:
@@ -301,3 +339,4 @@ class AwsServices:
         self.sessions.close()
         self.federation.close()
         self._invalidations.close()
+        self.messaging.sqlite.close()

@@ -20,7 +20,7 @@ from overcast.local.service_runtime import ServiceRuntime
 from overcast.local.settings import CloudSettings
 
 # The AWS services the local cloud's one AWS endpoint answers for.
-AWS_SERVICES = ("cognito-idp", "cognito-identity", "sts", "s3")
+AWS_SERVICES = ("cognito-idp", "cognito-identity", "sts", "s3", "sqs", "sns")
 
 
 def cloud_endpoints(

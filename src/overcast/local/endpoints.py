@@ -19,6 +19,8 @@ SERVICE_IDS = {
     "cognito-identity": "COGNITO_IDENTITY",
     "sts": "STS",
     "s3": "S3",
+    "sqs": "SQS",
+    "sns": "SNS",
 }
 
 

@@ -1,0 +1,184 @@
+"""SQS's errors, as its JSON protocol renders them.
+
+SQS moved from the query protocol to JSON and stays "query compatible": an error is
+``{"__type": "com.amazonaws.sqs#<Shape>", "message": ...}`` plus the header
+``x-amzn-query-error: <query code>;<Sender|Receiver>``. botocore raises the modelled
+exception named by the shape (``client.exceptions.QueueDoesNotExist``) and reports the
+query code as ``Error.Code`` (``AWS.SimpleQueueService.NonExistentQueue``), as with AWS.
+
+SqsError
+├── QueueDoesNotExist (400)            AWS.SimpleQueueService.NonExistentQueue
+├── ReceiptHandleIsInvalid (400)
+├── MessageNotInflight (400)           AWS.SimpleQueueService.MessageNotInflight
+├── InvalidParameterValue (400)        a parameter or message SQS refuses
+├── InvalidAttributeName (400)         an unknown queue attribute
+├── MissingParameter (400)
+├── EmptyBatchRequest / TooManyEntriesInBatchRequest / BatchEntryIdsNotDistinct /
+│   InvalidBatchEntryId / BatchRequestTooLong (400)
+├── QueueNameExists (400)              QueueAlreadyExists: CreateQueue with other attributes
+├── UnsupportedOperation (400)         e.g. CreateQueue of an undeclared queue
+├── PurgeQueueInProgress (403)
+├── AccessDenied (403)                 IAM does not allow the action
+├── InvalidAction (400)                an operation this endpoint does not serve
+├── MissingAuthenticationToken / InvalidClientTokenId / SignatureDoesNotMatch /
+│   IncompleteSignature / ExpiredToken  SigV4 failures
+├── RequestEntityTooLarge (413)
+├── ServiceUnavailable (503)           the store failed; retry
+└── InternalFailure (500)              a bug
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from overcast.local.auth.sigv4 import (
+    IncompleteSignature,
+    MissingAuthenticationToken,
+    SignatureError,
+    UnrecognizedClient,
+)
+from overcast.ports.queues import exceptions as port
+from overcast.ports.queues.exceptions import (
+    InvalidRequest,
+    QueueError,
+    QueueNotFound,
+    QueueUnavailable,
+    ReceiptHandleInvalid,
+    TooManyEntries,
+)
+
+SQS_NAMESPACE = "com.amazonaws.sqs#"
+CORAL_NAMESPACE = "com.amazon.coral.service#"
+
+
+class SqsError(Exception):
+    """An SQS error response; subclasses fix ``shape``, ``query_code`` and ``status``."""
+
+    shape: ClassVar[str] = "InternalFailure"
+    namespace: ClassVar[str] = CORAL_NAMESPACE
+    query_code: ClassVar[str] = "InternalFailure"
+    status: ClassVar[int] = 400
+    fault: ClassVar[str] = "Sender"
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        super().__init__(self.message)
+
+    @property
+    def type(self) -> str:
+        return self.namespace + self.shape
+
+
+def _error(
+    shape: str,
+    query_code: str | None = None,
+    *,
+    status: int = 400,
+    message: str = "",
+    modelled: bool = True,
+    fault: str = "Sender",
+) -> type[SqsError]:
+    attributes = {
+        "shape": shape,
+        "query_code": query_code or shape,
+        "status": status,
+        "default_message": message,
+        "namespace": SQS_NAMESPACE if modelled else CORAL_NAMESPACE,
+        "fault": fault,
+    }
+    return type(shape, (SqsError,), attributes)
+
+
+QueueDoesNotExist = _error(
+    "QueueDoesNotExist",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    message="The specified queue does not exist.",
+)
+ReceiptHandleIsInvalid = _error("ReceiptHandleIsInvalid")
+MessageNotInflight = _error("MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight")
+InvalidParameterValue = _error("InvalidParameterValue", modelled=False)
+InvalidAttributeName = _error("InvalidAttributeName")
+MissingParameter = _error("MissingParameter", modelled=False)
+EmptyBatchRequest = _error("EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest")
+TooManyEntriesInBatchRequest = _error(
+    "TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"
+)
+BatchEntryIdsNotDistinct = _error(
+    "BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
+)
+InvalidBatchEntryId = _error("InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId")
+BatchRequestTooLong = _error("BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong")
+QueueNameExists = _error("QueueNameExists", "QueueAlreadyExists")
+UnsupportedOperation = _error("UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation")
+PurgeQueueInProgress = _error(
+    "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress", status=403
+)
+AccessDenied = _error("AccessDeniedException", "AccessDenied", status=403, modelled=False)
+InvalidAction = _error("UnknownOperationException", "InvalidAction", modelled=False)
+MissingAuthenticationTokenError = _error(
+    "MissingAuthenticationTokenException",
+    "MissingAuthenticationToken",
+    status=403,
+    message="Missing Authentication Token",
+    modelled=False,
+)
+IncompleteSignatureError = _error(
+    "IncompleteSignatureException", "IncompleteSignature", modelled=False
+)
+InvalidClientTokenId = _error(
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    status=403,
+    message="The security token included in the request is invalid.",
+    modelled=False,
+)
+SignatureDoesNotMatch = _error(
+    "InvalidSignatureException", "SignatureDoesNotMatch", status=403, modelled=False
+)
+ExpiredToken = _error(
+    "ExpiredTokenException",
+    "ExpiredToken",
+    status=403,
+    message="The security token included in the request is expired",
+    modelled=False,
+)
+RequestEntityTooLarge = _error(
+    "RequestEntityTooLarge", status=413, message="The request body is too large.", modelled=False
+)
+ServiceUnavailable = _error("ServiceUnavailable", status=503, modelled=False, fault="Receiver")
+InternalFailure = _error(
+    "InternalFailure",
+    status=500,
+    message="The request processing has failed because of an unknown error, exception or failure.",
+    modelled=False,
+    fault="Receiver",
+)
+
+
+def from_signature_error(error: SignatureError) -> SqsError:
+    """The SQS error for a request whose SigV4 signature did not check out."""
+    if isinstance(error, MissingAuthenticationToken):
+        return MissingAuthenticationTokenError()
+    if isinstance(error, IncompleteSignature):
+        return IncompleteSignatureError(error.message)
+    if isinstance(error, UnrecognizedClient):
+        return InvalidClientTokenId()
+    return SignatureDoesNotMatch(error.message)
+
+
+def from_port_error(error: QueueError) -> SqsError:
+    """The SQS error for the queue port's exception (the port's message kept)."""
+    if isinstance(error, QueueNotFound):
+        return QueueDoesNotExist()
+    if isinstance(error, ReceiptHandleInvalid):
+        return ReceiptHandleIsInvalid(str(error))
+    if isinstance(error, port.MessageNotInflight):
+        return MessageNotInflight(str(error))
+    if isinstance(error, TooManyEntries):
+        return TooManyEntriesInBatchRequest(str(error))
+    if isinstance(error, InvalidRequest):
+        return InvalidParameterValue(str(error))
+    if isinstance(error, QueueUnavailable):
+        return ServiceUnavailable(str(error))
+    return InternalFailure()
