@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from overcast.apps.blog.articles import Articles
 from overcast.apps.blog.domain import NewArticle, UpdateArticle
-from overcast.apps.blog.events import ArticleEvent, ArticleEvents, EventsFunction
+from overcast.apps.blog.events import ArticleEvent, ArticleEvents, AuthorRenamed, EventsFunction
 from overcast.apps.blog.people import People, Person
 from overcast.apps.blog.service import blog_table, events_function, service
 from overcast.local.streams.events import StreamSource, stream_event, stream_record
@@ -53,7 +53,7 @@ class Blog:
         self.messaging = MemoryMessaging()
         self.messaging.declare(service)
         self.topic = FlakyTopic(self.messaging.topic("blog-articles"), failing="")
-        self.function = EventsFunction(ArticleEvents(self.topic, People(self.table), self.articles))
+        self.function = EventsFunction(ArticleEvents(self.topic, People(self.table)))
         self._seen = 0
 
     def write(self, title: str = "Hello") -> str:
@@ -210,21 +210,20 @@ def test_a_body_that_is_not_an_article_event_is_refused() -> None:
         ArticleEvent.parse("not json")
 
 
-def test_a_rename_updates_each_of_the_authors_articles_and_mails_no_one(blog: Blog) -> None:
-    # Given two articles of ana, published, and one of bo
-    People(blog.table).save(Person("uid-bo", "bo", "bo@example.com"))
-    mine = {blog.write("First"), blog.write("Second")}
-    blog.articles.create("uid-bo", NewArticle(title="Bo's", description="d", body="b"))
+def test_a_rename_is_one_message_to_the_pages_and_none_to_the_newsletter(blog: Blog) -> None:
+    # Given two articles of ana, published
+    blog.write("First"), blog.write("Second")
     blog.deliver()
     blog.received("pages"), blog.received("newsletter")
     # When ana renames herself
     People(blog.table).save(Person("uid-ana", "anna", "ana@example.com"))
     response = blog.deliver()
-    # Then each of her articles (only hers) is updated, under her new name
+    # Then one AuthorRenamed reaches the pages queue, however many articles she has
     assert response == {"batchItemFailures": []}
-    updated = [ArticleEvent.parse(m.body) for m in blog.received("pages")]
-    assert {event.slug for event in updated} == mine
-    assert {(event.type, event.author) for event in updated} == {("ArticleUpdated", "anna")}
+    [message] = blog.received("pages")
+    assert message.attributes["event"].string_value == "AuthorRenamed"
+    renamed = AuthorRenamed.parse(message.body)
+    assert (renamed.uid, renamed.username, renamed.cursor) == ("uid-ana", "anna", None)
     # And the newsletter hears nothing of it
     assert blog.received("newsletter") == []
 
@@ -238,3 +237,14 @@ def test_a_profile_change_that_keeps_the_name_publishes_nothing(blog: Blog) -> N
 
     assert blog.deliver() == {"batchItemFailures": []}
     assert blog.received("pages") == []
+
+
+def test_a_body_that_is_not_a_rename_is_refused() -> None:
+    with pytest.raises(ValueError, match="string fields"):
+        AuthorRenamed.parse('{"type": "AuthorRenamed", "uid": "u", "username": 3}')
+    with pytest.raises(ValueError, match="Not an AuthorRenamed"):
+        AuthorRenamed.parse('{"type": "ArticleUpdated"}')
+    with pytest.raises(ValueError, match="string fields"):
+        AuthorRenamed.parse(
+            '{"type": "AuthorRenamed", "uid": "u", "username": "n", "occurredAt": "t", "cursor": 5}'
+        )

@@ -77,7 +77,7 @@ class Blog:
         self.messaging.declare(service)
         self.queue = self.messaging.queue(service.queue_name(newsletter_queue))
         topic = self.messaging.topic("blog-articles")
-        self.events = EventsFunction(ArticleEvents(topic, People(self.table), self.articles))
+        self.events = EventsFunction(ArticleEvents(topic, People(self.table)))
         self.mailer = FlakyMailer()
         newsletter = Newsletter(self.table, self.mailer, site_url=SITE, api_url=API)
         self.function = NewsletterFunction(newsletter)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from overcast.apps.blog.articles import Articles
 from overcast.apps.blog.domain import NewArticle, UpdateArticle
-from overcast.apps.blog.events import ArticleEvents, EventsFunction
+from overcast.apps.blog.events import ArticleEvents, AuthorRenamed, EventsFunction
 from overcast.apps.blog.pages import ArticlePages, PagesFunction
 from overcast.apps.blog.people import People, Person
 from overcast.apps.blog.service import (
@@ -46,7 +46,7 @@ class Blog:
     """The blog table with an author, the topic and queue, the site bucket, the CDN, and
     the events and pages functions."""
 
-    def __init__(self, site: MemoryObjectStore | None = None) -> None:
+    def __init__(self, site: MemoryObjectStore | None = None, rename_chunk: int = 25) -> None:
         self.table = MemoryTable(blog_table)
         self.articles = Articles(self.table, ManualClock())
         People(self.table).save(Person("uid-ana", "ana", "ana@example.com"))
@@ -54,10 +54,12 @@ class Blog:
         self.messaging.declare(service)
         self.queue = self.messaging.queue(service.queue_name(pages_queue))
         topic = self.messaging.topic("blog-articles")
-        self.events = EventsFunction(ArticleEvents(topic, People(self.table), self.articles))
+        self.events = EventsFunction(ArticleEvents(topic, People(self.table)))
         self.site = site or MemoryObjectStore("blog-site")
         self.cdn = MemoryInvalidator()
-        self.function = PagesFunction(ArticlePages(self.table, self.site, self.cdn))
+        self.function = PagesFunction(
+            ArticlePages(self.table, self.site, self.cdn, self.queue, rename_chunk=rename_chunk)
+        )
         self._seen = 0
 
     def write(self, title: str = "Hello", body: str = "Some *words*.") -> str:
@@ -127,6 +129,42 @@ def test_an_authors_rename_renders_their_pages_again_under_the_new_name(blog: Bl
     assert ">anna</a>" in blog.page(slug)
     assert ">ana</a>" not in blog.page(slug)
     assert blog.invalidated() == [[f"/articles/{slug}"], [f"/articles/{slug}"]]
+    assert blog.received() == {"Records": []}  # all done in one message
+
+
+def test_a_prolific_authors_rename_goes_a_chunk_per_message_until_every_page_is_done() -> None:
+    # Given an author with five published articles, and pages renamed two per message
+    blog = Blog(rename_chunk=2)
+    slugs = [blog.write(f"Article {n}") for n in range(5)]
+    blog.deliver()
+    # When she renames herself, and each message the pages function sends itself is
+    # delivered in turn
+    People(blog.table).save(Person("uid-ana", "anna", "ana@example.com"))
+    published = len(blog.invalidated())
+    event, messages = blog.changes(), 0
+    while event["Records"]:
+        assert blog.function.handle(event, None) == {"batchItemFailures": []}
+        messages += 1
+        event = blog.received()
+    # Then every page names her anew, in three messages of at most two pages each,
+    # each chunk invalidated in one request
+    assert messages == 3
+    assert all(">anna</a>" in blog.page(slug) for slug in slugs)
+    renamed = blog.invalidated()[published:]
+    assert [len(paths) for paths in renamed] == [2, 2, 1]
+    assert sorted(path for paths in renamed for path in paths) == sorted(
+        f"/articles/{slug}" for slug in slugs
+    )
+
+
+def test_a_rename_continuation_with_a_forged_cursor_is_skipped_not_retried(blog: Blog) -> None:
+    blog.write()
+    blog.deliver()
+    forged = AuthorRenamed("uid-ana", "anna", "2026-01-01T00:00:00Z", cursor="not-a-cursor")
+    blog.queue.send(OutgoingMessage(forged.body()))
+
+    assert blog.deliver(blog.received()) == {"batchItemFailures": []}
+    assert blog.received() == {"Records": []}
 
 
 def test_an_edited_article_is_rendered_again_and_invalidated(blog: Blog) -> None:
@@ -310,7 +348,7 @@ def test_a_page_read_before_its_article_was_deleted_is_not_left_behind(blog: Blo
     # read the article just before its author deleted it
     slug = blog.write("Soon gone")
     table = PausingTable(blog.table)
-    pages = ArticlePages(table, blog.site, blog.cdn)  # type: ignore[arg-type]
+    pages = ArticlePages(table, blog.site, blog.cdn, blog.queue)  # type: ignore[arg-type]
     first = threading.Thread(target=pages.sync, args=(slug,))
     table.paused = first
     first.start()

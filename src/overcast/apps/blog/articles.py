@@ -141,19 +141,6 @@ class Articles:
         wanted = [set(other) for other in others]
         return [slug for slug in first if all(slug in other for other in wanted)]
 
-    def all_by_author(self, author: str) -> list[str]:
-        """Slugs of every article of ``author`` (no cap: each must be found)."""
-        slugs: list[str] = []
-        cursor = None
-        while True:
-            page = self._table.query(
-                f"AUTHOR#{author}", index=AUTHOR_INDEX, limit=1000, cursor=cursor
-            )
-            slugs += [str(item["slug"]) for item in page.items]
-            if page.cursor is None:
-                return slugs
-            cursor = page.cursor
-
     def feed_slugs(self, authors: Iterable[str]) -> list[str]:
         """Slugs of the authors' articles, newest first."""
         refs: list[tuple[str, str]] = []

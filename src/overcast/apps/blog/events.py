@@ -10,9 +10,13 @@ becomes one message on the topic ``articles``:
     MODIFY         ``ArticleUpdated``     the new image
     REMOVE         ``ArticleDeleted``     the old image
 
-A profile change that renames its user is an ``ArticleUpdated`` for each of the
-user's articles (their pages name the author: without it, a page would show the old
-name until the article itself changed); any other profile change publishes nothing.
+A profile change that renames its user is one ``AuthorRenamed`` message (``uid``,
+the new ``username``): each of the user's article pages names the author, and the
+pages function renders them again, a chunk per message (``pages.py``), however many
+there are. Publishing one message per article here instead would make one stream
+record's work grow with the author's articles: past the function's timeout, a record
+that can never succeed, holding up every later change behind it. Any other profile
+change (bio, image, email) publishes nothing.
 
 The message carries the string attribute ``event`` (the type: what subscriptions'
 filter policies match) and a JSON body::
@@ -48,7 +52,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from overcast.apps.blog.articles import Articles
 from overcast.apps.blog.batches import process_batch
 from overcast.apps.blog.domain import NotFound
 from overcast.apps.blog.people import People
@@ -64,6 +67,7 @@ EVENT_ATTRIBUTE = "event"
 PUBLISHED = "ArticlePublished"
 UPDATED = "ArticleUpdated"
 DELETED = "ArticleDeleted"
+RENAMED = "AuthorRenamed"
 PROFILE = "PROFILE"  # a user's profile item's sort key (people.py)
 _TYPES = {"INSERT": PUBLISHED, "MODIFY": UPDATED, "REMOVE": DELETED}
 
@@ -107,6 +111,58 @@ class ArticleEvent:
 _BODY_FIELDS = ("type", "slug", "title", "description", "author", "occurredAt")
 
 
+@dataclass(frozen=True)
+class AuthorRenamed:
+    """A user's new username, which each of their article pages must show.
+
+    ``cursor`` is where re-rendering the pages goes on: absent when the events function
+    publishes it, set on the continuations the pages function sends itself.
+    """
+
+    uid: str
+    username: str
+    occurred_at: str
+    cursor: str | None = None
+
+    type = RENAMED
+
+    def body(self) -> str:
+        fields = {
+            "type": RENAMED,
+            "uid": self.uid,
+            "username": self.username,
+            "occurredAt": self.occurred_at,
+        }
+        return json.dumps(fields if self.cursor is None else {**fields, "cursor": self.cursor})
+
+    @classmethod
+    def parse(cls, body: str) -> AuthorRenamed:
+        """The event in a message body; ``ValueError`` if it is not one."""
+        fields = json.loads(body)
+        if not isinstance(fields, dict) or fields.get("type") != RENAMED:
+            raise ValueError(f"Not an {RENAMED} event.")
+        values = [fields.get(name) for name in ("uid", "username", "occurredAt")]
+        cursor = fields.get("cursor")
+        if not all(isinstance(v, str) and v for v in values) or not isinstance(cursor, str | None):
+            raise ValueError(f"An {RENAMED} event has the string fields uid, username, occurredAt.")
+        uid, username, occurred_at = (str(value) for value in values)
+        return cls(uid, username, occurred_at, cursor)
+
+
+BlogEvent = ArticleEvent | AuthorRenamed
+
+
+def blog_event(record: SQSRecord) -> BlogEvent | None:
+    """The article event or rename a queue message carries, or None (logged) if neither."""
+    try:
+        if '"AuthorRenamed"' in record.body:
+            return AuthorRenamed.parse(record.body)
+        return ArticleEvent.parse(record.body)
+    except ValueError as exc:
+        logger.warning("Skipping message %s: not a blog event: %s", record.message_id, exc)
+        return None
+
+
 def article_event(record: SQSRecord) -> ArticleEvent | None:
     """The event a queue message carries (raw delivery), or None if it is not one.
 
@@ -124,29 +180,22 @@ def article_event(record: SQSRecord) -> ArticleEvent | None:
 class ArticleEvents:
     """Publishes each article change to the topic, with its type as an attribute."""
 
-    def __init__(self, topic: MessageTopic, people: People, articles: Articles) -> None:
+    def __init__(self, topic: MessageTopic, people: People) -> None:
         self._topic = topic
         self._people = people
-        self._articles = articles
 
-    def publish(self, record: DynamoDBRecord) -> list[ArticleEvent]:
-        """Publish the record's events (one per article it changes); return them."""
-        events = self.events_of(record)
-        if events is None:
-            logger.warning("Skipping stream record %s: not an article change.", record.event_id)
-            return []
-        for event in events:
-            attributes = {EVENT_ATTRIBUTE: MessageAttribute("String", event.type)}
-            self._topic.publish(event.body(), attributes)
-        return events
-
-    def events_of(self, record: DynamoDBRecord) -> list[ArticleEvent] | None:
-        """The events a stream record stands for; None if it is no article change."""
+    def publish(self, record: DynamoDBRecord) -> BlogEvent | None:
+        """Publish the record's event; the event, or None for a record that has none."""
         keys = record.dynamodb.keys if record.dynamodb else None
-        if (keys or {}).get("sk") == PROFILE:
-            return self._renamed(record)
-        event = self.event_of(record)
-        return None if event is None else [event]
+        profile = (keys or {}).get("sk") == PROFILE
+        event = self.renamed(record) if profile else self.event_of(record)
+        if event is None:
+            if not profile:  # a profile change that renames no one is no event: quietly
+                logger.warning("Skipping stream record %s: not an article change.", record.event_id)
+            return None
+        attributes = {EVENT_ATTRIBUTE: MessageAttribute("String", event.type)}
+        self._topic.publish(event.body(), attributes)
+        return event
 
     def event_of(self, record: DynamoDBRecord) -> ArticleEvent | None:
         """The event a stream record stands for (None: not an article change)."""
@@ -167,23 +216,15 @@ class ArticleEvents:
             occurred_at=_moment(stream.approximate_creation_date_time),
         )
 
-    def _renamed(self, record: DynamoDBRecord) -> list[ArticleEvent]:
-        """A profile change that renames its user changes how each of the user's
-        articles is shown (its page names the author): ``ArticleUpdated`` for each.
-        Any other profile change (bio, image, email) is no article change."""
+    def renamed(self, record: DynamoDBRecord) -> AuthorRenamed | None:
+        """The rename a profile change stands for, or None if the username is unchanged."""
         stream = record.dynamodb
         old, new = (stream.old_image, stream.new_image) if stream else (None, None)
         if not old or not new or old.get("username") == new.get("username"):
-            return []
-        author, occurred_at = (
-            str(new.get("username", "")),
-            _moment(stream.approximate_creation_date_time if stream else None),
-        )
-        articles = self._articles.many(self._articles.all_by_author(str(new.get("uid", ""))))
-        return [
-            ArticleEvent(UPDATED, a.slug, a.title, a.description, author, occurred_at)
-            for a in articles
-        ]
+            return None
+        assert stream is not None
+        moment = _moment(stream.approximate_creation_date_time)
+        return AuthorRenamed(str(new.get("uid", "")), str(new.get("username", "")), moment)
 
     def _username(self, uid: str) -> str:
         try:
@@ -208,16 +249,9 @@ class EventsFunction:
 
 
 def bootstrap(config: RuntimeConfig) -> EventsFunction:
-    """The composition root: the topic ``articles``, and the table (usernames, articles)."""
-    table = open_table(blog_table, config)
-    events = ArticleEvents(
-        open_topic(articles_topic, config), People(table), Articles(table, _utc_now)
-    )
-    return EventsFunction(events)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The composition root: the topic ``articles``, and the table (for usernames)."""
+    people = People(open_table(blog_table, config))
+    return EventsFunction(ArticleEvents(open_topic(articles_topic, config), people))
 
 
 dependencies = ColdStart(bootstrap)

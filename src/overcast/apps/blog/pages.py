@@ -28,16 +28,24 @@ retry, a late ``ArticlePublished`` after an ``ArticleUpdated``, or a handler tha
 the article just before another one deleted it rewrites the page to the article's last
 state, and can never leave an older version, or the page of a deleted article, behind.
 
+An ``AuthorRenamed`` message (the events function's, for a user who changed their
+username) renders the author's pages again, :data:`RENAME_CHUNK` at a time, newest
+first: one page of the author's index per message, each synced as above and
+invalidated together (one invalidation request per chunk); if more follow, the
+function sends itself the same message with the index's cursor on the pages queue,
+and the next receive goes on from there. However many articles the author has, each
+message is bounded work, well within the timeout; a failed chunk is retried alone.
+
 Slugs become object keys and invalidation paths, where ``*`` is a wildcard; a slug
 that ``articles.slugify`` could not have made is skipped with a warning, and so is a
-message that is not an article event (retrying cannot change it).
+message that is neither an article event nor a rename (retrying cannot change it).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -48,15 +56,22 @@ from markupsafe import Markup
 
 from overcast.apps.blog.batches import process_batch
 from overcast.apps.blog.domain import NotFound
-from overcast.apps.blog.events import article_event
+from overcast.apps.blog.events import EVENT_ATTRIBUTE, AuthorRenamed, blog_event
 from overcast.apps.blog.markdown import render_markdown
 from overcast.apps.blog.people import People
-from overcast.apps.blog.service import blog_table, site_bucket, site_distribution
+from overcast.apps.blog.service import (
+    AUTHOR_INDEX,
+    blog_table,
+    pages_queue,
+    site_bucket,
+    site_distribution,
+)
 from overcast.ports.cdn import Invalidator
 from overcast.ports.objects import ObjectAttributes, ObjectStore
-from overcast.ports.tables import Table
+from overcast.ports.queues import MessageAttribute, MessageQueue, OutgoingMessage
+from overcast.ports.tables import InvalidCursor, Table
 from overcast.runtime import ColdStart, RuntimeConfig
-from overcast.runtime.adapters import open_bucket, open_invalidator, open_table
+from overcast.runtime.adapters import open_bucket, open_invalidator, open_queue, open_table
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +84,8 @@ _ARTICLE = "ARTICLE#"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 # Writes of one page before giving up on an article that keeps changing.
 SYNC_ROUNDS = 5
+# Pages rendered again per AuthorRenamed message (a page takes well under 0.1 s).
+RENAME_CHUNK = 25
 
 
 class PageOutOfStep(Exception):
@@ -137,20 +154,51 @@ class ArticlePages:
         table: Table,
         site: ObjectStore,
         invalidator: Invalidator,
+        continuations: MessageQueue,
         *,
         environment: jinja2.Environment | None = None,
+        rename_chunk: int = RENAME_CHUNK,
     ) -> None:
         self._table = table
         self._people = People(table)
         self._site = site
         self._invalidator = invalidator
+        self._continuations = continuations
         self._templates = environment or templates()
+        self._rename_chunk = rename_chunk
 
     def sync(self, slug: str) -> None:
         """Render the article's page, or delete it if the article is gone; invalidate it."""
+        if self._synced(slug):
+            self._invalidator.invalidate([page_path(slug)])
+
+    def rename(self, renamed: AuthorRenamed) -> None:
+        """Render one chunk of the author's pages again; send the rest on as a continuation."""
+        try:
+            chunk = self._table.query(
+                f"AUTHOR#{renamed.uid}",
+                index=AUTHOR_INDEX,
+                descending=True,
+                limit=self._rename_chunk,
+                cursor=renamed.cursor,
+            )
+        except InvalidCursor as exc:  # not a cursor the table handed out: retrying cannot help
+            logger.warning("Skipping the rename of %s: %s", renamed.uid, exc)
+            return
+        slugs = [str(item.get("slug", "")) for item in chunk.items]
+        paths = [page_path(slug) for slug in slugs if self._synced(slug)]
+        if paths:
+            self._invalidator.invalidate(paths)
+        if chunk.cursor is not None:
+            attributes = {EVENT_ATTRIBUTE: MessageAttribute("String", renamed.type)}
+            going_on = replace(renamed, cursor=chunk.cursor)
+            self._continuations.send(OutgoingMessage(going_on.body(), attributes))
+
+    def _synced(self, slug: str) -> bool:
+        """Make the page agree with the article; False for a slug the blog never makes."""
         if not _SLUG.match(slug):
             logger.warning("Skipping the article %r: not a slug the blog makes.", slug)
-            return
+            return False
         page = self.page(slug)
         for _ in range(SYNC_ROUNDS):
             self._write(slug, page)
@@ -159,8 +207,7 @@ class ArticlePages:
             # state (whoever writes last, reads after writing).
             current = self.page(slug)
             if current == page:
-                self._invalidator.invalidate([page_path(slug)])
-                return
+                return True
             page = current
         raise PageOutOfStep(f"The article {slug!r} kept changing while its page was written.")
 
@@ -208,17 +255,21 @@ class PagesFunction:
         return process_batch(event, context, self._message, EventType.SQS)
 
     def _message(self, record: SQSRecord) -> None:
-        event = article_event(record)
-        if event is not None:
+        event = blog_event(record)
+        if isinstance(event, AuthorRenamed):
+            self.pages.rename(event)
+        elif event is not None:
             self.pages.sync(event.slug)
 
 
 def bootstrap(config: RuntimeConfig) -> PagesFunction:
-    """The composition root: the blog table, the site bucket and its distribution."""
+    """The composition root: the blog table, the site bucket and its distribution, and
+    the pages queue (for a rename's continuations)."""
     pages = ArticlePages(
         open_table(blog_table, config),
         open_bucket(site_bucket, config),
         open_invalidator(site_distribution, config),
+        open_queue(pages_queue, config),
     )
     return PagesFunction(pages)
 

@@ -181,19 +181,21 @@ events_function = spec.Function(
 # A page is rendered in well under a second; 10 s is plenty, and a message whose try
 # failed is back on the queue after the visibility timeout (6 times the function's
 # timeout, as AWS advises for SQS event sources). After 5 receives it is a dead letter.
+pages_dead_letters = spec.Queue(name="pages-dlq")
+pages_queue = spec.Queue(
+    name="pages",
+    visibility_timeout_seconds=60,
+    dead_letter=spec.DeadLetter(pages_dead_letters, max_receive_count=5),
+)
+# It also sends to its own queue: a rename's pages are rendered a chunk per message.
 pages_function = spec.Function(
     name="pages",
     handler="overcast.apps.blog.pages:handler",
     tables=(blog_table,),
     buckets=(site_bucket,),
     distributions=(site_distribution,),
+    queues=(pages_queue,),
     timeout_seconds=10,
-)
-pages_dead_letters = spec.Queue(name="pages-dlq")
-pages_queue = spec.Queue(
-    name="pages",
-    visibility_timeout_seconds=60,
-    dead_letter=spec.DeadLetter(pages_dead_letters, max_receive_count=5),
 )
 
 # One email per subscriber: a long list takes a while, and a try that times out half-way
