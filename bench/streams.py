@@ -27,6 +27,7 @@ from typing import Any
 
 from overcast import spec
 from overcast.local.functions.invoker import FunctionInvoker
+from overcast.local.streams.change_log import LocalChangeLog
 from overcast.local.streams.dispatcher import StreamDispatcher
 from overcast.local.streams.events import StreamSource, stream_arn, stream_event, stream_record
 from overcast.local.streams.store import StreamStore
@@ -113,8 +114,10 @@ async def run(rate: float, seconds: float, data: Path) -> None:
     await invoker.start()
     recording = Recording(invoker)
     store = StreamStore(data / "streams.sqlite3")
+    log = LocalChangeLog(table, region="us-east-1", account_id="1", table_name="bench")
+    trigger = spec.StreamTrigger(TABLE, FUNCTION)
     dispatcher = StreamDispatcher(
-        spec.StreamTrigger(TABLE, FUNCTION), table, recording, store, source, trigger_id="bench"
+        trigger, log, recording, store, region="us-east-1", trigger_id="bench"
     )
     dispatcher.start()
     results: Any = multiprocessing.get_context("spawn").Queue()

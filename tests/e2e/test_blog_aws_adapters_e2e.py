@@ -26,7 +26,7 @@ import pytest
 from overcast.apps.blog.service import blog_table
 from overcast.local.endpoints import Endpoints
 from overcast.local.mail import Mailbox
-from overcast.local.streams.store import StreamStore, store_path
+from overcast.local.streams.store import Checkpoint, StreamStore, store_path
 from overcast.ports.tables.dynamodb import DynamoDbTable
 from tests.cloud_process import CloudProcess
 from tests.e2e.conftest import SAMPLE_PROJECT, Inbox, ItemReader
@@ -148,23 +148,66 @@ def test_the_triggers_checkpoint_dynamodbs_long_sequence_numbers_exactly(
     _subscribe(https, endpoints, email)
     assert _wait_for(lambda: MotoInbox().find(to=email))
     arn = moto_dynamodb.describe_table(TableName="blog-blog")["Table"]["LatestStreamArn"]
-    shards = boto3.client(
+    streams = moto_streams(moto_dynamodb)
+
+    # When the trigger is done with every record of the stream (the welcome marker too)
+    def caught_up() -> tuple[str, int] | None:
+        sequences = stream_sequences(streams, arn)
+        saved = saved_checkpoint(cloud)
+        if saved is None or saved.sequence != sequences[-1]:
+            return None
+        return saved.stream, saved.sequence
+
+    done = _wait_for(caught_up)
+
+    # Then its checkpoint is, digit for digit, the SequenceNumber of the last record it
+    # consumed (beyond 64 bits), kept with the stream's ARN; the subscriber's is before it
+    assert done, (saved_checkpoint(cloud), stream_sequences(streams, arn)[-3:])
+    stream, checkpoint = done
+    assert stream == arn
+    assert checkpoint > 2**63
+    key = f"SUBSCRIBER#{email}"
+    mine = [sequence for sequence, pk in stream_records(streams, arn) if pk == key]
+    assert mine
+    assert mine[0] <= checkpoint
+
+
+def moto_streams(client: Any) -> Any:
+    return boto3.client(
         "dynamodbstreams",
-        endpoint_url=cloud_moto_url(moto_dynamodb),
+        endpoint_url=str(client.meta.endpoint_url),
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-    ).describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    first = int(shards[0]["SequenceNumberRange"]["StartingSequenceNumber"])
+    )
 
-    # Then its checkpoint is one of DynamoDB's sequence numbers (beyond 64 bits), exact
+
+def stream_records(streams: Any, arn: str) -> list[tuple[int, str]]:
+    """Every record of the stream's (single) shard: its exact SequenceNumber and pk."""
+    (shard,) = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    found: list[tuple[int, str]] = []
+    while True:
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        records = page["Records"]
+        found += [
+            (int(r["dynamodb"]["SequenceNumber"]), r["dynamodb"]["Keys"]["pk"]["S"])
+            for r in records
+        ]
+        if not records:
+            return found
+        iterator = page["NextShardIterator"]
+
+
+def stream_sequences(streams: Any, arn: str) -> list[int]:
+    return [sequence for sequence, _ in stream_records(streams, arn)]
+
+
+def saved_checkpoint(cloud: CloudProcess) -> Checkpoint | None:
     store = StreamStore(store_path(cloud.data_dir, "blog"))
     try:
-        checkpoint = store.checkpoint("blog->welcome")
+        return store.saved_checkpoint("blog->welcome")
     finally:
         store.close()
-    assert checkpoint >= first > 2**63
-
-
-def cloud_moto_url(client: Any) -> str:
-    return str(client.meta.endpoint_url)

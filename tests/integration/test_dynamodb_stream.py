@@ -141,8 +141,9 @@ def test_dynamodbs_long_sequence_numbers_are_kept_as_checkpoints(
     assert record.sequence > 2**63
     # When a dispatcher's store checkpoints it, then a smaller one
     store = StreamStore(tmp_path / "streams.sqlite3")
-    store.save_checkpoint("blog->welcome", record.sequence)
-    store.save_checkpoint("blog->welcome", 7)
+    arn = DynamoDbStream("blog-blog", dynamodb, streams).stream_arn()
+    store.save_checkpoint("blog->welcome", record.sequence, stream=arn)
+    store.save_checkpoint("blog->welcome", 7, stream=arn)
     # Then the checkpoint is the exact, larger number
     assert store.checkpoint("blog->welcome") == record.sequence
     store.close()
@@ -211,3 +212,57 @@ def test_a_trigger_on_a_table_in_dynamodb_gets_its_records_with_the_streams_own_
     assert record["eventName"] == "INSERT"
     assert record["eventSourceARN"] == arn
     assert record["dynamodb"]["Keys"] == item
+
+
+def test_a_table_recreated_in_the_endpoint_is_read_from_its_new_streams_start(
+    clients: tuple[Any, Any], tmp_path: Path
+) -> None:
+    # Given a welcome trigger that consumed a subscriber from moto's stream
+    dynamodb, streams = clients
+    create_tables([blog_service], dynamodb)
+    invoker = RecordingInvoker()
+    wired = ServiceStreams(
+        blog_service,
+        invoker,  # type: ignore[arg-type]
+        data_dir=tmp_path,
+        region=REGION,
+        account_id="000000000000",
+        remote=RemoteStreams(dynamodb=dynamodb, streams=streams),
+    )
+    (welcome,) = [each for each in wired.dispatchers if each.trigger.function.name == "welcome"]
+
+    def subscribe(email: str) -> None:
+        item = {"pk": {"S": f"SUBSCRIBER#{email}"}, "sk": {"S": "SUBSCRIBER"}}
+        dynamodb.put_item(TableName="blog-blog", Item=item | {"status": {"S": "subscribed"}})
+
+    def welcomed() -> list[str]:
+        return [
+            record["dynamodb"]["Keys"]["pk"]["S"]
+            for name, event in invoker.events
+            if name == "welcome"
+            for record in event["Records"]
+        ]
+
+    async def poll(times: int) -> None:
+        for _ in range(times):
+            await welcome.run_once()
+
+    subscribe("a@example.com")
+    subscribe("b@example.com")
+    asyncio.run(poll(1))
+    assert welcomed() == ["SUBSCRIBER#a@example.com", "SUBSCRIBER#b@example.com"]
+
+    # When the table is recreated (moto starts its new stream at the same sequence number)
+    # and gets one subscriber, below the checkpoint
+    dynamodb.delete_table(TableName="blog-blog")
+    create_tables([blog_service], dynamodb)
+    subscribe("c@example.com")
+    asyncio.run(poll(3))
+    asyncio.run(wired.stop())
+
+    # Then the running trigger found the new stream and delivered its record
+    assert welcomed()[2:] == ["SUBSCRIBER#c@example.com"]
+    store = StreamStore(tmp_path / "streams" / "blog.sqlite3")
+    arn = dynamodb.describe_table(TableName="blog-blog")["Table"]["LatestStreamArn"]
+    assert store.saved_checkpoint("blog->welcome").stream == arn  # type: ignore[union-attr]
+    store.close()

@@ -15,8 +15,8 @@ from overcast import spec
 from overcast.apps.blog.service import blog_table, service, welcome_function
 from overcast.local.functions.invoker import FunctionError, FunctionInvoker
 from overcast.local.mail import Mailbox, SmtpSink
+from overcast.local.streams.change_log import LocalChangeLog
 from overcast.local.streams.dispatcher import StreamDispatcher
-from overcast.local.streams.events import StreamSource, stream_arn
 from overcast.local.streams.store import StreamStore
 from overcast.ports.tables.sqlite import SqliteTable
 from overcast.runtime.adapters import table_path
@@ -53,10 +53,17 @@ class LosesFirstResult:
 
 def dispatcher(table: SqliteTable, invoker: Any, store: StreamStore) -> StreamDispatcher:
     (trigger,) = [t for t in service.stream_triggers if t.function.name == "welcome"]
-    arn = stream_arn("us-east-1", "123456789012", "blog-blog", table.stream_label())
-    source = StreamSource(arn, "us-east-1", "NEW_AND_OLD_IMAGES")
+    log = LocalChangeLog(
+        table, region="us-east-1", account_id="123456789012", table_name="blog-blog"
+    )
     return StreamDispatcher(
-        trigger, table, invoker, store, source, trigger_id="blog->welcome", retry_seconds=0.01
+        trigger,
+        log,
+        invoker,
+        store,
+        region="us-east-1",
+        trigger_id="blog->welcome",
+        retry_seconds=0.01,
     )
 
 

@@ -13,14 +13,13 @@ import pytest
 
 from overcast import spec
 from overcast.local.functions.invoker import FunctionError
+from overcast.local.streams.change_log import LocalChangeLog
 from overcast.local.streams.dispatcher import StreamDispatcher
-from overcast.local.streams.events import StreamSource
 from overcast.local.streams.store import StreamStore
 from overcast.ports.tables.memory import MemoryTable
 
 TABLE = spec.Table("blog", spec.Key("pk"), spec.Key("sk"), stream="NEW_AND_OLD_IMAGES")
 FUNCTION = spec.Function("welcome", "overcast.apps.blog.welcome:handler")
-SOURCE = StreamSource("arn:aws:dynamodb:us-east-1:1:table/blog/stream/x", "us-east-1", "NEW_IMAGE")
 
 
 class Clock:
@@ -79,8 +78,16 @@ def dispatcher(
             sleeps.append(seconds)
 
     trigger = spec.StreamTrigger(TABLE, FUNCTION, **options)
+    log = LocalChangeLog(table, region="us-east-1", account_id="1", table_name="blog")
     return StreamDispatcher(
-        trigger, table, invoker, store, SOURCE, trigger_id="blog->welcome", clock=clock, sleep=sleep
+        trigger,
+        log,
+        invoker,
+        store,
+        region="us-east-1",
+        trigger_id="blog->welcome",
+        clock=clock,
+        sleep=sleep,
     )
 
 

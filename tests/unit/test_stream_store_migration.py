@@ -31,7 +31,7 @@ def test_an_old_stores_checkpoints_and_failures_survive_the_upgrade(tmp_path: Pa
     store = StreamStore(path)
     kept = store.checkpoint("blog->welcome")
     (failure,) = store.failures(redrive_only=True)
-    store.save_checkpoint("blog->welcome", 1100000000017454423009)
+    store.save_checkpoint("blog->welcome", 1100000000017454423009, stream="arn:s")
 
     # Then the old values are intact and the long one exact, also after reopening
     assert kept == 42

@@ -23,6 +23,12 @@ Lambda's event source mapping for DynamoDB Streams:
   dispatcher moves on. With ``bisect_batch_on_function_error``, a failed batch is
   split in two and each half retried on its own (the first half first, to keep the
   order), so one bad record cannot hold up the rest for long.
+- **Stream identity**: the checkpoint is kept with the stream's ARN, read from the
+  change log at each poll. A checkpoint of another stream (the table was recreated,
+  or the data dir was used with a DynamoDB endpoint) says nothing about this one, so
+  the trigger starts at this stream's oldest record (``TRIM_HORIZON``) and logs it.
+- **Unreadable stream**: a poll that fails is retried with backoff, logged once per
+  run of failures (:mod:`overcast.local.streams.poll_errors`).
 - **Retention**: as in DynamoDB Streams, records older than 24 hours are dropped
   (checked hourly), delivered or not.
 - **ReportBatchItemFailures**: a response ``{"batchItemFailures": [{"itemIdentifier":
@@ -48,6 +54,7 @@ from overcast.local.functions.invoker import FunctionError, Invoker
 from overcast.local.streams.change_log import ChangeLog
 from overcast.local.streams.events import StreamSource, stream_event, stream_record
 from overcast.local.streams.filters import RecordFilter
+from overcast.local.streams.poll_errors import PollErrors
 from overcast.local.streams.store import Failure, StreamStore
 from overcast.ports.tables.stream import ChangeRecord
 
@@ -85,7 +92,8 @@ class StreamDispatcher:
     """Delivers one table's change records to one function, as ``trigger`` declares.
 
     ``table`` is the table's change log: a local table's, or its stream in DynamoDB
-    Streams (:mod:`overcast.local.streams.change_log`)."""
+    Streams (:mod:`overcast.local.streams.change_log`); records name it as their
+    ``eventSourceARN``, in ``region``."""
 
     def __init__(
         self,
@@ -93,28 +101,31 @@ class StreamDispatcher:
         table: ChangeLog,
         invoker: Invoker,
         store: StreamStore,
-        source: StreamSource,
         *,
+        region: str,
         trigger_id: str,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         poll_seconds: float = 0.05,
         retry_seconds: float = 0.1,
         max_retry_seconds: float = 2.0,
+        poll_errors: PollErrors | None = None,
     ) -> None:
         self.trigger = trigger
         self.trigger_id = trigger_id
         self._table = table
         self._invoker = invoker
         self._store = store
-        self._source = source
+        self._region = region
+        self._source: StreamSource | None = None
         self._filter = RecordFilter(trigger.filter_patterns)
         self._clock = clock
         self._sleep = sleep
         self._poll_seconds = poll_seconds
         self._retry_seconds = retry_seconds
         self._max_retry_seconds = max_retry_seconds
-        self._position: int | None = None
+        self._position = 0
+        self._errors = poll_errors or PollErrors(trigger_id)
         self._next_redrive_check = 0.0
         self._next_trim = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -134,8 +145,7 @@ class StreamDispatcher:
         """One poll: deliver the next batch, if any; whether there was work to do."""
         await self._redrive_if_asked()
         await self._trim_if_due()
-        if self._position is None:
-            self._position = await asyncio.to_thread(self._store.checkpoint, self.trigger_id)
+        await self._follow_stream()
         records = await asyncio.to_thread(self._table.stream_records, self._position, READ_LIMIT)
         if not records:
             return False
@@ -144,7 +154,7 @@ class StreamDispatcher:
             return False
         if batch:
             await self.deliver(batch)
-        await asyncio.to_thread(self._store.save_checkpoint, self.trigger_id, last)
+        await asyncio.to_thread(self._save_checkpoint, last)
         self._position = last
         return True
 
@@ -181,22 +191,51 @@ class StreamDispatcher:
                 busy = await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.exception("Stream trigger %s: polling failed; retrying", self.trigger_id)
-                busy = False
+            except Exception as exc:
+                await self._sleep(self._errors.failed(exc))
+                continue
+            self._errors.succeeded()
             if not busy:
                 await self._sleep(self._poll_seconds)
+
+    async def _follow_stream(self) -> None:
+        """Name the stream being read; on the first poll, or when the stream changed,
+        resume from the checkpoint if it is this stream's, else from its oldest record."""
+        arn = await asyncio.to_thread(self._table.stream_arn)
+        if self._source is not None and self._source.arn == arn:
+            return
+        saved = await asyncio.to_thread(self._store.saved_checkpoint, self.trigger_id)
+        self._position = 0
+        if saved is not None and saved.belongs_to(arn):
+            self._position = saved.sequence
+        elif saved is not None:
+            logger.warning(
+                "Stream trigger %s: its checkpoint %d is in another stream (%s); "
+                "starting at the oldest record (TRIM_HORIZON) of %s",
+                self.trigger_id,
+                saved.sequence,
+                saved.stream or "of unknown ARN",
+                arn,
+            )
+        assert self.trigger.table.stream is not None  # StreamTrigger checks it
+        self._source = StreamSource(arn=arn, region=self._region, view=self.trigger.table.stream)
+
+    def _save_checkpoint(self, sequence: int) -> None:
+        assert self._source is not None  # named by _follow_stream
+        self._store.save_checkpoint(self.trigger_id, sequence, stream=self._source.arn)
 
     def _select(self, records: list[ChangeRecord]) -> tuple[list[Pending], int]:
         """The next batch (filtered, at most ``batch_size``) and the last sequence examined;
         records are turned into events only as far as the batch needs."""
+        source = self._source
+        assert source is not None  # named by _follow_stream
         batch: list[Pending] = []
         last = records[-1].sequence
         for record in records:
             if len(batch) == self.trigger.batch_size:
                 last = batch[-1].sequence
                 break
-            event = stream_record(record, self._source)
+            event = stream_record(record, source)
             if self._filter.matches(event):
                 batch.append(Pending(record.sequence, record.created_at, event))
         return batch, last

@@ -5,8 +5,12 @@ the service's :class:`~overcast.local.streams.store.StreamStore`. The change log
 table's SQLite file (the one the functions write, opened with the same declaration) or,
 when the local cloud keeps its tables in a DynamoDB endpoint (``remote``), the table's
 stream in that endpoint's DynamoDB Streams, polled four times a second per trigger as
-Lambda polls each shard. Triggers are named ``<table>-><function>`` (``#2``, ``#3``...
-for a repeated pair), the names ``overcast streams failures`` shows.
+Lambda polls each shard. Each trigger has its own reader of a remote stream (a reader
+keeps its place in each shard between polls), and nothing asks the endpoint anything
+before the first poll: an endpoint that is down at start delays the triggers (their
+dispatchers retry with backoff) but not the local cloud. Triggers are named
+``<table>-><function>`` (``#2``, ``#3``... for a repeated pair), the names
+``overcast streams failures`` shows.
 """
 
 from __future__ import annotations
@@ -16,9 +20,8 @@ from pathlib import Path
 
 from overcast import spec
 from overcast.local.functions.invoker import Invoker
-from overcast.local.streams.change_log import ChangeLog, RemoteStreams
+from overcast.local.streams.change_log import ChangeLog, LocalChangeLog, RemoteStreams
 from overcast.local.streams.dispatcher import StreamDispatcher
-from overcast.local.streams.events import StreamSource, stream_arn
 from overcast.local.streams.store import StreamStore, store_path
 from overcast.local.trigger_ids import trigger_ids
 from overcast.ports.tables.sqlite import SqliteTable
@@ -51,23 +54,19 @@ class ServiceStreams:
         self._remote = remote
         self._store = StreamStore(store_path(data_dir, service.name))
         self._tables: dict[str, SqliteTable] = {}
-        self._logs: dict[str, tuple[ChangeLog, str]] = {}
         if poll_seconds is None:
             poll_seconds = 0.05 if remote is None else REMOTE_POLL_SECONDS
         self.dispatchers: list[StreamDispatcher] = []
         triggers = service.stream_triggers
         names = trigger_ids((t.table.name, t.function.name) for t in triggers)
         for trigger, name in zip(triggers, names, strict=True):
-            log, arn = self._change_log(trigger.table)
-            assert trigger.table.stream is not None  # StreamTrigger checks it
-            source = StreamSource(arn=arn, region=region, view=trigger.table.stream)
             self.dispatchers.append(
                 StreamDispatcher(
                     trigger,
-                    log,
+                    self._change_log(trigger.table),
                     invoker,
                     self._store,
-                    source,
+                    region=region,
                     trigger_id=name,
                     poll_seconds=poll_seconds,
                 )
@@ -94,24 +93,20 @@ class ServiceStreams:
             table.close()
         self._store.close()
 
-    def _change_log(self, declaration: spec.Table) -> tuple[ChangeLog, str]:
-        """The table's change log and its stream's ARN, opened once per table."""
-        if declaration.name not in self._logs:
-            physical = f"{self.service.name}-{declaration.name}"
-            if self._remote is not None:
-                self._logs[declaration.name] = _remote_log(physical, self._remote)
-            else:
-                table = SqliteTable(declaration, table_path(self._config, declaration))
-                self._tables[declaration.name] = table
-                arn = stream_arn(
-                    self._config.region, self._account_id, physical, table.stream_label()
-                )
-                self._logs[declaration.name] = (table, arn)
-        return self._logs[declaration.name]
+    def _change_log(self, declaration: spec.Table) -> ChangeLog:
+        """The table's change log: a reader of its remote stream, or its local table
+        (opened once per table)."""
+        physical = f"{self.service.name}-{declaration.name}"
+        if self._remote is not None:
+            from overcast.ports.tables.dynamodb_stream import DynamoDbStream
 
-
-def _remote_log(table_name: str, remote: RemoteStreams) -> tuple[ChangeLog, str]:
-    from overcast.ports.tables.dynamodb_stream import DynamoDbStream
-
-    stream = DynamoDbStream(table_name, remote.dynamodb, remote.streams)
-    return stream, stream.stream_arn()
+            return DynamoDbStream(physical, self._remote.dynamodb, self._remote.streams)
+        if declaration.name not in self._tables:
+            path = table_path(self._config, declaration)
+            self._tables[declaration.name] = SqliteTable(declaration, path)
+        return LocalChangeLog(
+            self._tables[declaration.name],
+            region=self._config.region,
+            account_id=self._account_id,
+            table_name=physical,
+        )
