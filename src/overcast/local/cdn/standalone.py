@@ -6,13 +6,12 @@ one) or a declared distribution (``--from SERVICE/DISTRIBUTION``) whose origins 
 custom HTTP origins: its behaviours and cache policies apply, and every origin is the
 ``--origin`` URL.
 
-It runs on uvloop, as ``overcast up`` does. The edge's server sends cached files with
-``sendfile(2)`` where the loop offers it (the standard library's loop on plain TCP),
-else in 256 KiB ``pread`` chunks under the transport's flow control. Measured here
-(100 clients, a 100 MiB file): uvloop's write path beat the standard loop's sendfile,
-which re-registers the socket with epoll around every chunk (see ``bench/updates_offload.py``).
-Over TLS (the default, with the local cloud's CA) the bytes are encrypted in the
-process, as TLS requires.
+It runs on uvloop, as ``overcast up`` does. Over plain TCP (``--http``) the edge's
+server sends cached files with ``sendfile(2)`` from worker threads, zero-copy
+(:mod:`overcast.local.cdn.sendfile_thread`: uvloop offers no ``loop.sendfile``, and the
+standard loop's re-registers the socket with epoll around every chunk); over TLS (the
+default, with the local cloud's CA) the bytes are read in 1 MiB chunks and encrypted
+in the process, as TLS requires. Figures: ``bench/updates_offload.py`` and the README.
 """
 
 from __future__ import annotations
