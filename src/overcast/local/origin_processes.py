@@ -3,7 +3,8 @@
 A :class:`~overcast.spec.HttpOrigin` with a ``local_command`` stands for a server the
 CDN fronts on AWS (an EC2 instance, an ALB): ``overcast up`` runs the command with
 ``{python}``, ``{port}`` and ``{data_dir}`` filled in, waits until its port accepts
-connections, and stops it (SIGTERM, then SIGKILL after a grace period) at shutdown.
+connections, and stops it (SIGTERM, then SIGKILL after a grace period) at shutdown;
+if the cloud is killed, Linux sends it SIGTERM (:mod:`overcast.local.parent_guard`).
 Its output goes to ``<data dir>/logs/origin-<service>-<name>.log``. The app is not
 changed in any way: the edge reaches it over plain HTTP, as CloudFront reaches a
 custom origin.
@@ -20,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from overcast.local.parent_guard import guarded
 from overcast.spec import DeclarationError, HttpOrigin
 
 START_TIMEOUT_SECONDS = 20.0
@@ -67,7 +69,10 @@ class OriginProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
-                self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                guarded(self.command),  # ends with the cloud, even a killed one
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
