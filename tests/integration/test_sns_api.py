@@ -211,3 +211,20 @@ def test_a_caller_without_permission_cannot_publish_and_nothing_is_sent(
         stranger.list_topics()
 
     assert _take_all(sqs, audit) == []
+
+
+def test_a_publish_batch_counts_message_attributes_towards_its_size(
+    cloud: MessagingCloud, sns: Any, sqs: Any
+) -> None:
+    # Given two entries whose messages fit 256 KiB together, but not with their attributes
+    message = "m" * 100 * 1024
+    attributes = {"note": {"DataType": "String", "StringValue": "a" * 40 * 1024}}
+    entries = [
+        {"Id": f"e{index}", "Message": message, "MessageAttributes": attributes}
+        for index in range(2)
+    ]
+
+    # When they are published as one batch, then the batch is refused and nothing is sent
+    with pytest.raises(sns.exceptions.BatchRequestTooLongException):
+        sns.publish_batch(TopicArn=EVENTS, PublishBatchRequestEntries=entries)
+    assert _take_all(sqs, cloud.queue_url("shop-audit")) == []

@@ -278,8 +278,10 @@ def test_a_fifo_queue_keeps_each_groups_order_and_deduplicates(
     cloud: MessagingCloud, sqs: Any
 ) -> None:
     url = cloud.queue_url("shop-ledger.fifo")
-    for index in range(3):
+    first = [
         sqs.send_message(QueueUrl=url, MessageBody=f"a{index}", MessageGroupId="a")
+        for index in range(3)
+    ]
     duplicate = sqs.send_message(QueueUrl=url, MessageBody="a0", MessageGroupId="a")
 
     bodies = []
@@ -292,7 +294,7 @@ def test_a_fifo_queue_keeps_each_groups_order_and_deduplicates(
         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
     assert bodies == ["a0", "a1", "a2"]
-    assert duplicate["MessageId"]
+    assert duplicate["MessageId"] == first[0]["MessageId"]  # SQS: the original's id
     with pytest.raises(ClientError, match="group"):
         sqs.send_message(QueueUrl=url, MessageBody="no group")
 
@@ -349,4 +351,48 @@ def test_a_caller_without_permission_is_denied_and_nothing_is_sent(
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
     assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert hidden.value.response["Error"]["Code"] == "AccessDenied"
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [{"MessageGroupId": 7}, {"MessageGroupId": "g", "MessageDeduplicationId": 7}],
+    ids=["group-id", "deduplication-id"],
+)
+def test_a_fifo_id_that_is_no_string_is_an_invalid_parameter_and_sends_nothing(
+    cloud: MessagingCloud, wrong: dict[str, Any]
+) -> None:
+    url = cloud.queue_url("shop-ledger.fifo")
+    unchecked = cloud.client("sqs", parameter_validation=False)
+
+    with pytest.raises(ClientError) as single:
+        unchecked.send_message(QueueUrl=url, MessageBody="typed", **wrong)
+    with pytest.raises(ClientError) as batch:
+        unchecked.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": "one", "MessageBody": "typed", **wrong}]
+        )
+
+    for caught in (single, batch):
+        assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    counts = cloud.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert counts["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_batch_too_long_counts_its_invalid_entries_too(cloud: MessagingCloud, sqs: Any) -> None:
+    url = cloud.queue_url("shop-audit")
+    _drain(sqs, url)
+    big = "x" * (validation.MAX_MESSAGE_BYTES // 2 + 10)
+
+    with pytest.raises(sqs.exceptions.BatchRequestTooLong):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": "valid", "MessageBody": big},
+                {"Id": "invalid", "MessageBody": big + "\x00"},
+            ],
+        )
+
     assert "Messages" not in sqs.receive_message(QueueUrl=url)

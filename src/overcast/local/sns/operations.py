@@ -11,7 +11,10 @@ Mirrored from SNS ("Amazon SNS API permissions", ``Publish``, ``PublishBatch``):
 - ``MessageStructure=json``: the message is a JSON object with a ``default`` string and
   optional per-protocol ones; queues get the ``sqs`` one, else ``default``.
 - ``PublishBatch`` holds 1-10 entries with distinct ``Id``s (up to 80 alphanumerics,
-  ``-``, ``_``); each entry succeeds or fails on its own; together at most 256 KiB.
+  ``-``, ``_``); each entry succeeds or fails on its own; together (messages and their
+  attributes) at most 256 KiB.
+- A store that fails (``QueueUnavailable``) is 503 ``ServiceUnavailable``, for every
+  call, listings included.
 - ``CreateTopic`` does not create: topics are declared in the services. Of a declared
   topic it returns the ARN (SNS: "This action is idempotent"); of another name it is
   ``InvalidParameter``, saying to declare the topic.
@@ -71,15 +74,17 @@ class SnsOperations:
 
     def list_topics(self, principal: Principal, params: Params) -> Result:
         self._authorize(principal, "ListTopics", self._messaging.arn("sns", "*"))
-        return {"Topics": [{"TopicArn": topic.arn} for topic in self._inventory.topics()]}
+        topics = _port(self._inventory.topics)
+        return {"Topics": [{"TopicArn": topic.arn} for topic in topics]}
 
     def get_topic_attributes(self, principal: Principal, params: Params) -> Result:
         config = self._topic_config(principal, "GetTopicAttributes", params)
+        subscriptions = _port(lambda: self._inventory.subscriptions(config.name))
         attributes = {
             "TopicArn": config.arn,
             "Owner": self._messaging.account_id,
             "DisplayName": "",
-            "SubscriptionsConfirmed": str(len(self._inventory.subscriptions(config.name))),
+            "SubscriptionsConfirmed": str(len(subscriptions)),
             "SubscriptionsPending": "0",
             "SubscriptionsDeleted": "0",
         }
@@ -100,13 +105,13 @@ class SnsOperations:
     def publish(self, principal: Principal, params: Params) -> Result:
         arn = params.get("TopicArn") or params.get("TargetArn") or ""
         topic = self._topic(principal, arn)
-        message_id = _publishing(lambda: _publish(topic, params))
+        message_id = _port(lambda: _publish(topic, params))
         return {"MessageId": message_id}
 
     def publish_batch(self, principal: Principal, params: Params) -> Result:
         topic = self._topic(principal, _required(params, "TopicArn"))
         entries = _entries(params)
-        total = sum(len(entry.get("Message", "").encode()) for entry in entries)
+        total = sum(_entry_size(entry) for entry in entries)
         if total > MAX_PUBLISH_BYTES:
             raise errors.BatchRequestTooLong(
                 f"The batch is {total} bytes; SNS allows {MAX_PUBLISH_BYTES} in all."
@@ -115,7 +120,7 @@ class SnsOperations:
         failed: list[XmlValue] = []
         for entry in entries:
             try:
-                message_id = _publishing(lambda e=entry: _publish(topic, e))  # type: ignore[misc]
+                message_id = _port(lambda e=entry: _publish(topic, e))  # type: ignore[misc]
                 successful.append({"Id": entry["Id"], "MessageId": message_id})
             except errors.SnsError as error:
                 failed.append(
@@ -135,13 +140,13 @@ class SnsOperations:
                 "Endpoint": self._messaging.arn("sqs", subscription.queue),
                 "TopicArn": self._messaging.arn("sns", subscription.topic),
             }
-            for subscription in self._inventory.subscriptions(topic)
+            for subscription in _port(lambda: self._inventory.subscriptions(topic))
         ]
 
     def _topic(self, principal: Principal, arn: str) -> MessageTopic:
         name = self._name(arn)
         self._authorize(principal, "Publish", arn)
-        return _publishing(lambda: self._messaging.topic(name))
+        return _port(lambda: self._messaging.topic(name))
 
     def _topic_config(self, principal: Principal, operation: str, params: Params) -> TopicConfig:
         arn = _required(params, "TopicArn")
@@ -153,7 +158,7 @@ class SnsOperations:
         return config
 
     def _config(self, name: str) -> TopicConfig | None:
-        return next((t for t in self._inventory.topics() if t.name == name), None)
+        return next((t for t in _port(self._inventory.topics) if t.name == name), None)
 
     def _name(self, arn: str) -> str:
         parts = arn.split(":")
@@ -201,8 +206,18 @@ def _message(params: Params) -> str:
     return chosen if isinstance(chosen, str) else document["default"]
 
 
-def _publishing(call: Callable[[], T]) -> T:
-    """Run a port call; its exceptions become SNS's."""
+def _entry_size(entry: Params) -> int:
+    """What one ``PublishBatch`` entry counts towards the batch's 256 KiB: its message and
+    its attributes' names, types and values (SNS's message size)."""
+    texts = [entry.get("Message", "")]
+    texts += [
+        value for field, value in entry.items() if field.startswith("MessageAttributes.entry.")
+    ]
+    return sum(len(text.encode()) for text in texts)
+
+
+def _port(call: Callable[[], T]) -> T:
+    """Run a port (or store) call; its exceptions become SNS's."""
     try:
         return call()
     except TopicNotFound:

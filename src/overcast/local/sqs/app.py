@@ -4,8 +4,13 @@
 (``application/x-amz-json-1.0``); the answer is the operation's JSON output, or SQS's
 error (:mod:`overcast.local.sqs.errors`). Every call must be SigV4-signed for service
 ``sqs`` in the cloud's region with credentials the local cloud knows. Operations run
-in worker threads: a long poll (``WaitTimeSeconds`` up to 20 s) never blocks the
-event loop that serves every other API.
+in worker threads, each one short: a long poll (``WaitTimeSeconds`` up to 20 s) waits
+on the event loop, looking at the queue every ``poll_seconds`` in a short worker-thread
+call, so any number of long polls holds neither the event loop nor the worker threads
+that serve every other API. A long poll ends when a message is there ("returns as
+soon as a message is available"), when its wait is over, or when its client has gone
+(no message is then taken for nobody). Parameters of the wrong JSON type are refused
+first (:mod:`overcast.local.sqs.shapes`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 
 from overcast.local.auth.sigv4 import SignatureError
 from overcast.local.iam.principals import Principal
-from overcast.local.sqs import errors
+from overcast.local.sqs import errors, shapes
 from overcast.local.sqs.operations import Params, Result, SqsOperations
 from overcast.local.sqs.signer import ExpiredCredentials, RequestSigner
 
@@ -43,7 +48,6 @@ OPERATIONS: dict[str, Operation] = {
     "PurgeQueue": SqsOperations.purge_queue,
     "SendMessage": SqsOperations.send_message,
     "SendMessageBatch": SqsOperations.send_message_batch,
-    "ReceiveMessage": SqsOperations.receive_message,
     "DeleteMessage": SqsOperations.delete_message,
     "DeleteMessageBatch": SqsOperations.delete_message_batch,
     "ChangeMessageVisibility": SqsOperations.change_message_visibility,
@@ -53,9 +57,12 @@ OPERATIONS: dict[str, Operation] = {
 class SqsApi:
     """ASGI app: SQS's JSON protocol over :class:`SqsOperations`."""
 
-    def __init__(self, operations: SqsOperations, signer: RequestSigner) -> None:
+    def __init__(
+        self, operations: SqsOperations, signer: RequestSigner, *, poll_seconds: float = 0.05
+    ) -> None:
         self._operations = operations
         self._signer = signer
+        self._poll_seconds = poll_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,13 +87,33 @@ class SqsApi:
         except BodyTooLarge:
             raise errors.RequestEntityTooLarge() from None
         target = request.headers.get("x-amz-target", "")
-        operation = OPERATIONS.get(target.removeprefix(TARGET_PREFIX))
+        name = target.removeprefix(TARGET_PREFIX)
+        operation = OPERATIONS.get(name)
         principal = await asyncio.to_thread(self._principal, request.scope, body)
-        if operation is None or not target.startswith(TARGET_PREFIX):
+        known = operation is not None or name == "ReceiveMessage"
+        if not known or not target.startswith(TARGET_PREFIX):
             raise errors.InvalidAction(f"The action {target or '(none)'} is not valid.")
         params = _params(body)
-        result = await asyncio.to_thread(operation, self._operations, principal, params)
+        shapes.check(name, params)
+        if operation is None:
+            result = await self._receive(request, principal, params)
+        else:
+            result = await asyncio.to_thread(operation, self._operations, principal, params)
         return json.dumps(result, separators=(",", ":")).encode()
+
+    async def _receive(self, request: Request, principal: Principal, params: Params) -> Result:
+        """``ReceiveMessage``: short looks in worker threads, the waits on the event loop."""
+        ask = await asyncio.to_thread(self._operations.receive_request, principal, params)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ask.wait_seconds
+        while True:
+            result = await asyncio.to_thread(self._operations.receive_now, ask)
+            remaining = deadline - loop.time()
+            if result or remaining <= 0:
+                return result
+            await asyncio.sleep(min(self._poll_seconds, remaining))
+            if await request.is_disconnected():
+                return {}
 
     def _principal(self, scope: Scope, body: bytes) -> Principal:
         try:

@@ -121,3 +121,21 @@ def received(
         rendered["MD5OfMessageAttributes"] = validation.md5_of_attributes(chosen)
         rendered["MessageAttributes"] = attributes_out(chosen)
     return rendered
+
+
+def entry_size(entry: Mapping[str, Any]) -> int:
+    """The bytes a batch entry counts towards its batch's size, whether it is valid or
+    not: its body, and its attributes' names, types and values (SQS's message size)."""
+    size = _text_size(entry.get("MessageBody"))
+    raw = entry.get("MessageAttributes")
+    for name, value in raw.items() if isinstance(raw, Mapping) else ():
+        size += _text_size(name)
+        if isinstance(value, Mapping):
+            size += _text_size(value.get("DataType")) + _text_size(value.get("StringValue"))
+            binary = value.get("BinaryValue")
+            size += len(binary) * 3 // 4 if isinstance(binary, str) else 0  # base64's payload
+    return size
+
+
+def _text_size(value: Any) -> int:
+    return len(value.encode()) if isinstance(value, str) else 0

@@ -11,7 +11,16 @@ Mirrored from SQS ("Amazon SQS API permissions", "ReceiveMessage", the batch act
   ``_``; each entry succeeds or fails on its own (``Successful``/``Failed``), except
   when all the messages together pass the size limit (``BatchRequestTooLong``).
 - ``PurgeQueue``: "Only one PurgeQueue operation on <queue> is allowed every 60 seconds"
-  (``PurgeQueueInProgress``, remembered by this process).
+  (``PurgeQueueInProgress``, remembered by this process); a purge that failed does not
+  count, and two purges at once cannot both pass the check.
+- ``ReceiveMessage`` without ``WaitTimeSeconds`` waits the queue's
+  ``ReceiveMessageWaitTimeSeconds`` ("The length of time, in seconds, for which a
+  ReceiveMessage action waits for a message to arrive", the queue's default). The wait
+  itself is the caller's (:mod:`overcast.local.sqs.app` waits on its event loop):
+  :meth:`SqsOperations.receive_request` checks the call once, then each
+  :meth:`SqsOperations.receive_now` is one short look.
+- A store that fails (``QueueUnavailable``) is 503 ``ServiceUnavailable``, for every
+  call, whether it reads a queue, a listing or the counts.
 - ``CreateQueue`` does not create: queues are declared in the services (their source
   of truth). Of a declared queue it returns the URL, as SQS does for an existing queue
   with the same attributes (other attributes: ``QueueNameExists``); of any other name it
@@ -24,7 +33,9 @@ SQS's semantics (visibility, redrive, FIFO, validation, MD5s) are the port's:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from overcast.local.iam.evaluation import AuthorizationRequest, PolicyEvaluator
@@ -32,16 +43,29 @@ from overcast.local.iam.principals import Principal
 from overcast.local.sqs import errors, messages, queues
 from overcast.local.sqs.inventory import MessagingInventory
 from overcast.ports.queues import validation
-from overcast.ports.queues.base import MAX_BATCH, MessageQueue, OutgoingMessage
+from overcast.ports.queues.base import MAX_BATCH, OutgoingMessage
 from overcast.ports.queues.exceptions import QueueError, QueueNotFound
 from overcast.ports.queues.messaging import StoredMessaging
 from overcast.ports.queues.store import QueueConfig
+from overcast.ports.queues.stored import StoredQueue
 
 PURGE_INTERVAL_SECONDS = 60
 _ENTRY_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 Params = Mapping[str, Any]
 Result = dict[str, Any]
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReceiveRequest:
+    """A checked ``ReceiveMessage``: the queue, how many, how long to wait, what to show."""
+
+    queue: StoredQueue
+    count: int
+    wait_seconds: int
+    visibility_timeout: int | None
+    attribute_names: list[str]
+    system_names: list[str]
 
 
 class SqsOperations:
@@ -62,6 +86,7 @@ class SqsOperations:
         self._endpoint = endpoint
         self._clock = clock
         self._purged: dict[str, float] = {}
+        self._purging = threading.Lock()
 
     @property
     def account_id(self) -> str:
@@ -93,7 +118,8 @@ class SqsOperations:
     def list_queues(self, principal: Principal, params: Params) -> Result:
         resource = self._messaging.arn("sqs", "*")
         self._authorize(principal, "ListQueues", resource)
-        names = [c.name for c in self._inventory.queues(str(params.get("QueueNamePrefix") or ""))]
+        prefix = str(params.get("QueueNamePrefix") or "")
+        names = [config.name for config in _port(lambda: self._inventory.queues(prefix))]
         limit = params.get("MaxResults")
         start = _start(params.get("NextToken"))
         if limit is None:
@@ -109,7 +135,7 @@ class SqsOperations:
         name = self._named(params)
         self._queue(principal, "GetQueueAttributes", name)
         config = self._config(name)
-        counts = self._inventory.counts(name, self._clock())
+        counts = _port(lambda: self._inventory.counts(name, self._clock()))
         dead_letter = self._config(config.dead_letter).arn if config.dead_letter else None
         wanted = [str(n) for n in params.get("AttributeNames") or ()]
         found = queues.attributes(config, counts, dead_letter, wanted)
@@ -118,13 +144,14 @@ class SqsOperations:
     def purge_queue(self, principal: Principal, params: Params) -> Result:
         name = self._named(params)
         self._queue(principal, "PurgeQueue", name)
-        now = self._clock()
-        if now - self._purged.get(name, -PURGE_INTERVAL_SECONDS) < PURGE_INTERVAL_SECONDS:
-            raise errors.PurgeQueueInProgress(
-                f"Only one PurgeQueue operation on {name} is allowed every 60 seconds."
-            )
-        self._purged[name] = now
-        self._inventory.purge(name)
+        with self._purging:  # check, purge and record as one step
+            now = self._clock()
+            if now - self._purged.get(name, -PURGE_INTERVAL_SECONDS) < PURGE_INTERVAL_SECONDS:
+                raise errors.PurgeQueueInProgress(
+                    f"Only one PurgeQueue operation on {name} is allowed every 60 seconds."
+                )
+            _port(lambda: self._inventory.purge(name))
+            self._purged[name] = now  # only a purge that happened starts the interval
         return {}
 
     # --- messages ---------------------------------------------------------------
@@ -138,21 +165,22 @@ class SqsOperations:
     def send_message_batch(self, principal: Principal, params: Params) -> Result:
         queue = self._queue(principal, "SendMessage", self._named(params))
         entries = _entries(params, "Send")
-        checked: list[tuple[str, OutgoingMessage]] = []
-        failed: list[Result] = []
-        size = 0
-        for entry in entries:
-            try:
-                message = _outgoing(entry)
-                size += _port(lambda m=message: queue.check(m))  # type: ignore[misc]
-                checked.append((entry["Id"], message))
-            except errors.SqsError as error:
-                failed.append(_failure(entry["Id"], error))
+        # SQS: "the length of all the messages put together" (every entry, valid or not).
+        size = sum(messages.entry_size(entry) for entry in entries)
         if size > validation.MAX_MESSAGE_BYTES:
             raise errors.BatchRequestTooLong(
                 f"Batch requests cannot be longer than {validation.MAX_MESSAGE_BYTES} bytes. "
                 f"You have sent {size} bytes."
             )
+        checked: list[tuple[str, OutgoingMessage]] = []
+        failed: list[Result] = []
+        for entry in entries:
+            try:
+                message = _outgoing(entry)
+                _port(lambda m=message: queue.check(m))  # type: ignore[misc]
+                checked.append((entry["Id"], message))
+            except errors.SqsError as error:
+                failed.append(_failure(entry["Id"], error))
         ids = _port(lambda: queue.send_batch([m for _, m in checked])) if checked else []
         successful = [
             {"Id": entry_id, **_sent(message, message_id)}
@@ -160,19 +188,37 @@ class SqsOperations:
         ]
         return {"Successful": successful, "Failed": failed}
 
-    def receive_message(self, principal: Principal, params: Params) -> Result:
+    def receive_request(self, principal: Principal, params: Params) -> ReceiveRequest:
+        """Authorize and check a ``ReceiveMessage``; the wait defaults to the queue's."""
         queue = self._queue(principal, "ReceiveMessage", self._named(params))
         count = _integer(params.get("MaxNumberOfMessages", 1), "MaxNumberOfMessages", 1, 10)
-        wait = _integer(params.get("WaitTimeSeconds", 0), "WaitTimeSeconds", 0, 20)
+        wait = params.get("WaitTimeSeconds")
         timeout = params.get("VisibilityTimeout")
-        visibility = None if timeout is None else _integer(timeout, "VisibilityTimeout", 0, 43_200)
-        taken = _port(
-            lambda: queue.receive(count, wait_seconds=wait, visibility_timeout=visibility)
-        )
-        names = [str(n) for n in params.get("MessageAttributeNames") or ()]
         system = [str(n) for n in params.get("MessageSystemAttributeNames") or ()]
-        system += [str(n) for n in params.get("AttributeNames") or ()]
-        rendered = [messages.received(message, names, system) for message in taken]
+        return ReceiveRequest(
+            queue=queue,
+            count=count,
+            wait_seconds=queue.config.receive_wait_seconds
+            if wait is None
+            else _integer(wait, "WaitTimeSeconds", 0, 20),
+            visibility_timeout=None
+            if timeout is None
+            else _integer(timeout, "VisibilityTimeout", 0, 43_200),
+            attribute_names=[str(n) for n in params.get("MessageAttributeNames") or ()],
+            system_names=system + [str(n) for n in params.get("AttributeNames") or ()],
+        )
+
+    def receive_now(self, request: ReceiveRequest) -> Result:
+        """One look at the queue, without waiting: ``ReceiveMessage``'s result."""
+        taken = _port(
+            lambda: request.queue.receive(
+                request.count, visibility_timeout=request.visibility_timeout
+            )
+        )
+        rendered = [
+            messages.received(message, request.attribute_names, request.system_names)
+            for message in taken
+        ]
         return {"Messages": rendered} if rendered else {}
 
     def delete_message(self, principal: Principal, params: Params) -> Result:
@@ -209,12 +255,13 @@ class SqsOperations:
     def _url(self, name: str) -> str:
         return queues.queue_url(self._endpoint, self.account_id, name)
 
-    def _queue(self, principal: Principal, operation: str, name: str) -> MessageQueue:
+    def _queue(self, principal: Principal, operation: str, name: str) -> StoredQueue:
         self._authorize(principal, operation, self._messaging.arn("sqs", name))
         return _port(lambda: self._messaging.queue(name))
 
     def _config(self, name: str, undeclared: errors.SqsError | None = None) -> QueueConfig:
-        found = [config for config in self._inventory.queues(name) if config.name == name]
+        listed = _port(lambda: self._inventory.queues(name))
+        found = [config for config in listed if config.name == name]
         if not found:
             raise undeclared or errors.QueueDoesNotExist()
         return found[0]

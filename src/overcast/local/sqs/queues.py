@@ -29,6 +29,7 @@ QUEUE_ATTRIBUTES = (
     "DelaySeconds",
     "MessageRetentionPeriod",
     "MaximumMessageSize",
+    "ReceiveMessageWaitTimeSeconds",
     "QueueArn",
     "RedrivePolicy",
     "FifoQueue",
@@ -39,7 +40,6 @@ UNKEPT_ATTRIBUTES = (
     "Policy",
     "CreatedTimestamp",
     "LastModifiedTimestamp",
-    "ReceiveMessageWaitTimeSeconds",
     "KmsMasterKeyId",
     "KmsDataKeyReusePeriodSeconds",
     "DeduplicationScope",
@@ -83,6 +83,7 @@ def _all(config: QueueConfig, counts: MessageCounts, dead_letter_arn: str | None
         "DelaySeconds": str(config.delay),
         "MessageRetentionPeriod": str(config.retention),
         "MaximumMessageSize": str(MAX_MESSAGE_BYTES),
+        "ReceiveMessageWaitTimeSeconds": str(config.receive_wait_seconds),
         "QueueArn": config.arn,
     }
     if dead_letter_arn is not None:

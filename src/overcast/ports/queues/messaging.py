@@ -12,7 +12,7 @@ import uuid
 
 from overcast import spec
 from overcast.ports.queues import engine
-from overcast.ports.queues.base import Clock, MessageQueue
+from overcast.ports.queues.base import Clock
 from overcast.ports.queues.store import (
     MessagingStore,
     QueueConfig,
@@ -55,7 +55,7 @@ class StoredMessaging:
                 ]
                 transaction.put_topic(config, subscriptions)
 
-    def queue(self, name: str) -> MessageQueue:
+    def queue(self, name: str) -> StoredQueue:
         """The queue of physical name ``name`` (raises ``QueueNotFound``)."""
         with self.store.transaction() as transaction:
             config = engine.config_of(transaction, name)
@@ -89,6 +89,7 @@ class StoredMessaging:
             visibility_timeout=queue.visibility_timeout_seconds,
             delay=queue.delay_seconds,
             retention=queue.retention_seconds,
+            receive_wait_seconds=queue.receive_wait_seconds,
             dead_letter=service.queue_name(dead_letter.queue) if dead_letter else None,
             max_receive_count=dead_letter.max_receive_count if dead_letter else 0,
         )

@@ -19,7 +19,11 @@ from overcast.ports.queues.base import MessageAttribute
 
 @dataclass(frozen=True)
 class QueueConfig:
-    """A declared queue, as the store keeps it (so every process sees the topology)."""
+    """A declared queue, as the store keeps it (so every process sees the topology).
+
+    The store keeps it as JSON text: a field added later (``receive_wait_seconds``) takes
+    its default when an older store's row lacks it, until the next ``declare`` rewrites it.
+    """
 
     name: str
     arn: str
@@ -30,6 +34,7 @@ class QueueConfig:
     retention: int = 345_600
     dead_letter: str | None = None
     max_receive_count: int = 0
+    receive_wait_seconds: int = 0  # SQS's ReceiveMessageWaitTimeSeconds
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ LOCAL_SENDER_ID = "AIDAOVERCASTLOCAL0000"
 
 
 class StoredQueue(MessageQueue):
-    """One queue of a :class:`~overcast.ports.queues.store.MessagingStore`."""
+    """One queue of a :class:`~overcast.ports.queues.store.MessagingStore`; ``config`` is
+    its declaration as the store kept it when the queue was opened."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class StoredQueue(MessageQueue):
         poll_seconds: float = 0.02,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.config = config
         self.name = config.name
         self.arn = config.arn
         self.content_based_deduplication = config.content_based_deduplication
