@@ -28,9 +28,10 @@ FAIL = function("fail", "fail")
 EXIT = function("exit", "exit_when_asked")
 UNSERIALISABLE = function("unserialisable", "unserialisable")
 WRITER = function("writer", "write_after_sleep", timeout=1)
+PATIENT_WRITER = function("patient-writer", "write_after_sleep", timeout=2)
 WHOAMI_A = function("whoami-a", "powertools_slow")
 WHOAMI_B = function("whoami-b", "powertools_slow")
-ALL = (ECHO, CONTEXT, FAIL, EXIT, UNSERIALISABLE, WRITER, WHOAMI_A, WHOAMI_B)
+ALL = (ECHO, CONTEXT, FAIL, EXIT, UNSERIALISABLE, WRITER, PATIENT_WRITER, WHOAMI_A, WHOAMI_B)
 
 
 @pytest.fixture
@@ -128,12 +129,12 @@ async def test_a_request_queued_behind_an_exit_runs_on_another_environment(
 async def test_a_queued_request_gets_its_whole_timeout_from_when_it_starts(
     single: FunctionInvoker, tmp_path: Path
 ) -> None:
-    # Given two 0.52 s invocations of a 1 s function on one environment, sent together
-    # (each has nearly half a second to spare on a loaded machine)
-    first = single.invoke(WRITER, {"seconds": 0.52, "path": str(tmp_path / "a")})
-    second = single.invoke(WRITER, {"seconds": 0.52, "path": str(tmp_path / "b")})
+    # Given two 1.05 s invocations of a 2 s function on one environment, sent together
+    # (each has nearly a second to spare on a loaded machine)
+    first = single.invoke(PATIENT_WRITER, {"seconds": 1.05, "path": str(tmp_path / "a")})
+    second = single.invoke(PATIENT_WRITER, {"seconds": 1.05, "path": str(tmp_path / "b")})
 
-    # Then neither times out, though the second finishes over 1 s after it was sent
+    # Then neither times out, though the second finishes over 2 s after it was sent
     assert [r["body"] for r in await asyncio.gather(first, second)] == ["written"] * 2
 
 
