@@ -28,8 +28,10 @@ from overcast.ports.tables import (
     InvalidItem,
     Item,
     ItemExists,
+    ItemMatches,
     ItemNotExists,
     KeyCompare,
+    Page,
     SortCondition,
     Table,
 )
@@ -750,3 +752,64 @@ def test_consistent_reads_see_the_latest_write(table: Table) -> None:
 def test_a_query_of_an_index_cannot_be_consistent(table: Table) -> None:
     with pytest.raises(InvalidItem, match="consistent"):
         table.query("open", index="by-status", consistent=True)
+
+
+# --- scans and predicate conditions ----------------------------------------------------
+
+
+@of(TODOS)
+def test_a_scan_walks_every_item_once_page_by_page(table: Table) -> None:
+    for user in ("bo", "ana", "cy"):
+        for number in range(4):
+            table.put(todo(user, f"t{number}"))
+    seen: list[tuple[Any, Any]] = []
+    cursor, pages = None, 0
+    while True:
+        page = table.scan(limit=5, cursor=cursor)
+        seen += [(item["user"], item["id"]) for item in page.items]
+        pages += 1
+        cursor = page.cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted({(u, f"t{n}") for u in ("bo", "ana", "cy") for n in range(4)})
+    assert len(seen) == 12
+    assert pages == 3
+
+
+@of(COUNTERS)
+def test_a_scan_of_an_empty_table_is_one_empty_page(table: Table) -> None:
+    assert table.scan() == Page(items=[])
+
+
+@of(TODOS)
+def test_scan_and_query_cursors_are_not_interchangeable(table: Table) -> None:
+    for number in range(3):
+        table.put(todo("ana", f"t{number}"))
+    scan_cursor = table.scan(limit=1).cursor
+    query_cursor = table.query("ana", limit=1).cursor
+    assert scan_cursor is not None
+    assert query_cursor is not None
+    with pytest.raises(InvalidCursor):
+        table.query("ana", cursor=scan_cursor)
+    with pytest.raises(InvalidCursor):
+        table.scan(cursor=query_cursor)
+
+
+@of(COUNTERS)
+def test_a_predicate_condition_is_checked_with_the_write(table: Table) -> None:
+    table.put({"name": "hits", "n": 1})
+    is_one = ItemMatches(lambda item: item is not None and item.get("n") == 1, "n = 1")
+    if not table.evaluates_predicates:
+        with pytest.raises(InvalidItem):
+            table.put({"name": "hits", "n": 2}, condition=is_one)
+        assert table.get({"name": "hits"}) == {"name": "hits", "n": 1}
+        return
+    table.put({"name": "hits", "n": 2}, condition=is_one)
+    with pytest.raises(ConditionFailed):
+        table.put({"name": "hits", "n": 3}, condition=is_one)
+    with pytest.raises(ConditionFailed):
+        table.delete({"name": "hits"}, condition=is_one)
+    assert table.get({"name": "hits"}) == {"name": "hits", "n": 2}
+    missing = ItemMatches(lambda item: item is None, "no item")
+    table.put({"name": "new"}, condition=missing)
+    assert table.get({"name": "new"}) == {"name": "new"}

@@ -5,7 +5,7 @@ tells the APIs apart by what each protocol puts on the wire:
 
 - ``X-Amz-Target: AWSCognitoIdentityProviderService.*`` → user pools (JSON 1.1);
   ``AWSCognitoIdentityService.*`` → identity pools (JSON 1.1); ``AmazonSQS.*`` → SQS
-  (JSON 1.0).
+  (JSON 1.0); ``DynamoDB_20120810.*`` → DynamoDB (JSON 1.0).
 - ``POST /`` with a form body (``Action=...``) → the query protocol of SNS or STS. S3
   has no ``POST /`` operation, so this never shadows S3. A request signed for service
   ``sns`` (its ``Authorization`` credential scope) goes to SNS, any other signed one to
@@ -71,6 +71,7 @@ class AwsEndpoint:
     cloudfront: ASGIApp = _not_found
     sqs: ASGIApp = _not_found
     sns: ASGIApp = _not_found
+    dynamodb: ASGIApp = _not_found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -87,6 +88,8 @@ class AwsEndpoint:
             return self.cognito_identity
         if target.startswith(b"AmazonSQS."):
             return self.sqs
+        if target.startswith(b"DynamoDB_20120810."):
+            return self.dynamodb
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX):
             return self.admin

@@ -15,6 +15,12 @@ Origin access control: the local CDN edge signs its bucket requests with
 OAC (``policies.oac_bucket_policy``), so the edge reads it for its own distributions
 and nobody else reads it anonymously.
 
+DynamoDB's API serves the services' declared tables (``<service>-<table>``), on the very
+SQLite files their functions open (:mod:`overcast.local.dynamodb.tables`): an item put
+with boto3 is the functions' data, and its change lands in the table's stream. With
+``dynamodb_endpoint`` (the tables live in another DynamoDB endpoint) it refuses every
+call, pointing at that endpoint.
+
 SQS and SNS serve the local cloud's one messaging file (``runtime.adapters.messaging_path``
 under the data directory), which the cloud fills with every service's declared queues,
 topics and subscriptions and every function process opens too: a message sent with
@@ -38,6 +44,9 @@ from overcast.local.cloudfront.ids import distribution_arn, distribution_id
 from overcast.local.cloudfront.operations import CloudFrontOperations
 from overcast.local.cloudfront.store import InvalidationStore
 from overcast.local.credentials import load_or_create_root_credentials
+from overcast.local.dynamodb.app import DynamoDbApi
+from overcast.local.dynamodb.operations import DynamoDbOperations
+from overcast.local.dynamodb.tables import DeclaredTables
 from overcast.local.federation.provider import (
     Federation,
     RegisteredIdentityPool,
@@ -95,6 +104,8 @@ class AwsServices:
     account_id: str
     credential_seconds: int
     clock: Callable[[], datetime] = _utc_now
+    # Tables kept in another DynamoDB endpoint: the local DynamoDB API then refuses calls.
+    dynamodb_endpoint: str | None = None
     endpoint: AwsEndpoint = field(init=False)
     # Physical names are global (S3 bucket names, IAM role names) and built as
     # "<service>-<name>": "todo-x" + "files" and "todo" + "x-files" would share one.
@@ -176,6 +187,20 @@ class AwsServices:
             s3=s3,
         )
         self._serve_messaging(evaluator)
+        self._serve_tables(evaluator)
+
+    def _serve_tables(self, evaluator: PolicyEvaluator) -> None:
+        """DynamoDB's API on the declared tables' SQLite files (:attr:`tables`)."""
+        self.tables = DeclaredTables(
+            self.data_dir,
+            region=self.region,
+            account_id=self.account_id,
+            remote_endpoint=self.dynamodb_endpoint,
+        )
+        signer = RequestSigner(
+            self.sessions.lookup, service="dynamodb", region=self.region, clock=self.clock
+        )
+        self.endpoint.dynamodb = DynamoDbApi(DynamoDbOperations(self.tables, evaluator), signer)
 
     def _serve_messaging(self, evaluator: PolicyEvaluator) -> None:
         """SQS and SNS on the cloud's messaging file (:attr:`messaging`)."""
@@ -213,7 +238,9 @@ class AwsServices:
         return self.sessions.lookup(access_key_id)
 
     def register(self, service: spec.Service) -> ServiceResources:
-        """Create (first time) or find again the service's pools and buckets."""
+        """Create (first time) or find again the service's pools and buckets; serve its
+        tables through DynamoDB's API."""
+        self.tables.declare(service)
         for bucket in service.buckets:
             self._claim(f"bucket {service.bucket_name(bucket)!r}", service, bucket.name)
         for pool in service.identity_pools:
@@ -340,3 +367,4 @@ class AwsServices:
         self.federation.close()
         self._invalidations.close()
         self.messaging.sqlite.close()
+        self.tables.close()

@@ -236,6 +236,7 @@ class LocalCloud:
             region=settings.region,
             account_id=settings.account_id,
             credential_seconds=settings.credential_seconds,
+            dynamodb_endpoint=settings.dynamodb_endpoint,
         )
         self._aws = self._aws_services.endpoint
         listener.app = self._aws

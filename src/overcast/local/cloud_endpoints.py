@@ -20,7 +20,7 @@ from overcast.local.service_runtime import ServiceRuntime
 from overcast.local.settings import CloudSettings
 
 # The AWS services the local cloud's one AWS endpoint answers for.
-AWS_SERVICES = ("cognito-idp", "cognito-identity", "sts", "s3", "sqs", "sns")
+AWS_SERVICES = ("cognito-idp", "cognito-identity", "sts", "s3", "sqs", "sns", "dynamodb")
 
 
 def cloud_endpoints(
@@ -37,7 +37,7 @@ def cloud_endpoints(
     return Endpoints(
         region=settings.region,
         ca_bundle=ca_bundle,
-        aws=dict.fromkeys(AWS_SERVICES, aws_url),
+        aws=_aws_urls(settings, aws_url),
         smtp=f"{settings.host}:{smtp_port}",
         mailbox=mailbox,
         services={
@@ -46,6 +46,15 @@ def cloud_endpoints(
         },
         pid=os.getpid(),
     )
+
+
+def _aws_urls(settings: CloudSettings, aws_url: str) -> dict[str, str]:
+    """Each AWS service's URL: the cloud's endpoint, except DynamoDB when the tables live
+    in another DynamoDB endpoint (``--dynamodb-endpoint``), which clients must call."""
+    urls = dict.fromkeys(AWS_SERVICES, aws_url)
+    if settings.dynamodb_endpoint is not None:
+        urls["dynamodb"] = settings.dynamodb_endpoint
+    return urls
 
 
 def service_endpoints(

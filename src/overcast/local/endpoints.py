@@ -21,6 +21,7 @@ SERVICE_IDS = {
     "s3": "S3",
     "sqs": "SQS",
     "sns": "SNS",
+    "dynamodb": "DYNAMODB",
 }
 
 

@@ -16,6 +16,8 @@ optional sort key, each a string (``S``) or a number (``N``). As in DynamoDB:
 - Pages carry an opaque cursor. Unlike DynamoDB, which may return a
   ``LastEvaluatedKey`` for a page that happens to end the partition, a page's
   cursor is ``None`` exactly when nothing follows.
+- ``scan`` reads every item, a page at a time (DynamoDB's Scan); its cursors are
+  not a query's, nor a query's a scan's.
 - ``batch_get`` reads up to 100 items by key at once (DynamoDB's BatchGetItem),
   refusing a key given twice; it returns them in the keys' order, ``None`` for each
   missing one.
@@ -45,8 +47,13 @@ from typing import Any, Literal, TypeAlias
 
 from overcast import spec
 from overcast.ports.tables import values
+from overcast.ports.tables.conditions import AttributeEquals as AttributeEquals
+from overcast.ports.tables.conditions import Condition as Condition
+from overcast.ports.tables.conditions import ItemExists as ItemExists
+from overcast.ports.tables.conditions import ItemMatches as ItemMatches
+from overcast.ports.tables.conditions import ItemNotExists as ItemNotExists
+from overcast.ports.tables.conditions import check_condition as check_condition
 from overcast.ports.tables.exceptions import (
-    ConditionFailed,
     InvalidCursor,
     InvalidItem,
     TableUnavailable,
@@ -60,51 +67,7 @@ from overcast.ports.tables.values import KeyValue as KeyValue
 
 # DynamoDB's BatchGetItem reads "up to 100 items".
 MAX_BATCH_GET_KEYS = 100
-
-# --- write conditions ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ItemExists:
-    """The item must exist (DynamoDB: ``attribute_exists(pk)``)."""
-
-
-@dataclass(frozen=True)
-class ItemNotExists:
-    """The item must not exist (DynamoDB: ``attribute_not_exists(pk)``)."""
-
-
-@dataclass(frozen=True)
-class AttributeEquals:
-    """The item must exist and its attribute ``name`` must equal ``value``."""
-
-    name: str
-    value: Any
-
-
-Condition: TypeAlias = ItemExists | ItemNotExists | AttributeEquals
-
-
-def check_condition(condition: Condition | None, current: Item | None) -> None:
-    """Raise :class:`ConditionFailed` unless ``condition`` holds for ``current``.
-
-    Adapters that read-then-write call this inside their transaction.
-    """
-    if condition is None:
-        return
-    if isinstance(condition, ItemExists):
-        holds = current is not None
-    elif isinstance(condition, ItemNotExists):
-        holds = current is None
-    else:
-        # DynamoDB: a comparison with a missing attribute is false, even ``= :null``.
-        holds = (
-            current is not None
-            and condition.name in current
-            and values.same_value(current[condition.name], condition.value)
-        )
-    if not holds:
-        raise ConditionFailed(f"The conditional request failed: {condition}.")
+_SCAN = "scan"
 
 
 def updated_item(
@@ -191,8 +154,22 @@ class QueryPlan:
     consistent: bool = False
 
 
+@dataclass(frozen=True)
+class ScanPlan:
+    """A validated scan, handed to an adapter's ``_scan``: up to ``limit + 1`` items in
+    primary-key order, strictly after the primary key ``after`` (``None``: from the
+    start)."""
+
+    limit: int
+    after: dict[str, Any] | None = None
+    consistent: bool = False
+
+
 class Table(ABC):
     """A table of items, declared by ``declaration``. See the module docstring."""
+
+    # Can a write's condition be an ItemMatches predicate (checked in the transaction)?
+    evaluates_predicates: bool = True
 
     def __init__(self, declaration: spec.Table) -> None:
         self.declaration = declaration
@@ -214,6 +191,10 @@ class Table(ABC):
             # DynamoDB: "Provided list of item keys contains duplicates".
             raise InvalidItem("A batch get cannot read the same key twice.")
         return self._batch_get(primaries, consistent=consistent) if primaries else []
+
+    def check_item(self, item: Mapping[str, Any]) -> None:
+        """Raise :class:`InvalidItem` if ``put(item)`` would refuse it (before any write)."""
+        self._valid_item(item)
 
     def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
         """Create or replace the whole item."""
@@ -285,7 +266,40 @@ class Table(ABC):
         page = items[:limit]
         return Page(items=page, cursor=self._encode_cursor(page[-1], declared))
 
+    def scan(
+        self, *, limit: int = 100, cursor: str | None = None, consistent: bool = False
+    ) -> Page:
+        """Every item of the table, a page at a time (DynamoDB's ``Scan``). The local
+        adapters walk the primary key's order; DynamoDB its own (hash) order."""
+        if not 1 <= limit <= 1000:
+            raise InvalidItem(f"Scan limit must be 1-1000, not {limit}.")
+        after = self._decode_scan_cursor(cursor) if cursor else None
+        items = self._scan(ScanPlan(limit=limit, after=after, consistent=consistent))
+        if len(items) <= limit:
+            return Page(items=items)
+        page = items[:limit]
+        return Page(items=page, cursor=self.scan_cursor(page[-1]))
+
+    def query_cursor(self, last: Mapping[str, Any], index: str | None = None) -> str:
+        """The cursor of a query (of the table, or of ``index``) that resumes after the
+        item ``last`` (its primary key and, on an index, its index key suffice)."""
+        declared = self.declaration.index(index) if index else None
+        try:
+            return self._encode_cursor(dict(last), declared)
+        except KeyError as exc:
+            raise InvalidCursor(f"A query's start key needs the attribute {exc}.") from exc
+
+    def scan_cursor(self, last: Mapping[str, Any]) -> str:
+        """The cursor of a scan that resumes after the item (or key) ``last``."""
+        position = {_SCAN: True, "k": {name: last[name] for name in self.key_names}}
+        return _encoded(position)
+
     # --- primitives each adapter implements ---------------------------------
+
+    def _scan(self, plan: ScanPlan) -> list[Item]:
+        """Up to ``plan.limit + 1`` items strictly after ``plan.after``, in the adapter's
+        scan order."""
+        raise TableUnavailable(f"{type(self).__name__} cannot scan.")
 
     @abstractmethod
     def _get(self, key: dict[str, Any], *, consistent: bool = False) -> Item | None:
@@ -405,19 +419,25 @@ class Table(ABC):
         if index is not None:
             declared = filter(None, (index.partition_key, index.sort_key))
             position["x"] = {key.name: last[key.name] for key in declared}
-        raw = json.dumps(position, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return _encoded(position)
+
+    def _decode_scan_cursor(self, cursor: str) -> dict[str, Any]:
+        position = _decoded(cursor)
+        if not isinstance(position, dict) or position.get(_SCAN) is not True:
+            raise InvalidCursor("The pagination cursor belongs to a query, not a scan.")
+        try:
+            return self._primary_key(position["k"])
+        except (InvalidItem, KeyError, TypeError) as exc:
+            raise InvalidCursor("The pagination cursor is malformed.") from exc
 
     def _decode_cursor(
         self, cursor: str, index: spec.Index | None, partition_value: KeyValue
     ) -> dict[str, Any]:
         """``{"i": index name or None, "k": primary key, "x": index key (indexes only)}``."""
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            position = json.loads(raw)
-        except (ValueError, TypeError, RecursionError) as exc:
-            raise InvalidCursor("The pagination cursor is malformed.") from exc
-        if not isinstance(position, dict) or position.get("i") != (index and index.name):
+        position = _decoded(cursor)
+        if not isinstance(position, dict) or _SCAN in position:
+            raise InvalidCursor("The pagination cursor belongs to a scan, not a query.")
+        if position.get("i") != (index and index.name):
             raise InvalidCursor("The pagination cursor belongs to another query.")
         try:
             position["k"] = self._primary_key(position["k"])
@@ -431,6 +451,19 @@ class Table(ABC):
             # DynamoDB: "The provided starting key is outside query boundaries ...".
             raise InvalidCursor("The pagination cursor belongs to another partition.")
         return position
+
+
+def _encoded(position: dict[str, Any]) -> str:
+    raw = json.dumps(position, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decoded(cursor: str) -> Any:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return json.loads(raw)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise InvalidCursor("The pagination cursor is malformed.") from exc
 
 
 def _key_of(

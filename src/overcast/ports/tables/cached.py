@@ -54,7 +54,15 @@ from typing import Any
 import orjson
 
 from overcast import spec
-from overcast.ports.tables.base import Condition, Item, Page, QueryPlan, SortCondition, Table
+from overcast.ports.tables.base import (
+    Condition,
+    Item,
+    Page,
+    QueryPlan,
+    ScanPlan,
+    SortCondition,
+    Table,
+)
 from overcast.ports.tables.lru import MISS, LruCache
 
 _UNSEEN = object()
@@ -103,6 +111,7 @@ class CachedTable(Table):
     ) -> None:
         super().__init__(table.declaration)
         self._table = table
+        self.evaluates_predicates = table.evaluates_predicates
         self._parity = settings.dax_parity
         self._query_ttl = settings.query_ttl_seconds
         self._items = LruCache(settings.item_ttl_seconds, settings.max_items, clock)
@@ -226,6 +235,10 @@ class CachedTable(Table):
         items = self._table._query(plan)
         self._store(self._queries, [(key, freeze(items))], ticket)
         return items
+
+    def _scan(self, plan: ScanPlan) -> list[Item]:
+        # Scans pass through: nothing in the port's callers repeats one.
+        return self._table._scan(plan)
 
     def _put(self, item: Item, key: dict[str, Any], condition: Condition | None) -> None:
         self._drop_if_changed_elsewhere()

@@ -41,6 +41,7 @@ from overcast.ports.tables.base import (
     Condition,
     Item,
     QueryPlan,
+    ScanPlan,
     Table,
 )
 from overcast.ports.tables.dynamodb_expressions import Expression, outside
@@ -77,6 +78,8 @@ class DynamoDbTable(Table):
     ``client`` is a boto3 DynamoDB client (typed ``Any``: the project installs no
     ``mypy-boto3-dynamodb`` stubs); ``sleep`` waits between retries of unprocessed keys.
     """
+
+    evaluates_predicates = False  # a Python predicate has no condition expression
 
     def __init__(
         self,
@@ -147,6 +150,25 @@ class DynamoDbTable(Table):
         while len(items) < wanted:
             resume = {"ExclusiveStartKey": start} if start else {}
             answer = self._call("query", **request, Limit=wanted - len(items), **resume)
+            items += [from_attributes(found) for found in answer.get("Items", [])]
+            start = answer.get("LastEvaluatedKey")
+            if not start:
+                break
+        return items[:wanted]
+
+    def _scan(self, plan: ScanPlan) -> list[Item]:
+        start = None if plan.after is None else to_attributes(plan.after)
+        wanted = plan.limit + 1
+        items: list[Item] = []
+        while len(items) < wanted:
+            resume = {"ExclusiveStartKey": start} if start else {}
+            answer = self._call(
+                "scan",
+                TableName=self.table_name,
+                ConsistentRead=plan.consistent,
+                Limit=wanted - len(items),
+                **resume,
+            )
             items += [from_attributes(found) for found in answer.get("Items", [])]
             start = answer.get("LastEvaluatedKey")
             if not start:

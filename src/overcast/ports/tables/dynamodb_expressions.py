@@ -30,12 +30,14 @@ from overcast.ports.tables.base import (
     Between,
     Condition,
     ItemExists,
+    ItemMatches,
     ItemNotExists,
     KeyCompare,
     KeyValue,
     SortCondition,
 )
 from overcast.ports.tables.dynamodb_values import AttributeValue, to_attribute
+from overcast.ports.tables.exceptions import InvalidItem
 
 
 class Expression:
@@ -75,6 +77,11 @@ class Expression:
             return f"attribute_exists({self.name(partition_key)})"
         if isinstance(condition, ItemNotExists):
             return f"attribute_not_exists({self.name(partition_key)})"
+        if isinstance(condition, ItemMatches):
+            raise InvalidItem(
+                f"DynamoDB cannot check a Python predicate ({condition.description}): "
+                "give the write an ItemExists, ItemNotExists or AttributeEquals condition."
+            )
         name = self.name(condition.name)
         return f"attribute_exists({name}) AND {name} = {self.value(condition.value)}"
 

@@ -33,6 +33,7 @@ from overcast.ports.tables.base import (
     Item,
     KeyValue,
     QueryPlan,
+    ScanPlan,
     SortCondition,
     Table,
     check_condition,
@@ -170,6 +171,20 @@ class MemoryTable(Table):
             beyond = operator.lt if plan.descending else operator.gt
             found = [entry for entry in found if beyond(entry[0], after)]
         return [item for _, item in found[: plan.limit + 1]]
+
+    def _scan(self, plan: ScanPlan) -> list[Item]:
+        # The SQLite adapter's order: the primary key (a missing sort key sorts as "").
+        with self._lock:
+            slots = sorted((pk, _sortable(sk)) for pk, sk in self._items)
+            if plan.after is not None:
+                pk, sk = self._slot(plan.after)
+                slots = [slot for slot in slots if slot > (pk, _sortable(sk))]
+            chosen = slots[: plan.limit + 1]
+            texts = [
+                self._items[(pk, None if self.declaration.sort_key is None else sk)]
+                for pk, sk in chosen
+            ]
+        return [decode_item(text) for text in texts]
 
     # --- positions ----------------------------------------------------------
 

@@ -59,6 +59,7 @@ from overcast.ports.tables.base import (
     Item,
     KeyValue,
     QueryPlan,
+    ScanPlan,
     Table,
     check_condition,
     updated_item,
@@ -215,6 +216,16 @@ class SqliteTable(Table):
     @_translated
     def _query(self, plan: QueryPlan) -> list[Item]:
         sql, parameters = self._statement(plan)
+        rows = self._connection().execute(sql, parameters).fetchall()
+        return [decode_item(text) for (text,) in rows]
+
+    @_translated
+    def _scan(self, plan: ScanPlan) -> list[Item]:
+        parameters: list[Any]
+        if plan.after is None:
+            sql, parameters = schema.SCAN_FIRST, [plan.limit + 1]
+        else:
+            sql, parameters = schema.SCAN_AFTER, [*self._row_key(plan.after), plan.limit + 1]
         rows = self._connection().execute(sql, parameters).fetchall()
         return [decode_item(text) for (text,) in rows]
 

@@ -49,6 +49,9 @@ NO_SORT_KEY = ""
 GET = "SELECT item FROM items WHERE pk = ? AND sk = ?"
 PUT = "INSERT OR REPLACE INTO items (pk, sk, item) VALUES (?, ?, ?)"
 DELETE = "DELETE FROM items WHERE pk = ? AND sk = ?"
+# A scan walks the items' primary key B-tree; a key's columns all hold one type.
+SCAN_FIRST = "SELECT item FROM items ORDER BY pk, sk LIMIT ?"
+SCAN_AFTER = "SELECT item FROM items WHERE (pk, sk) > (?, ?) ORDER BY pk, sk LIMIT ?"
 
 # Key columns have no declared type (BLOB affinity): values are stored as bound,
 # TEXT for S keys and INTEGER or REAL for N keys, never converted.
