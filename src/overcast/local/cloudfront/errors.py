@@ -30,36 +30,19 @@ CloudFrontError
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from overcast.local.auth.sigv4 import (
-    IncompleteSignature,
-    MissingAuthenticationToken,
-    SignatureError,
-    UnrecognizedClient,
-)
+from overcast.local.aws_errors import AwsError, SignatureErrors, error_class
 
 NAMESPACE = "http://cloudfront.amazonaws.com/doc/2020-05-31/"
 
 
-class CloudFrontError(Exception):
+class CloudFrontError(AwsError):
     """A CloudFront error response; subclasses fix ``code`` and ``status``."""
-
-    code: ClassVar[str] = "InternalFailure"
-    status: ClassVar[int] = 400
-    fault: ClassVar[str] = "Sender"
-    default_message: ClassVar[str] = ""
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        super().__init__(self.message)
 
 
 def _error(
     code: str, status: int, message: str = "", fault: str = "Sender"
 ) -> type[CloudFrontError]:
-    attributes = {"code": code, "status": status, "default_message": message, "fault": fault}
-    return type(code, (CloudFrontError,), attributes)
+    return error_class(CloudFrontError, code, status, message, fault)
 
 
 AccessDenied = _error("AccessDenied", 403, "Access denied.")
@@ -84,15 +67,6 @@ InvalidationBatchAlreadyExists = _error(
     "An invalidation batch with this CallerReference already exists, with other paths.",
 )
 UnknownOperation = _error("UnknownOperationException", 404, "No operation is served at this path.")
-MissingAuthenticationTokenError = _error(
-    "MissingAuthenticationToken", 403, "Missing Authentication Token"
-)
-IncompleteSignatureError = _error("IncompleteSignature", 400)
-InvalidClientTokenId = _error(
-    "InvalidClientTokenId", 403, "The security token included in the request is invalid."
-)
-SignatureDoesNotMatch = _error("SignatureDoesNotMatch", 403)
-ExpiredToken = _error("ExpiredToken", 403, "The security token included in the request is expired")
 InternalFailure = _error(
     "InternalFailure",
     500,
@@ -101,12 +75,10 @@ InternalFailure = _error(
 )
 
 
-def from_signature_error(error: SignatureError) -> CloudFrontError:
-    """The CloudFront error for a request whose SigV4 signature did not check out."""
-    if isinstance(error, MissingAuthenticationToken):
-        return MissingAuthenticationTokenError()
-    if isinstance(error, IncompleteSignature):
-        return IncompleteSignatureError(error.message)
-    if isinstance(error, UnrecognizedClient):
-        return InvalidClientTokenId()
-    return SignatureDoesNotMatch(error.message)
+_signature = SignatureErrors(CloudFrontError, missing_message="Missing Authentication Token")
+MissingAuthenticationTokenError = _signature.missing
+IncompleteSignatureError = _signature.incomplete
+InvalidClientTokenId = _signature.unrecognized
+SignatureDoesNotMatch = _signature.mismatch
+ExpiredToken = _signature.expired
+from_signature_error = _signature.from_signature_error

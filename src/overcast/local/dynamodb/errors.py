@@ -26,45 +26,37 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from overcast.local.auth.sigv4 import (
-    IncompleteSignature,
-    MissingAuthenticationToken,
-    SignatureError,
-    UnrecognizedClient,
-)
+from overcast.local.aws_errors import JSON_CODES, AwsError, SignatureErrors, error_class
 
 DYNAMODB_NAMESPACE = "com.amazonaws.dynamodb.v20120810#"
 CORAL_NAMESPACE = "com.amazon.coral.service#"
 
 
-class DynamoDbError(Exception):
-    """A DynamoDB error response; subclasses fix ``shape``, ``status`` and namespace."""
+class DynamoDbError(AwsError):
+    """A DynamoDB error response; subclasses fix ``code`` (the shape), ``status`` and
+    namespace."""
 
-    shape: ClassVar[str] = "InternalServerError"
+    code = "InternalServerError"
     namespace: ClassVar[str] = DYNAMODB_NAMESPACE
-    status: ClassVar[int] = 400
-    default_message: ClassVar[str] = ""
 
     def __init__(self, message: str | None = None, extra: dict[str, Any] | None = None) -> None:
-        self.message = message if message is not None else self.default_message
+        super().__init__(message)
         self.extra = extra or {}  # members of the error's shape beyond the message
-        super().__init__(self.message)
+
+    @property
+    def shape(self) -> str:
+        return self.code
 
     @property
     def type(self) -> str:
-        return self.namespace + self.shape
+        return self.namespace + self.code
 
 
 def _error(
     shape: str, *, status: int = 400, message: str = "", coral: bool = False
 ) -> type[DynamoDbError]:
-    attributes = {
-        "shape": shape,
-        "status": status,
-        "default_message": message,
-        "namespace": CORAL_NAMESPACE if coral else DYNAMODB_NAMESPACE,
-    }
-    return type(shape, (DynamoDbError,), attributes)
+    namespace = CORAL_NAMESPACE if coral else DYNAMODB_NAMESPACE
+    return error_class(DynamoDbError, shape, status, message, namespace=namespace)
 
 
 ValidationException = _error("ValidationException")
@@ -75,24 +67,6 @@ ResourceNotFound = _error("ResourceNotFoundException", message="Requested resour
 AccessDenied = _error("AccessDeniedException", coral=True)
 UnknownOperation = _error("UnknownOperationException", coral=True)
 Serialization = _error("SerializationException", coral=True)
-MissingAuthenticationTokenError = _error(
-    "MissingAuthenticationTokenException",
-    status=400,
-    message="Request is missing Authentication Token",
-    coral=True,
-)
-UnrecognizedClientError = _error(
-    "UnrecognizedClientException",
-    message="The security token included in the request is invalid.",
-    coral=True,
-)
-InvalidSignature = _error("InvalidSignatureException", coral=True)
-IncompleteSignatureError = _error("IncompleteSignatureException", coral=True)
-ExpiredToken = _error(
-    "ExpiredTokenException",
-    message="The security token included in the request is expired",
-    coral=True,
-)
 RequestEntityTooLarge = _error(
     "RequestEntityTooLarge", status=413, message="Request entity too large.", coral=True
 )
@@ -100,12 +74,11 @@ ServiceUnavailable = _error("ServiceUnavailable", status=503, coral=True)
 InternalServerError = _error("InternalServerError", status=500, message="Internal server error")
 
 
-def from_signature_error(error: SignatureError) -> DynamoDbError:
-    """The DynamoDB error for a request whose SigV4 signature did not check out."""
-    if isinstance(error, MissingAuthenticationToken):
-        return MissingAuthenticationTokenError()
-    if isinstance(error, IncompleteSignature):
-        return IncompleteSignatureError(error.message)
-    if isinstance(error, UnrecognizedClient):
-        return UnrecognizedClientError()
-    return InvalidSignature(error.message)
+# DynamoDB answers every SigV4 failure with 400, in the coral namespace.
+_signature = SignatureErrors(DynamoDbError, JSON_CODES, status=400, namespace=CORAL_NAMESPACE)
+MissingAuthenticationTokenError = _signature.missing
+IncompleteSignatureError = _signature.incomplete
+UnrecognizedClientError = _signature.unrecognized
+InvalidSignature = _signature.mismatch
+ExpiredToken = _signature.expired
+from_signature_error = _signature.from_signature_error

@@ -24,19 +24,13 @@ CognitoError
 
 from __future__ import annotations
 
-from typing import ClassVar
+from overcast.local.aws_errors import AwsError
 
 
-class CognitoError(Exception):
+class CognitoError(AwsError):
     """An error Cognito would answer: ``code`` is its ``__type``."""
 
-    code: ClassVar[str] = "InternalErrorException"
-    status: ClassVar[int] = 400
-    default_message: ClassVar[str] = ""
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        super().__init__(self.message)
+    code = "InternalErrorException"
 
 
 class InvalidParameter(CognitoError):

@@ -9,24 +9,24 @@ statuses below are S3's. Extra fields (``Key``, ``BucketName``, ``Condition``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+
+from overcast.local.aws_errors import AwsError, error_class
 
 
-class S3Error(Exception):
+class S3Error(AwsError):
     """An S3 error response; subclasses fix ``code`` and ``status``."""
 
-    code: ClassVar[str] = "InternalError"
-    status: ClassVar[int] = 500
-    default_message: ClassVar[str] = "We encountered an internal error. Please try again."
+    code = "InternalError"
+    status = 500
+    default_message = "We encountered an internal error. Please try again."
 
     def __init__(self, message: str | None = None, **details: str) -> None:
-        self.message = message or self.default_message
+        super().__init__(message or self.default_message)  # S3: an empty message is none
         self.details: Mapping[str, str] = details
-        super().__init__(self.message)
 
 
 def _error(code: str, status: int, message: str) -> type[S3Error]:
-    return type(code, (S3Error,), {"code": code, "status": status, "default_message": message})
+    return error_class(S3Error, code, status, message)
 
 
 AccessDenied = _error("AccessDenied", 403, "Access Denied")

@@ -19,32 +19,17 @@ SnsError
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from overcast.local.auth.sigv4 import (
-    IncompleteSignature,
-    MissingAuthenticationToken,
-    SignatureError,
-    UnrecognizedClient,
-)
+from overcast.local.aws_errors import AwsError, SignatureErrors, error_class
 
 
-class SnsError(Exception):
+class SnsError(AwsError):
     """An SNS error response; subclasses fix ``code`` and ``status``."""
 
-    code: ClassVar[str] = "InternalError"
-    status: ClassVar[int] = 400
-    fault: ClassVar[str] = "Sender"
-    default_message: ClassVar[str] = ""
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        super().__init__(self.message)
+    code = "InternalError"
 
 
 def _error(code: str, status: int, message: str = "", fault: str = "Sender") -> type[SnsError]:
-    attributes = {"code": code, "status": status, "default_message": message, "fault": fault}
-    return type(code, (SnsError,), attributes)
+    return error_class(SnsError, code, status, message, fault)
 
 
 NotFound = _error("NotFound", 404, "Topic does not exist")
@@ -58,26 +43,15 @@ BatchEntryIdsNotDistinct = _error("BatchEntryIdsNotDistinct", 400)
 InvalidBatchEntryId = _error("InvalidBatchEntryId", 400)
 BatchRequestTooLong = _error("BatchRequestTooLong", 400)
 InvalidAction = _error("InvalidAction", 400)
-MissingAuthenticationTokenError = _error(
-    "MissingAuthenticationToken", 403, "Request is missing Authentication Token"
-)
-IncompleteSignatureError = _error("IncompleteSignature", 400)
-InvalidClientTokenId = _error(
-    "InvalidClientTokenId", 403, "The security token included in the request is invalid."
-)
-SignatureDoesNotMatch = _error("SignatureDoesNotMatch", 403)
-ExpiredToken = _error("ExpiredToken", 403, "The security token included in the request is expired")
 RequestEntityTooLarge = _error("RequestEntityTooLarge", 413, "The request body is too large.")
 ServiceUnavailable = _error("ServiceUnavailable", 503, fault="Receiver")
 InternalError = _error("InternalError", 500, "The request processing has failed.", fault="Receiver")
 
 
-def from_signature_error(error: SignatureError) -> SnsError:
-    """The SNS error for a request whose SigV4 signature did not check out."""
-    if isinstance(error, MissingAuthenticationToken):
-        return MissingAuthenticationTokenError()
-    if isinstance(error, IncompleteSignature):
-        return IncompleteSignatureError(error.message)
-    if isinstance(error, UnrecognizedClient):
-        return InvalidClientTokenId()
-    return SignatureDoesNotMatch(error.message)
+_signature = SignatureErrors(SnsError)
+MissingAuthenticationTokenError = _signature.missing
+IncompleteSignatureError = _signature.incomplete
+InvalidClientTokenId = _signature.unrecognized
+SignatureDoesNotMatch = _signature.mismatch
+ExpiredToken = _signature.expired
+from_signature_error = _signature.from_signature_error

@@ -31,12 +31,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from overcast.local.auth.sigv4 import (
-    IncompleteSignature,
-    MissingAuthenticationToken,
-    SignatureError,
-    UnrecognizedClient,
-)
+from overcast.local.aws_errors import JSON_CODES, AwsError, SignatureErrors, error_class
 from overcast.ports.queues import exceptions as port
 from overcast.ports.queues.exceptions import (
     InvalidRequest,
@@ -51,23 +46,21 @@ SQS_NAMESPACE = "com.amazonaws.sqs#"
 CORAL_NAMESPACE = "com.amazon.coral.service#"
 
 
-class SqsError(Exception):
-    """An SQS error response; subclasses fix ``shape``, ``query_code`` and ``status``."""
+class SqsError(AwsError):
+    """An SQS error response; subclasses fix ``code`` (the JSON shape), ``query_code``,
+    ``status`` and ``namespace``."""
 
-    shape: ClassVar[str] = "InternalFailure"
+    code = "InternalFailure"
     namespace: ClassVar[str] = CORAL_NAMESPACE
     query_code: ClassVar[str] = "InternalFailure"
-    status: ClassVar[int] = 400
-    fault: ClassVar[str] = "Sender"
-    default_message: ClassVar[str] = ""
 
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        super().__init__(self.message)
+    @property
+    def shape(self) -> str:
+        return self.code
 
     @property
     def type(self) -> str:
-        return self.namespace + self.shape
+        return self.namespace + self.code
 
 
 def _error(
@@ -79,15 +72,10 @@ def _error(
     modelled: bool = True,
     fault: str = "Sender",
 ) -> type[SqsError]:
-    attributes = {
-        "shape": shape,
-        "query_code": query_code or shape,
-        "status": status,
-        "default_message": message,
-        "namespace": SQS_NAMESPACE if modelled else CORAL_NAMESPACE,
-        "fault": fault,
-    }
-    return type(shape, (SqsError,), attributes)
+    namespace = SQS_NAMESPACE if modelled else CORAL_NAMESPACE
+    return error_class(
+        SqsError, shape, status, message, fault, query_code=query_code or shape, namespace=namespace
+    )
 
 
 QueueDoesNotExist = _error(
@@ -116,33 +104,6 @@ PurgeQueueInProgress = _error(
 )
 AccessDenied = _error("AccessDeniedException", "AccessDenied", status=403, modelled=False)
 InvalidAction = _error("UnknownOperationException", "InvalidAction", modelled=False)
-MissingAuthenticationTokenError = _error(
-    "MissingAuthenticationTokenException",
-    "MissingAuthenticationToken",
-    status=403,
-    message="Missing Authentication Token",
-    modelled=False,
-)
-IncompleteSignatureError = _error(
-    "IncompleteSignatureException", "IncompleteSignature", modelled=False
-)
-InvalidClientTokenId = _error(
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    status=403,
-    message="The security token included in the request is invalid.",
-    modelled=False,
-)
-SignatureDoesNotMatch = _error(
-    "InvalidSignatureException", "SignatureDoesNotMatch", status=403, modelled=False
-)
-ExpiredToken = _error(
-    "ExpiredTokenException",
-    "ExpiredToken",
-    status=403,
-    message="The security token included in the request is expired",
-    modelled=False,
-)
 RequestEntityTooLarge = _error(
     "RequestEntityTooLarge", status=413, message="The request body is too large.", modelled=False
 )
@@ -156,15 +117,19 @@ InternalFailure = _error(
 )
 
 
-def from_signature_error(error: SignatureError) -> SqsError:
-    """The SQS error for a request whose SigV4 signature did not check out."""
-    if isinstance(error, MissingAuthenticationToken):
-        return MissingAuthenticationTokenError()
-    if isinstance(error, IncompleteSignature):
-        return IncompleteSignatureError(error.message)
-    if isinstance(error, UnrecognizedClient):
-        return InvalidClientTokenId()
-    return SignatureDoesNotMatch(error.message)
+_signature = SignatureErrors(
+    SqsError,
+    JSON_CODES,
+    missing_message="Missing Authentication Token",
+    query_compatible=True,
+    namespace=CORAL_NAMESPACE,
+)
+MissingAuthenticationTokenError = _signature.missing
+IncompleteSignatureError = _signature.incomplete
+InvalidClientTokenId = _signature.unrecognized
+SignatureDoesNotMatch = _signature.mismatch
+ExpiredToken = _signature.expired
+from_signature_error = _signature.from_signature_error
 
 
 def from_port_error(error: QueueError) -> SqsError:

@@ -20,32 +20,15 @@ StsError
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from overcast.local.auth.sigv4 import (
-    IncompleteSignature,
-    MissingAuthenticationToken,
-    SignatureError,
-    UnrecognizedClient,
-)
+from overcast.local.aws_errors import AwsError, SignatureErrors, error_class
 
 
-class StsError(Exception):
+class StsError(AwsError):
     """An STS error response; subclasses fix ``code`` and ``status``."""
-
-    code: ClassVar[str] = "InternalFailure"
-    status: ClassVar[int] = 400
-    fault: ClassVar[str] = "Sender"
-    default_message: ClassVar[str] = ""
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = message if message is not None else self.default_message
-        super().__init__(self.message)
 
 
 def _error(code: str, status: int, message: str = "", fault: str = "Sender") -> type[StsError]:
-    attributes = {"code": code, "status": status, "default_message": message, "fault": fault}
-    return type(code, (StsError,), attributes)
+    return error_class(StsError, code, status, message, fault)
 
 
 ValidationError = _error("ValidationError", 400)
@@ -55,15 +38,6 @@ ExpiredTokenException = _error("ExpiredTokenException", 400)
 AccessDenied = _error(
     "AccessDenied", 403, "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 )
-MissingAuthenticationTokenError = _error(
-    "MissingAuthenticationToken", 403, "Request is missing Authentication Token"
-)
-IncompleteSignatureError = _error("IncompleteSignature", 400)
-InvalidClientTokenId = _error(
-    "InvalidClientTokenId", 403, "The security token included in the request is invalid."
-)
-SignatureDoesNotMatch = _error("SignatureDoesNotMatch", 403)
-ExpiredToken = _error("ExpiredToken", 403, "The security token included in the request is expired")
 RequestEntityTooLarge = _error("RequestEntityTooLarge", 413, "The request body is too large.")
 InternalFailure = _error(
     "InternalFailure",
@@ -73,12 +47,10 @@ InternalFailure = _error(
 )
 
 
-def from_signature_error(error: SignatureError) -> StsError:
-    """The STS error for a request whose SigV4 signature did not check out."""
-    if isinstance(error, MissingAuthenticationToken):
-        return MissingAuthenticationTokenError()
-    if isinstance(error, IncompleteSignature):
-        return IncompleteSignatureError(error.message)
-    if isinstance(error, UnrecognizedClient):
-        return InvalidClientTokenId()
-    return SignatureDoesNotMatch(error.message)
+_signature = SignatureErrors(StsError)
+MissingAuthenticationTokenError = _signature.missing
+IncompleteSignatureError = _signature.incomplete
+InvalidClientTokenId = _signature.unrecognized
+SignatureDoesNotMatch = _signature.mismatch
+ExpiredToken = _signature.expired
+from_signature_error = _signature.from_signature_error

@@ -25,7 +25,7 @@ optional sort key, each a string (``S``) or a number (``N``). As in DynamoDB:
   are always consistent, and a read cache (``cached``) passes such reads through. As
   in DynamoDB, a query of a global secondary index cannot be consistent.
 
-The base class implements this public API once — validation, conditions, cursors —
+The base class implements this public API once — validation, conditions, paging —
 and each adapter fills in the ``_get`` / ``_put`` / ``_update`` / ``_delete`` /
 ``_query`` primitives, with the shared helpers :func:`check_condition`,
 :func:`updated_item` and :func:`index_key`; ``_batch_get`` (one ``_get`` per key) and
@@ -33,31 +33,27 @@ and each adapter fills in the ``_get`` / ``_put`` / ``_update`` / ``_delete`` /
 A table that declares ``stream`` records a change record per write (see
 :mod:`overcast.ports.tables.stream`); the local adapters read them back with
 :meth:`Table.stream_records` and :meth:`Table.stream_label`.
-What a value may be (types, sizes, nesting) is in :mod:`overcast.ports.tables.values`.
+What a value may be (types, sizes, nesting) is in :mod:`overcast.ports.tables.values`;
+what a cursor holds, and how it is checked, in :mod:`overcast.ports.tables.cursors`.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from overcast import spec
-from overcast.ports.tables import values
+from overcast.ports.tables import cursors, values
 from overcast.ports.tables.conditions import AttributeEquals as AttributeEquals
 from overcast.ports.tables.conditions import Condition as Condition
 from overcast.ports.tables.conditions import ItemExists as ItemExists
 from overcast.ports.tables.conditions import ItemMatches as ItemMatches
 from overcast.ports.tables.conditions import ItemNotExists as ItemNotExists
 from overcast.ports.tables.conditions import check_condition as check_condition
-from overcast.ports.tables.exceptions import (
-    InvalidCursor,
-    InvalidItem,
-    TableUnavailable,
-)
+from overcast.ports.tables.cursors import key_of
+from overcast.ports.tables.exceptions import InvalidItem, TableUnavailable
 from overcast.ports.tables.stream import ChangeRecord
 from overcast.ports.tables.values import MAX_ITEM_BYTES as MAX_ITEM_BYTES
 from overcast.ports.tables.values import MAX_PARTITION_KEY_BYTES as MAX_PARTITION_KEY_BYTES
@@ -67,7 +63,6 @@ from overcast.ports.tables.values import KeyValue as KeyValue
 
 # DynamoDB's BatchGetItem reads "up to 100 items".
 MAX_BATCH_GET_KEYS = 100
-_SCAN = "scan"
 
 
 def updated_item(
@@ -257,14 +252,18 @@ class Table(ABC):
             index=declared,
             descending=descending,
             limit=limit,
-            after=self._decode_cursor(cursor, declared, partition_value) if cursor else None,
+            after=(
+                cursors.decode_query_cursor(self.declaration, cursor, declared, partition_value)
+                if cursor
+                else None
+            ),
             consistent=consistent,
         )
         items = self._query(plan)
         if len(items) <= limit:
             return Page(items=items)
         page = items[:limit]
-        return Page(items=page, cursor=self._encode_cursor(page[-1], declared))
+        return Page(items=page, cursor=cursors.query_cursor(self.declaration, page[-1], declared))
 
     def scan(
         self, *, limit: int = 100, cursor: str | None = None, consistent: bool = False
@@ -273,7 +272,7 @@ class Table(ABC):
         adapters walk the primary key's order; DynamoDB its own (hash) order."""
         if not 1 <= limit <= 1000:
             raise InvalidItem(f"Scan limit must be 1-1000, not {limit}.")
-        after = self._decode_scan_cursor(cursor) if cursor else None
+        after = cursors.decode_scan_cursor(self.declaration, cursor) if cursor else None
         items = self._scan(ScanPlan(limit=limit, after=after, consistent=consistent))
         if len(items) <= limit:
             return Page(items=items)
@@ -284,15 +283,11 @@ class Table(ABC):
         """The cursor of a query (of the table, or of ``index``) that resumes after the
         item ``last`` (its primary key and, on an index, its index key suffice)."""
         declared = self.declaration.index(index) if index else None
-        try:
-            return self._encode_cursor(dict(last), declared)
-        except KeyError as exc:
-            raise InvalidCursor(f"A query's start key needs the attribute {exc}.") from exc
+        return cursors.query_cursor(self.declaration, last, declared)
 
     def scan_cursor(self, last: Mapping[str, Any]) -> str:
         """The cursor of a scan that resumes after the item (or key) ``last``."""
-        position = {_SCAN: True, "k": {name: last[name] for name in self.key_names}}
-        return _encoded(position)
+        return cursors.scan_cursor(self.declaration, last)
 
     # --- primitives each adapter implements ---------------------------------
 
@@ -367,11 +362,10 @@ class Table(ABC):
 
     @property
     def key_names(self) -> tuple[str, ...]:
-        schema = self.declaration
-        return (schema.partition_key.name,) + ((schema.sort_key.name,) if schema.sort_key else ())
+        return cursors.key_names(self.declaration)
 
     def _primary_key(self, key: Mapping[str, Any]) -> dict[str, Any]:
-        return _key_of(key, self.declaration.partition_key, self.declaration.sort_key)
+        return key_of(key, self.declaration.partition_key, self.declaration.sort_key)
 
     @staticmethod
     def _check_key_value(
@@ -382,7 +376,7 @@ class Table(ABC):
     def _check_index_keys(self, item: Mapping[str, Any]) -> None:
         # DynamoDB refuses a write that gives an index key attribute the wrong type.
         for index in self.declaration.indexes:
-            _key_of(item, index.partition_key, index.sort_key, required=False)
+            key_of(item, index.partition_key, index.sort_key, required=False)
 
     def _check_sort_condition(self, declared: spec.Key | None, sort: SortCondition) -> None:
         if declared is None:
@@ -410,76 +404,3 @@ class Table(ABC):
     @staticmethod
     def _valid_values(attributes: Mapping[str, Any]) -> None:
         values.check_attributes(attributes)
-
-    def _encode_cursor(self, last: Item, index: spec.Index | None) -> str:
-        position: dict[str, Any] = {
-            "i": index.name if index else None,
-            "k": {name: last[name] for name in self.key_names},
-        }
-        if index is not None:
-            declared = filter(None, (index.partition_key, index.sort_key))
-            position["x"] = {key.name: last[key.name] for key in declared}
-        return _encoded(position)
-
-    def _decode_scan_cursor(self, cursor: str) -> dict[str, Any]:
-        position = _decoded(cursor)
-        if not isinstance(position, dict) or position.get(_SCAN) is not True:
-            raise InvalidCursor("The pagination cursor belongs to a query, not a scan.")
-        try:
-            return self._primary_key(position["k"])
-        except (InvalidItem, KeyError, TypeError) as exc:
-            raise InvalidCursor("The pagination cursor is malformed.") from exc
-
-    def _decode_cursor(
-        self, cursor: str, index: spec.Index | None, partition_value: KeyValue
-    ) -> dict[str, Any]:
-        """``{"i": index name or None, "k": primary key, "x": index key (indexes only)}``."""
-        position = _decoded(cursor)
-        if not isinstance(position, dict) or _SCAN in position:
-            raise InvalidCursor("The pagination cursor belongs to a scan, not a query.")
-        if position.get("i") != (index and index.name):
-            raise InvalidCursor("The pagination cursor belongs to another query.")
-        try:
-            position["k"] = self._primary_key(position["k"])
-            if index is not None:
-                position["x"] = _key_of(position["x"], index.partition_key, index.sort_key)
-        except (InvalidItem, KeyError, TypeError) as exc:
-            raise InvalidCursor("The pagination cursor is malformed.") from exc
-        schema_pk = index.partition_key if index else self.declaration.partition_key
-        start = position["x" if index else "k"][schema_pk.name]
-        if not values.same_value(start, partition_value):
-            # DynamoDB: "The provided starting key is outside query boundaries ...".
-            raise InvalidCursor("The pagination cursor belongs to another partition.")
-        return position
-
-
-def _encoded(position: dict[str, Any]) -> str:
-    raw = json.dumps(position, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decoded(cursor: str) -> Any:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return json.loads(raw)
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise InvalidCursor("The pagination cursor is malformed.") from exc
-
-
-def _key_of(
-    item: Mapping[str, Any], partition: spec.Key, sort: spec.Key | None, required: bool = True
-) -> dict[str, Any]:
-    """The key attributes of ``item`` (partition, then sort), checked against their schema."""
-    if not isinstance(item, Mapping):
-        raise InvalidItem("A key must be a mapping of attribute names to values.")
-    found: dict[str, Any] = {}
-    for declared, max_bytes in ((partition, MAX_PARTITION_KEY_BYTES), (sort, MAX_SORT_KEY_BYTES)):
-        if declared is None:
-            continue
-        if declared.name not in item:
-            if required:
-                raise InvalidItem(f"Key attribute {declared.name!r} is missing.")
-            continue
-        values.check_key_value(declared, item[declared.name], max_bytes)
-        found[declared.name] = item[declared.name]
-    return found
