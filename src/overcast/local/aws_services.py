@@ -240,6 +240,8 @@ class AwsServices:
     def register(self, service: spec.Service) -> ServiceResources:
         """Create (first time) or find again the service's pools and buckets; serve its
         tables through DynamoDB's API."""
+        for table in service.tables:  # a table's name is global, as DynamoDB's are
+            self._claim(f"DynamoDB table '{service.name}-{table.name}'", service, table.name)
         self.tables.declare(service)
         for bucket in service.buckets:
             self._claim(f"bucket {service.bucket_name(bucket)!r}", service, bucket.name)

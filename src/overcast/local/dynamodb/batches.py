@@ -6,7 +6,9 @@ requested for the BatchGetItem call"), a BatchWriteItem puts or deletes up to 25
 batch is refused ("Provided list of item keys contains duplicates"); each write
 request is exactly one ``PutRequest`` or ``DeleteRequest``. Every request is checked
 before anything is written. Locally nothing is ever throttled, so ``UnprocessedKeys``
-and ``UnprocessedItems`` are always empty.
+and ``UnprocessedItems`` are always empty. An empty ``RequestItems`` is refused
+("Member must have length greater than or equal to 1"), and so is a table's legacy
+``AttributesToGet`` (use ``ProjectionExpression``).
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ TableOf = Callable[[str, str], Table]  # (table name, operation) -> authorized t
 
 
 def batch_get_item(table_of: TableOf, request: Params) -> Result:
-    asked: Mapping[str, Any] = params.required(request, "RequestItems")
+    asked = _request_items(request)
     if sum(len(spec.get("Keys") or ()) for spec in asked.values()) > MAX_GET_KEYS:
         raise errors.ValidationException("Too many items requested for the BatchGetItem call")
     responses: dict[str, list[Any]] = {}
     for name, wanted in asked.items():
         table = table_of(name, "BatchGetItem")
+        params.refuse_legacy(wanted)
         keys = [params.key_of({"Key": key}, table.key_names) for key in wanted.get("Keys") or ()]
         _distinct(table, keys)
         text = wanted.get("ProjectionExpression")
@@ -54,7 +57,7 @@ def batch_get_item(table_of: TableOf, request: Params) -> Result:
 
 
 def batch_write_item(table_of: TableOf, request: Params) -> Result:
-    asked: Mapping[str, Any] = params.required(request, "RequestItems")
+    asked = _request_items(request)
     if sum(len(writes) for writes in asked.values()) > MAX_WRITES:
         raise errors.ValidationException("Too many items requested for the BatchWriteItem call")
     planned: list[Callable[[], Any]] = []
@@ -69,6 +72,16 @@ def batch_write_item(table_of: TableOf, request: Params) -> Result:
     for action in planned:
         port.call(action)
     return {"UnprocessedItems": {}}
+
+
+def _request_items(request: Params) -> Mapping[str, Any]:
+    asked: Mapping[str, Any] = params.required(request, "RequestItems")
+    if not asked:
+        raise errors.ValidationException(
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1"
+        )
+    return asked
 
 
 def _write(table: Table, write: Any) -> tuple[Callable[[], Any], Item]:

@@ -37,6 +37,7 @@ MISSING: Final = _Missing()
 def parse_path(cursor: Cursor) -> Path:
     """A document path at the cursor: a name, then ``.name`` and ``[n]`` selectors."""
     elements: list[str | int] = [_name(cursor)]
+    cursor.attributes_used.add(str(elements[0]))
     while True:
         if cursor.take_op("."):
             elements.append(_name(cursor))

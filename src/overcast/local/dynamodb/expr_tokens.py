@@ -89,6 +89,7 @@ class Cursor:
     index: int = 0
     names_used: set[str] = field(default_factory=set)
     values_used: set[str] = field(default_factory=set)
+    attributes_used: set[str] = field(default_factory=set)  # top-level names of paths
 
     def __post_init__(self) -> None:
         if not self.text.strip():

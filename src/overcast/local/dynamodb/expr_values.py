@@ -12,6 +12,9 @@ reference" and "Update expressions"):
 - ``size`` is a string's length in bytes, a list's or map's number of elements; other
   types have no size.
 - Numbers are decimals: ``SET n = n + :d`` computes exactly (``0.1 + 0.2`` is ``0.3``).
+  A result the local tables cannot hold exactly (a non-integer beyond a double's
+  precision) raises :class:`ExpressionError` naming that local limit, as the API
+  refuses such a number in a request (``params``): it is never rounded silently.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from overcast.local.dynamodb.expr_paths import MISSING
+from overcast.local.dynamodb.expr_tokens import ExpressionError
+from overcast.ports.tables.dynamodb_values import exact_number
 from overcast.ports.tables.values import is_number, same_value
 
 __all__ = ["MISSING", "arithmetic", "compare", "same_value", "size_of", "type_name"]
@@ -84,6 +89,12 @@ def arithmetic(op: str, left: Any, right: Any) -> int | float:
         _CONTEXT.add if op == "+" else _CONTEXT.subtract
     )
     result = combine(_decimal(left), _decimal(right))
+    if not exact_number(str(result)):
+        raise ExpressionError(
+            f"The result {result} of the update expression cannot be stored exactly by the "
+            "local cloud's tables (a local limit: integers are exact up to 38 digits, other "
+            "numbers are doubles, about 15 significant digits)"
+        )
     if result == result.to_integral_value():
         return int(result)
     return float(result)

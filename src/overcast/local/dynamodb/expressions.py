@@ -59,6 +59,7 @@ class _Parsed:
     def __init__(self, cursor: Cursor) -> None:
         self.names_used = frozenset(cursor.names_used)
         self.values_used = frozenset(cursor.values_used)
+        self.attributes_used = frozenset(cursor.attributes_used)
 
 
 class Condition(_Parsed):
@@ -118,6 +119,7 @@ class Update(_Parsed):
         self._actions = parse_actions(cursor)
         super().__init__(cursor)
         self.touched = frozenset(str(action.path[0]) for action in self._actions)
+        self._paths = expr_projection.tree_of([action.path for action in self._actions])
 
     def apply(self, item: Item) -> Item:
         """The updated item, a new one (``item`` is untouched).
@@ -125,6 +127,12 @@ class Update(_Parsed):
         Raises :class:`ExpressionError` when an operand is missing or of the wrong type.
         """
         return apply_actions(self._actions, item)
+
+    def updated_part(self, item: Item | None) -> Item:
+        """Only the paths this update sets, adds or removes, as ``item`` holds them
+        (DynamoDB's ``UPDATED_OLD`` / ``UPDATED_NEW``: "only the updated attributes")."""
+        projected = expr_projection.project(item or {}, self._paths)
+        return {} if projected is MISSING else copy.deepcopy(dict(projected))
 
 
 def parse_update(text: str, names: Mapping[str, str], values: Mapping[str, Any]) -> Update:

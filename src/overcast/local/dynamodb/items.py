@@ -17,6 +17,15 @@ expressions", the API reference):
   is still what was read (and the user's condition holds): when only the first part
   failed, another writer came first, so it starts again (bounded), which is how
   ``SET n = n + :one`` from many writers never loses an update.
+- ``UpdateItem`` checks the ``ConditionExpression`` against the item as it is before
+  it applies the ``UpdateExpression`` (a failed condition means the update is not
+  applied: "If the condition evaluates to false, the update fails"), so an update whose
+  operand is missing answers ``ConditionalCheckFailedException`` when its condition
+  fails, not the operand's ValidationException.
+- ``UPDATED_OLD`` / ``UPDATED_NEW`` return only the updated paths (a nested
+  ``SET a.b = :x`` returns ``{"a": {"b": ...}}``), as DynamoDB does.
+- The legacy parameters (``Expected``, ``AttributeUpdates``, ``ConditionalOperator``,
+  ``AttributesToGet``) are refused (``params.refuse_legacy``), nothing written.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ class _Witness:
 
 
 def get_item(table: Table, request: Params) -> Result:
+    params.refuse_legacy(request)
     key = params.key_of(request, table.key_names)
     names = params.names_of(request)
     text = request.get("ProjectionExpression")
@@ -67,6 +77,7 @@ def get_item(table: Table, request: Params) -> Result:
 
 
 def put_item(table: Table, request: Params) -> Result:
+    params.refuse_legacy(request)
     item = params.item_of(params.required(request, "Item"))
     returns = params.choice(request, "ReturnValues", ("NONE", "ALL_OLD"), "NONE")
     condition = _condition(request)
@@ -77,6 +88,7 @@ def put_item(table: Table, request: Params) -> Result:
 
 
 def delete_item(table: Table, request: Params) -> Result:
+    params.refuse_legacy(request)
     key = params.key_of(request, table.key_names)
     returns = params.choice(request, "ReturnValues", ("NONE", "ALL_OLD"), "NONE")
     condition = _condition(request)
@@ -87,6 +99,7 @@ def delete_item(table: Table, request: Params) -> Result:
 
 
 def update_item(table: Table, request: Params) -> Result:
+    params.refuse_legacy(request)
     key = params.key_of(request, table.key_names)
     returns = params.choice(
         request,
@@ -115,7 +128,7 @@ def update_item(table: Table, request: Params) -> Result:
             f"{keys[0]}. This attribute is part of the key"
         )
     old, new = _update_loop(table, key, request, update, condition)
-    return _updated(returns, old, new, touched)
+    return _updated(returns, old, new, update)
 
 
 def _update_loop(
@@ -124,6 +137,12 @@ def _update_loop(
     for _ in range(MAX_UPDATE_ATTEMPTS):
         current = port.call(lambda: table.get(key, consistent=True))
         base = current if current is not None else dict(key)
+        if condition is not None and not condition.holds(current):
+            # The condition first, on the item as read (consistently): a failed
+            # condition means the update is not applied, whatever its operands.
+            witness = _Witness(current=current)
+            with _FailedCheck(request, witness):
+                raise ConditionFailed("ConditionExpression")
         with port.translated():
             new = update.apply(base) if update else base
         witness = _Witness()
@@ -205,12 +224,12 @@ def _old(returns: str, old: Item | None) -> Result:
     return {"Attributes": to_attributes(old)} if returns == "ALL_OLD" and old else {}
 
 
-def _updated(returns: str, old: Item | None, new: Item, touched: frozenset[str]) -> Result:
+def _updated(returns: str, old: Item | None, new: Item, update: Update | None) -> Result:
     chosen: Item | None = {
         "NONE": None,
         "ALL_OLD": old,
         "ALL_NEW": new,
-        "UPDATED_OLD": {n: v for n, v in (old or {}).items() if n in touched},
-        "UPDATED_NEW": {n: v for n, v in new.items() if n in touched},
+        "UPDATED_OLD": update.updated_part(old) if update else None,
+        "UPDATED_NEW": update.updated_part(new) if update else None,
     }[returns]
     return {"Attributes": to_attributes(chosen)} if chosen else {}

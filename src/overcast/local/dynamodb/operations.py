@@ -17,6 +17,11 @@ Mirrored from DynamoDB ("Using identity-based policies", the API reference):
   etc.) with the ARN the local stream triggers use.
 - ``ListTables``: names in order, ``Limit`` 1-100 (default 100),
   ``ExclusiveStartTableName``/``LastEvaluatedTableName``.
+
+Not served (``UnknownOperationException``): ``TransactWriteItems``,
+``TransactGetItems``, ``ExecuteStatement``, ``BatchExecuteStatement``,
+``ExecuteTransaction`` (PartiQL), backups, exports and imports, global table and
+TTL administration, tags, ``DescribeLimits``, ``DescribeEndpoints``, and the rest.
 """
 
 from __future__ import annotations

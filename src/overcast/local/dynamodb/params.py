@@ -17,12 +17,22 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from overcast.local.dynamodb import errors
-from overcast.ports.tables.dynamodb_values import from_attributes
+from overcast.ports.tables.dynamodb_values import exact_number, from_attributes
 from overcast.ports.tables.values import Item
 
 Params = Mapping[str, Any]
 _SCALAR_TYPES = frozenset({"S", "N", "BOOL", "NULL"})
 _UNSTORABLE = frozenset({"SS", "NS", "BS", "B"})
+# Each legacy parameter, and the expression parameter that replaces it.
+LEGACY_PARAMETERS = {
+    "Expected": "ConditionExpression",
+    "AttributeUpdates": "UpdateExpression",
+    "ConditionalOperator": "ConditionExpression or FilterExpression (AND / OR)",
+    "AttributesToGet": "ProjectionExpression",
+    "KeyConditions": "KeyConditionExpression",
+    "QueryFilter": "FilterExpression",
+    "ScanFilter": "FilterExpression",
+}
 
 
 def required(params: Params, name: str) -> Any:
@@ -33,6 +43,16 @@ def required(params: Params, name: str) -> Any:
             "satisfy constraint: Member must not be null"
         )
     return value
+
+
+def refuse_legacy(params: Params) -> None:
+    """ValidationException if the request uses a legacy (non-expression) parameter."""
+    for name, replacement in LEGACY_PARAMETERS.items():
+        if params.get(name) is not None:
+            raise errors.ValidationException(
+                f"The local cloud's DynamoDB API serves the expression parameters only: "
+                f"{name} is a legacy parameter, use {replacement} instead."
+            )
 
 
 def _member(name: str) -> str:
@@ -73,10 +93,37 @@ def _check_attribute(value: Any, path: str) -> None:
     elif kind == "M" and isinstance(inner, Mapping):
         for name, element in inner.items():
             _check_attribute(element, f"{path}.{name}")
+    elif kind == "NULL" and inner is not True:
+        raise errors.ValidationException(
+            "One or more parameter values were invalid: Null attribute value types must "
+            f"have the value of true (attribute {path})"
+        )
+    elif kind == "N":
+        _check_number(inner, path)
     elif kind not in _SCALAR_TYPES | {"L", "M"}:
         raise errors.ValidationException(
             f"Supplied AttributeValue has an unknown datatype {kind!r} (attribute {path})"
         )
+
+
+def _check_number(text: Any, path: str) -> None:
+    if not isinstance(text, str):
+        return  # from_attributes refuses it
+    try:
+        exact = exact_number(text)
+    except (ValueError, ArithmeticError):
+        return  # from_attributes refuses it, with its message
+    if not exact:
+        raise errors.ValidationException(
+            f"One or more parameter values were invalid: the number {text} (attribute {path}) "
+            f"cannot be stored exactly by the local cloud's tables. {NUMBER_LIMIT}"
+        )
+
+
+NUMBER_LIMIT = (
+    "A local limit: integers are exact up to 38 digits, other numbers are doubles "
+    "(about 15 significant digits)."
+)
 
 
 def names_of(params: Params) -> dict[str, str]:

@@ -17,7 +17,17 @@ Mirrored from DynamoDB ("Query", "Scan", "Paginating table query results"):
   ``COUNT`` (``Count`` and ``ScannedCount`` only).
 - "Consistent reads are not supported on global secondary indexes".
 - A ``Scan`` of an index reads the table's items that carry the index's key (indexes
-  are sparse), in the table's scan order.
+  are sparse), in the table's scan order. A parallel scan (``Segment``,
+  ``TotalSegments``) reads one segment: :mod:`overcast.local.dynamodb.segments`.
+- ``ExclusiveStartKey`` must hold exactly the key attributes a ``LastEvaluatedKey``
+  would (the table's key, plus the index's on an index): anything else is refused
+  ("The provided starting key is invalid: The provided key element does not match the
+  schema" for a Scan; "The provided starting key is invalid" for a Query).
+- A Query's ``FilterExpression`` cannot name the key attributes of what it queries
+  ("Filter Expression can only contain non-primary key attributes: Primary key
+  attribute: ...").
+- The legacy parameters (``KeyConditions``, ``QueryFilter``, ``ScanFilter``,
+  ``AttributesToGet``, ``ConditionalOperator``) are refused (``params.refuse_legacy``).
 """
 
 from __future__ import annotations
@@ -27,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from overcast import spec
-from overcast.local.dynamodb import errors, params, port
+from overcast.local.dynamodb import errors, params, port, segments
 from overcast.local.dynamodb.expressions import (
     Condition,
     KeyCondition,
@@ -76,6 +86,7 @@ def index_of(table: Table, request: Params) -> spec.Index | None:
 
 
 def query(table: Table, request: Params) -> Result:
+    params.refuse_legacy(request)
     index = index_of(table, request)
     schema: spec.Table | spec.Index = index or table.declaration
     names, values = params.names_of(request), params.values_of(request)
@@ -89,6 +100,7 @@ def query(table: Table, request: Params) -> Result:
             sort_key=schema.sort_key.name if schema.sort_key else None,
         )
     shape = _shape(request, key)
+    _check_filter_keys(shape, schema)
     descending = request.get("ScanIndexForward") is False
     consistent = bool(request.get("ConsistentRead"))
     index_name = index.name if index else None
@@ -104,34 +116,71 @@ def query(table: Table, request: Params) -> Result:
             consistent=consistent,
         )
 
-    start = request.get("ExclusiveStartKey")
     cursor = None
-    if start is not None:
-        begin = params.item_of(start, "ExclusiveStartKey")
+    begin = _start_key(table, index, request, "The provided starting key is invalid")
+    if begin is not None:
         cursor = port.call(lambda: table.query_cursor(begin, index_name))
     return _page(table, index, read, cursor, shape)
 
 
 def scan(table: Table, request: Params) -> Result:
+    params.refuse_legacy(request)
     index = index_of(table, request)
     shape = _shape(request)
+    segment = segments.segment_of_request(request, table.declaration.partition_key.name)
     consistent = bool(request.get("ConsistentRead"))
-    start = request.get("ExclusiveStartKey")
     cursor = None
-    if start is not None:
-        begin = params.item_of(start, "ExclusiveStartKey")
+    begin = _start_key(table, index, request, _BAD_SCAN_START)
+    if begin is not None:
+        if segment is not None:
+            segment.check_start(begin)
         cursor = port.call(lambda: table.scan_cursor(begin))
 
     def read(cursor: str | None, limit: int) -> Page:
         page = table.scan(limit=limit, cursor=cursor, consistent=consistent)
-        if index is None:
-            return page
-        # Sparse: only the items with the index's key are in it (the cursor still
-        # follows the table's items, so that the next read resumes after them).
-        kept = [item for item in page.items if index_key(item, index) is not None]
+        # Sparse: only the items with the index's key are in it; a segment reads only
+        # its items. The cursor still follows the table's items, so that the next read
+        # resumes after them.
+        kept = [
+            item
+            for item in page.items
+            if (index is None or index_key(item, index) is not None)
+            and (segment is None or segment.holds(item))
+        ]
         return Page(items=kept, cursor=page.cursor)
 
     return _page(table, index, read, cursor, shape)
+
+
+_BAD_SCAN_START = (
+    "The provided starting key is invalid: The provided key element does not match the schema"
+)
+
+
+def _start_key(
+    table: Table, index: spec.Index | None, request: Params, refusal: str
+) -> Item | None:
+    """The request's ``ExclusiveStartKey``: exactly the attributes of a
+    ``LastEvaluatedKey`` (the table's key, and the index's on an index)."""
+    start = request.get("ExclusiveStartKey")
+    if start is None:
+        return None
+    begin = params.item_of(start, "ExclusiveStartKey")
+    if set(begin) != set(_key_names(table, index)):
+        raise errors.ValidationException(refusal)
+    return begin
+
+
+def _check_filter_keys(shape: _Shape, schema: spec.Table | spec.Index) -> None:
+    if shape.filter is None:
+        return
+    keys = [key.name for key in (schema.partition_key, schema.sort_key) if key]
+    named = sorted(shape.filter.attributes_used & set(keys))
+    if named:
+        raise errors.ValidationException(
+            "Filter Expression can only contain non-primary key attributes: Primary key "
+            f"attribute: {named[0]}"
+        )
 
 
 def _shape(request: Params, key: KeyCondition | None = None) -> _Shape:
@@ -203,7 +252,11 @@ def _page(
 
 
 def _key(table: Table, index: spec.Index | None, item: Item) -> Item:
+    return {name: item[name] for name in _key_names(table, index) if name in item}
+
+
+def _key_names(table: Table, index: spec.Index | None) -> list[str]:
     names = list(table.key_names)
     if index is not None:
         names += [key.name for key in (index.partition_key, index.sort_key) if key]
-    return {name: item[name] for name in names if name in item}
+    return list(dict.fromkeys(names))

@@ -50,7 +50,10 @@ def query_cursor(
 
 def scan_cursor(declaration: spec.Table, last: Mapping[str, Any]) -> str:
     """The cursor of a scan that resumes after the item (or key) ``last``."""
-    position = {_SCAN: True, "k": {name: last[name] for name in key_names(declaration)}}
+    try:
+        position = {_SCAN: True, "k": _primary_key(declaration, last)}
+    except InvalidItem as exc:
+        raise InvalidCursor(f"A scan's start key is not a key of the table: {exc}") from exc
     return _encoded(position)
 
 

@@ -11,6 +11,9 @@ numbers, which boto3 insists on as :class:`~decimal.Decimal`:
 - DynamoDB accepts numbers from 1E-130 to 9.9999999999999999999999999999999999999E+125
   with 38 significant digits; anything else is :class:`InvalidItem`. (The local tables
   accept any finite float: this limit is AWS's own.)
+- The port's numbers are ``int`` and ``float``, so only some decimals survive the
+  trip: :func:`exact_number` tells whether a number's text would read back as the
+  same decimal (the local DynamoDB API refuses the others rather than round them).
 - Reading, a number with no fractional part comes back as ``int`` and any other as
   ``float``. So a ``2.0`` written comes back as ``2`` (equal in value, as in
   DynamoDB, where a number has no separate integer type).
@@ -58,6 +61,19 @@ def to_attributes(item: Mapping[str, Any]) -> dict[str, AttributeValue]:
 def from_attributes(attributes: Mapping[str, AttributeValue]) -> Item:
     """A DynamoDB item as the port's plain item."""
     return {name: _plain(_deserialized(value)) for name, value in attributes.items()}
+
+
+def exact_number(text: str) -> bool:
+    """Whether the ``N`` value ``text`` reads back as the same decimal once stored as a
+    port number (``ValueError`` if it is not a finite number)."""
+    try:
+        number = decimal.Decimal(text)
+    except decimal.DecimalException as exc:
+        raise ValueError(f"{text!r} is not a number") from exc
+    if not number.is_finite():
+        raise ValueError(f"{text!r} is not a finite number")
+    stored = _with_decimals(_number(number))
+    return bool(decimal.Decimal(stored) == number)
 
 
 def _deserialized(value: Any) -> Any:
