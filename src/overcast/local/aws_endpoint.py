@@ -21,6 +21,10 @@ tells the APIs apart by what each protocol puts on the wire:
   so an unsigned call gets CloudFront's ``MissingAuthenticationToken``. ``2020-05-31``
   is a valid bucket name: requests signed for S3 (header or presigned URL) still reach
   S3; only anonymous S3 reads of keys ``distribution/...`` of such a bucket are shadowed.
+- ``/2015-03-31/functions[/...]`` signed for service ``lambda``, or not signed at all →
+  Lambda's REST-JSON API (``Invoke``, ``ListFunctions``, ``GetFunction``), by the same
+  rule as CloudFront's: ``2015-03-31`` is a valid bucket name, and only anonymous S3
+  requests for keys ``functions/...`` of such a bucket are shadowed.
 - anything else → S3 (path-style).
 """
 
@@ -35,8 +39,10 @@ from overcast.local.sns.actions import SNS_ACTIONS
 
 ADMIN_PREFIX = "/_overcast/"
 CLOUDFRONT_PATH = "/2020-05-31/distribution"
+LAMBDA_PATH = "/2015-03-31/functions"
 _FORM = b"application/x-www-form-urlencoded"
 _CLOUDFRONT_SCOPE = re.compile(rb"Credential=[^/,]*/[^/,]*/[^/,]*/cloudfront/")
+_LAMBDA_SCOPE = re.compile(rb"Credential=[^/,]*/[^/,]*/[^/,]*/lambda/")
 _SNS_SCOPE = re.compile(rb"Credential=[^/,]*/[^/,]*/[^/,]*/sns/")
 _SNS_ACTION = re.compile(rb"(?:^|&)Action=(" + b"|".join(SNS_ACTIONS) + rb")(?:&|$)")
 _PRESIGNED = (b"X-Amz-Credential=", b"AWSAccessKeyId=")
@@ -72,6 +78,7 @@ class AwsEndpoint:
     sqs: ASGIApp = _not_found
     sns: ASGIApp = _not_found
     dynamodb: ASGIApp = _not_found
+    lambda_: ASGIApp = _not_found  # set once the services' invokers exist (cloud.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -93,8 +100,11 @@ class AwsEndpoint:
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX):
             return self.admin
-        if _is_cloudfront(path, headers, scope.get("query_string", b"")):
+        query = scope.get("query_string", b"")
+        if _signed_for(path, CLOUDFRONT_PATH, _CLOUDFRONT_SCOPE, headers, query):
             return self.cloudfront
+        if _signed_for(path, LAMBDA_PATH, _LAMBDA_SCOPE, headers, query):
+            return self.lambda_
         if path == "/" and scope["method"] in ("OPTIONS", "POST"):
             if headers.get(b"content-type", b"").startswith(_FORM):
                 return self._query_protocol(headers, scope.get("query_string", b""))
@@ -140,13 +150,17 @@ class _ByAction:
         await app(scope, replay, send)
 
 
-def _is_cloudfront(path: str, headers: dict[bytes, bytes], query: bytes) -> bool:
-    if path != CLOUDFRONT_PATH and not path.startswith(CLOUDFRONT_PATH + "/"):
+def _signed_for(
+    path: str, prefix: str, scope: re.Pattern[bytes], headers: dict[bytes, bytes], query: bytes
+) -> bool:
+    """Whether a request under ``prefix`` is for the REST API there (its credential
+    ``scope``, or unsigned and not presigned) rather than for S3."""
+    if path != prefix and not path.startswith(prefix + "/"):
         return False
     authorization = headers.get(b"authorization")
     if authorization is None:
         return not any(marker in query for marker in _PRESIGNED)
-    return _CLOUDFRONT_SCOPE.search(authorization) is not None
+    return scope.search(authorization) is not None
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -92,6 +92,7 @@ class LocalCloud:
         for service in declared:
             self.services.append(self._build_service(service, aws, smtp_port, aws_url, ca))
         await asyncio.gather(*(runtime.invoker.start() for runtime in self.services))
+        self._serve_lambda(aws)
         self._bind_apis()
         self._deploy_assets(aws)
         await self._build_edges(aws, aws_url, ca)
@@ -115,6 +116,19 @@ class LocalCloud:
         endpoints = await self._serve_mailbox_web(mailbox, ca, endpoints)
         endpoints.write(self.settings.endpoints_file)
         return endpoints
+
+    def _serve_lambda(self, aws: AwsServices) -> None:
+        """Lambda's API on the AWS endpoint: it needs every service's invoker, so it is
+        set only now that the services' runtimes are built."""
+        from overcast.local.lambda_api.serve import lambda_api, local_functions
+
+        self._aws.lambda_ = lambda_api(
+            local_functions(self.services),
+            aws.sessions.lookup,
+            region=self.settings.region,
+            account_id=self.settings.account_id,
+            clock=aws.clock,
+        )
 
     def _discover(self) -> list[spec.Service]:
         settings = self.settings

@@ -20,7 +20,16 @@ from overcast.local.service_runtime import ServiceRuntime
 from overcast.local.settings import CloudSettings
 
 # The AWS services the local cloud's one AWS endpoint answers for.
-AWS_SERVICES = ("cognito-idp", "cognito-identity", "sts", "s3", "sqs", "sns", "dynamodb")
+AWS_SERVICES = (
+    "cognito-idp",
+    "cognito-identity",
+    "sts",
+    "s3",
+    "sqs",
+    "sns",
+    "dynamodb",
+    "lambda",
+)
 
 
 def cloud_endpoints(

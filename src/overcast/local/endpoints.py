@@ -22,6 +22,7 @@ SERVICE_IDS = {
     "sqs": "SQS",
     "sns": "SNS",
     "dynamodb": "DYNAMODB",
+    "lambda": "LAMBDA",
 }
 
 
