@@ -26,7 +26,9 @@ from overcast.local.aws_services import AwsServices
 from overcast.local.functions.invoker import FunctionInvoker
 from overcast.local.iam.policy import Policy
 from overcast.local.iam.roles import Role, role_arn
+from overcast.local.lambda_api.app import LambdaApi
 from overcast.local.lambda_api.directory import LocalFunction
+from overcast.local.lambda_api.event_store import AsyncEventStore, events_path
 from overcast.local.lambda_api.serve import lambda_api
 from overcast.local.tls import LocalCA
 from tests.fixtures.aws_services import ACCOUNT, ROOT, free_socket, local_aws
@@ -37,7 +39,8 @@ echo = spec.Function("echo", f"{HANDLERS}:echo", timeout_seconds=5, memory_mb=51
 fail = spec.Function("fail", f"{HANDLERS}:fail")
 record = spec.Function("record", f"{HANDLERS}:record")
 flaky = spec.Function("flaky", f"{HANDLERS}:record_then_fail")
-FUNCTIONS = (echo, fail, record, flaky)
+held = spec.Function("held", f"{HANDLERS}:record_when_released")
+FUNCTIONS = (echo, fail, record, flaky, held)
 ECHO_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-echo"
 
 
@@ -48,6 +51,7 @@ class LambdaCloud:
     url: str
     ca: str
     aws: AwsServices
+    events: Path  # the asynchronous event store
     clients: list[Any] = field(default_factory=list)
 
     def client(self, credentials: Credentials = ROOT) -> Any:
@@ -84,13 +88,17 @@ class LambdaCloud:
         return session.credentials
 
 
-def _serve(server: uvicorn.Server, sockets: list[Any], invoker: FunctionInvoker) -> None:
-    """The endpoint and the invoker on one event loop, as in the local cloud."""
+def _serve(
+    server: uvicorn.Server, sockets: list[Any], invoker: FunctionInvoker, api: LambdaApi
+) -> None:
+    """The endpoint, its event queue and the invoker on one event loop, as in the cloud."""
 
     async def main() -> None:
+        api.operations.start()
         try:
             await server.serve(sockets)
         finally:
+            await api.operations.close()
             await invoker.close()
 
     asyncio.run(main())
@@ -116,9 +124,10 @@ def cloud(tmp_path: Path) -> Iterator[LambdaCloud]:
         for function in FUNCTIONS
     ]
     functions[0] = LocalFunction("shop", echo, invoker, aliases=frozenset({"live"}))
-    aws.endpoint.lambda_ = lambda_api(
+    api = aws.endpoint.lambda_ = lambda_api(
         functions,
         aws.sessions.lookup,
+        data_dir=tmp_path / "data",
         region=REGION,
         account_id=ACCOUNT,
         clock=aws.clock,
@@ -133,13 +142,13 @@ def cloud(tmp_path: Path) -> Iterator[LambdaCloud]:
         ssl_keyfile=str(ca.server_key_path),
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=_serve, args=(server, [bound], invoker))
+    thread = threading.Thread(target=_serve, args=(server, [bound], invoker, api))
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.01)
-    running = LambdaCloud(url, str(ca.ca_cert_path), aws)
+    running = LambdaCloud(url, str(ca.ca_cert_path), aws, events_path(tmp_path / "data"))
     yield running
     for client in running.clients:
         client.close()
@@ -217,6 +226,31 @@ def test_a_failing_event_invocation_is_retried_twice_as_lambda_does(
     assert _wait_for_lines(trace, 3) == ["ran"] * 3
     time.sleep(0.3)  # no fourth attempt
     assert trace.read_text().splitlines() == ["ran"] * 3
+
+
+def test_an_event_is_stored_under_its_request_id_before_the_202_is_sent(
+    cloud: LambdaCloud, tmp_path: Path
+) -> None:
+    trace, release = tmp_path / "trace.txt", tmp_path / "release"
+    payload = json.dumps({"path": str(trace), "release": str(release)}).encode()
+
+    response = cloud.client().invoke(
+        FunctionName="shop-held", InvocationType="Event", Payload=payload
+    )
+    store = AsyncEventStore(cloud.events)
+    try:
+        queued = store.pending()
+    finally:
+        store.close()
+    release.touch()
+
+    assert response["StatusCode"] == 202
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert [(each.id, each.function, each.qualifier) for each in queued] == [
+        (request_id, "shop-held", None)
+    ]
+    assert json.loads(queued[0].payload) == json.loads(payload)
+    assert _wait_for_lines(trace, 1) == ["ran"]
 
 
 def test_a_dry_run_checks_and_runs_nothing(cloud: LambdaCloud, tmp_path: Path) -> None:
@@ -338,6 +372,7 @@ def test_list_functions_shows_every_functions_configuration(cloud: LambdaCloud) 
         "shop-echo",
         "shop-fail",
         "shop-flaky",
+        "shop-held",
         "shop-record",
     ]
     shown = listed[0]

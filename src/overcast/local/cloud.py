@@ -49,6 +49,7 @@ from overcast.ports.mail.smtp import SmtpMailer
 from overcast.runtime.config import RuntimeConfig, resource_variable
 
 if TYPE_CHECKING:
+    from overcast.local.lambda_api.operations import LambdaOperations
     from overcast.ports.queues.sqlite import SqliteMessaging
 
 access_logger = logging.getLogger("overcast.access")
@@ -73,6 +74,7 @@ class LocalCloud:
     _aws: AwsEndpoint = field(default_factory=AwsEndpoint)
     _edges: CloudEdges | None = None
     _messaging: SqliteMessaging | None = None
+    _lambda: LambdaOperations | None = None
 
     async def start(self) -> Endpoints:
         """Start everything; return the endpoints once every listener accepts connections."""
@@ -119,16 +121,21 @@ class LocalCloud:
 
     def _serve_lambda(self, aws: AwsServices) -> None:
         """Lambda's API on the AWS endpoint: it needs every service's invoker, so it is
-        set only now that the services' runtimes are built."""
+        set only now that the services' runtimes are built. Its asynchronous queue runs
+        from now (events a previous run left first) until :meth:`stop`."""
         from overcast.local.lambda_api.serve import lambda_api, local_functions
 
-        self._aws.lambda_ = lambda_api(
+        api = lambda_api(
             local_functions(self.services),
             aws.sessions.lookup,
+            data_dir=self.settings.data_dir,
             region=self.settings.region,
             account_id=self.settings.account_id,
             clock=aws.clock,
         )
+        self._aws.lambda_ = api
+        self._lambda = api.operations
+        self._lambda.start()
 
     def _discover(self) -> list[spec.Service]:
         settings = self.settings
@@ -312,6 +319,8 @@ class LocalCloud:
         if self._edges is not None:
             await self._edges.stop()
         await servers.shutdown(self._listeners, self._tasks)  # type: ignore[arg-type]
+        if self._lambda is not None:
+            await self._lambda.close()  # before the invokers: no attempt fails for it
         await asyncio.gather(*(runtime.invoker.close() for runtime in self.services))
         if self._messaging is not None:
             self._messaging.sqlite.close()

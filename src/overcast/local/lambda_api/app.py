@@ -14,7 +14,8 @@ The three calls a client of the local cloud needs (paths from botocore's model,
 ``FunctionName`` is percent-encoded in the path (an ARN's ``:``); the ASGI path is
 decoded. Every call must be SigV4-signed for service ``lambda`` in the cloud's region
 with credentials the local cloud knows; the signature is checked before anything else
-is looked at, except the body's size (read first, up to the 6 MB quota).
+is looked at, except the body's size (read first, up to the 6 MB quota). Every answer
+carries ``x-amzn-RequestId``; an ``Event`` invocation's is the queued event's id.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -44,6 +46,14 @@ CONTENT_TYPE = "application/json"
 _log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Call:
+    principal: Principal
+    function_name: str
+    payload: bytes
+    request_id: str  # an Event invocation's id too, as Lambda's 202 says
+
+
 class LambdaApi:
     """ASGI app: Lambda's REST-JSON protocol over :class:`LambdaOperations`."""
 
@@ -56,7 +66,7 @@ class LambdaApi:
             return
         request_id = str(uuid.uuid4())
         try:
-            response = await self._answer(Request(scope, receive))
+            response = await self._answer(Request(scope, receive), request_id)
         except errors.LambdaError as error:
             response = _error(error)
         except Exception:
@@ -65,7 +75,7 @@ class LambdaApi:
         response.headers["x-amzn-RequestId"] = request_id
         await response(scope, receive, send)
 
-    async def _answer(self, request: Request) -> Response:
+    async def _answer(self, request: Request, request_id: str) -> Response:
         from overcast.local.wire import BodyTooLarge, read_body  # import cycle: see wire
 
         try:
@@ -88,23 +98,20 @@ class LambdaApi:
             )
             return _json(result)
         if method == "POST" and len(parts) == 2 and parts[1] == "invocations":
-            return await self._invoke(principal, parts[0], body, request.headers, query)
+            call = _Call(principal, parts[0], body, request_id)
+            return await self._invoke(call, request.headers, query)
         raise errors.UnknownOperationException()
 
     async def _invoke(
-        self,
-        principal: Principal,
-        name: str,
-        body: bytes,
-        headers: Mapping[str, str],
-        query: Mapping[str, str],
+        self, call: _Call, headers: Mapping[str, str], query: Mapping[str, str]
     ) -> Response:
         invocation = await self.operations.invoke(
-            principal,
-            name,
-            body,
+            call.principal,
+            call.function_name,
+            call.payload,
             invocation_type=headers.get("x-amz-invocation-type", "RequestResponse"),
             qualifier=query.get("Qualifier"),
+            request_id=call.request_id,
         )
         answer = {"X-Amz-Executed-Version": LATEST}
         if invocation.function_error is not None:

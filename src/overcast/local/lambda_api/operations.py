@@ -10,14 +10,10 @@ resources, and condition keys for AWS Lambda"):
   ARN, so a caller without the permission is denied before learning it does not exist.
 - ``RequestResponse`` (the default): 200 and the handler's result as JSON. A function
   error is still 200, with ``X-Amz-Function-Error: Unhandled`` and the error as the
-  payload (``errorMessage``, ``errorType``, ``requestId``, ``stackTrace``; locally the
-  stack trace is in the function's log, the console, and the list is empty).
-- ``Event``: 202 at once; the invocation runs in the background on the function's
-  invoker. "If the function returns an error, Lambda attempts to run it two more times,
-  with a one-minute wait between the first two attempts, and two minutes between the
-  second and third": the same, the waits injectable (``retry_delays``). Lambda's
-  event queue survives its own restarts; this one lives in the process: events still
-  waiting when the local cloud stops are lost.
+  payload (:mod:`~overcast.local.lambda_api.invocation`).
+- ``Event``: 202 once the event is kept in the durable asynchronous queue
+  (:mod:`~overcast.local.lambda_api.event_queue`: Lambda's retries, maximum event age,
+  at-least-once delivery across restarts); the event's id is the call's request id.
 - ``DryRun``: 204 once the function is found and the call authorized; nothing runs.
 - Payload quotas: 6 MB for synchronous invocations, 1 MB for asynchronous ones (raised
   from 256 KB in October 2025); past them ``RequestTooLargeException`` (413). The payload
@@ -29,38 +25,21 @@ resources, and condition keys for AWS Lambda"):
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from overcast.local.functions.invoker import FunctionError
 from overcast.local.iam.evaluation import AuthorizationRequest, PolicyEvaluator
 from overcast.local.iam.principals import Principal
 from overcast.local.lambda_api import errors
 from overcast.local.lambda_api.configuration import configuration, function_code
 from overcast.local.lambda_api.directory import FunctionDirectory, Target
+from overcast.local.lambda_api.event_queue import AsyncEventQueue
+from overcast.local.lambda_api.invocation import Invocation, Run, run_target
 
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
-# Lambda's waits before the second and the third attempt of a failed Event invocation.
-ASYNC_RETRY_DELAYS = (60.0, 120.0)
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
-_log = logging.getLogger(__name__)
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """What an ``Invoke`` answers: its status, payload and function error (if any)."""
-
-    status: int
-    payload: bytes = b""
-    function_error: str | None = None
 
 
 class LambdaOperations:
@@ -70,15 +49,14 @@ class LambdaOperations:
         self,
         directory: FunctionDirectory,
         evaluator: PolicyEvaluator,
+        events: AsyncEventQueue,
         *,
-        retry_delays: Sequence[float] = ASYNC_RETRY_DELAYS,
-        sleep: Sleep = asyncio.sleep,
+        run: Run = run_target,
     ) -> None:
         self._directory = directory
         self._evaluator = evaluator
-        self._retry_delays = tuple(retry_delays)
-        self._sleep = sleep
-        self._background: set[asyncio.Task[None]] = set()
+        self._events = events
+        self._run = run
 
     async def invoke(
         self,
@@ -88,8 +66,10 @@ class LambdaOperations:
         *,
         invocation_type: str = "RequestResponse",
         qualifier: str | None = None,
+        request_id: str | None = None,
     ) -> Invocation:
-        """``Invoke``: authorize, check the payload, then run it (or queue it, or not)."""
+        """``Invoke``: authorize, check the payload, then run it (or queue it, or not).
+        A queued event's id is ``request_id`` (a new one if None)."""
         if invocation_type not in INVOCATION_TYPES:
             raise errors.InvalidParameterValueException(
                 f"Invalid invocation type: {invocation_type}; "
@@ -105,7 +85,7 @@ class LambdaOperations:
         if invocation_type == "DryRun":
             return Invocation(204)
         if invocation_type == "Event":
-            self._queue(target, event)
+            await self._events.accept(target, event, request_id or str(uuid.uuid4()))
             return Invocation(202)
         return await self._run(target, event)
 
@@ -124,11 +104,13 @@ class LambdaOperations:
             "Code": function_code(),
         }
 
+    def start(self) -> None:
+        """Start running queued ``Event`` invocations (those a previous run left first)."""
+        self._events.start()
+
     async def close(self) -> None:
-        """Cancel the queued asynchronous invocations (and their retries)."""
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        """Stop running queued invocations; they stay queued for the next start."""
+        await self._events.close()
 
     def _target(
         self, principal: Principal, action: str, function_name: str, qualifier: str | None
@@ -140,34 +122,6 @@ class LambdaOperations:
             raise
         self._authorize(principal, action, target.arn)
         return target
-
-    async def _run(self, target: Target, event: Any) -> Invocation:
-        local = target.local
-        try:
-            result = await local.invoker.invoke(local.function, event, qualifier=target.alias)
-        except FunctionError as error:
-            return Invocation(200, _error_payload(error), "Unhandled")
-        return Invocation(200, json.dumps(result).encode())
-
-    def _queue(self, target: Target, event: Any) -> None:
-        task = asyncio.get_running_loop().create_task(self._run_async(target, event))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _run_async(self, target: Target, event: Any) -> None:
-        """One Event invocation: the first attempt, then a retry after each delay."""
-        for delay in (None, *self._retry_delays):
-            if delay is not None:
-                await self._sleep(delay)
-            outcome = await self._run(target, event)
-            if outcome.function_error is None:
-                return
-            _log.warning(
-                "Function %s: asynchronous invocation failed: %s",
-                target.local.name,
-                outcome.payload.decode(errors="replace"),
-            )
-        _log.error("Function %s: asynchronous invocation dropped after retries", target.local.name)
 
     def _authorize(self, principal: Principal, operation: str, resource: str) -> None:
         action = f"lambda:{operation}"
@@ -187,16 +141,6 @@ def _event(payload: bytes) -> Any:
         raise errors.InvalidRequestContentException(
             "Could not parse request body into json: Could not parse payload into json"
         ) from None
-
-
-def _error_payload(error: FunctionError) -> bytes:
-    body = {
-        "errorMessage": error.error_message,
-        "errorType": error.error_type,
-        "requestId": str(uuid.uuid4()),
-        "stackTrace": [],
-    }
-    return json.dumps(body).encode()
 
 
 def _bare(function_name: str) -> str:

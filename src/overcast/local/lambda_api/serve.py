@@ -1,7 +1,8 @@
 """Lambda's API over the local cloud's running services: their functions and invokers.
 
 Built once every service's runtime (and so its invoker) exists; the cloud then sets it
-as the AWS endpoint's ``lambda_`` app. A function's aliases are its API's stages (the
+as the AWS endpoint's ``lambda_`` app, starts its asynchronous queue's dispatcher and
+closes it at stop. A function's aliases are its API's stages (the
 aliases the gateway invokes, as :func:`overcast.local.cloud.stage_aliases` declares
 them to the invoker); its shown variables are its resource variables.
 """
@@ -10,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from overcast import spec
 from overcast.local.function_resources import function_resources
 from overcast.local.iam.evaluation import PolicyEvaluator
 from overcast.local.lambda_api.app import SERVICE, LambdaApi
 from overcast.local.lambda_api.directory import FunctionDirectory, LocalFunction
-from overcast.local.lambda_api.operations import ASYNC_RETRY_DELAYS, LambdaOperations
+from overcast.local.lambda_api.event_queue import (
+    ASYNC_RETRY_DELAYS,
+    MAX_EVENT_AGE,
+    AsyncEventQueue,
+)
+from overcast.local.lambda_api.event_store import AsyncEventStore, events_path
+from overcast.local.lambda_api.operations import LambdaOperations
 from overcast.local.service_runtime import ServiceRuntime
 from overcast.local.sqs.signer import RequestSigner, SessionLookup
 
@@ -25,14 +33,25 @@ def lambda_api(
     functions: Iterable[LocalFunction],
     sessions: SessionLookup,
     *,
+    data_dir: Path,
     region: str,
     account_id: str,
     clock: Callable[[], datetime],
     retry_delays: Sequence[float] = ASYNC_RETRY_DELAYS,
+    max_event_age: float = MAX_EVENT_AGE,
 ) -> LambdaApi:
-    """Lambda's API on ``functions``, for callers signed with ``sessions``' keys."""
+    """Lambda's API on ``functions``, for callers signed with ``sessions``' keys; its
+    asynchronous events kept under ``data_dir``. Its operations must be started (and
+    closed) on the event loop that serves it."""
     directory = FunctionDirectory(functions, region=region, account_id=account_id)
-    operations = LambdaOperations(directory, PolicyEvaluator(clock), retry_delays=retry_delays)
+    events = AsyncEventQueue(
+        AsyncEventStore(events_path(data_dir)),
+        directory,
+        retry_delays=retry_delays,
+        max_event_age=max_event_age,
+        clock=lambda: clock().timestamp(),
+    )
+    operations = LambdaOperations(directory, PolicyEvaluator(clock), events)
     signer = RequestSigner(sessions, service=SERVICE, region=region, clock=clock)
     return LambdaApi(operations, signer)
 
