@@ -52,7 +52,7 @@ class PurgeFailsOnce(MessagingInventory):
 class RootSigner:
     """Every request is the root user's (signatures are tested elsewhere)."""
 
-    def principal(self, scope: Scope, body: bytes) -> Principal:
+    def authenticate(self, scope: Scope, body: bytes, errors: object) -> Principal:
         return ROOT
 
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from overcast import policies, spec
+from overcast.local.auth.request_signer import RequestSigner
 from overcast.local.auth.sigv4 import Credentials
 from overcast.local.aws_endpoint import AwsEndpoint
 from overcast.local.cdn.model import SOURCE_ARN_HEADER
@@ -67,7 +68,6 @@ from overcast.local.sns.operations import SnsOperations
 from overcast.local.sqs.app import SqsApi
 from overcast.local.sqs.inventory import MessagingInventory
 from overcast.local.sqs.operations import SqsOperations
-from overcast.local.sqs.signer import RequestSigner
 from overcast.ports.mail import Mailer
 from overcast.ports.objects.filesystem import FilesystemBuckets
 from overcast.ports.queues.sqlite import SqliteMessaging

@@ -75,10 +75,10 @@ InternalFailure = _error(
 )
 
 
-_signature = SignatureErrors(CloudFrontError, missing_message="Missing Authentication Token")
-MissingAuthenticationTokenError = _signature.missing
-IncompleteSignatureError = _signature.incomplete
-InvalidClientTokenId = _signature.unrecognized
-SignatureDoesNotMatch = _signature.mismatch
-ExpiredToken = _signature.expired
-from_signature_error = _signature.from_signature_error
+signature_errors = SignatureErrors(CloudFrontError, missing_message="Missing Authentication Token")
+MissingAuthenticationTokenError = signature_errors.missing
+IncompleteSignatureError = signature_errors.incomplete
+InvalidClientTokenId = signature_errors.unrecognized
+SignatureDoesNotMatch = signature_errors.mismatch
+ExpiredToken = signature_errors.expired
+from_signature_error = signature_errors.from_signature_error

@@ -25,11 +25,10 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from overcast.local import aws_shapes
-from overcast.local.auth.sigv4 import SignatureError
+from overcast.local.auth.request_signer import RequestSigner
 from overcast.local.dynamodb import errors
 from overcast.local.dynamodb.operations import DynamoDbOperations
 from overcast.local.iam.principals import Principal
-from overcast.local.sqs.signer import ExpiredCredentials, RequestSigner
 
 SERVICE = "dynamodb"
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -77,12 +76,7 @@ class DynamoDbApi:
         return json.dumps(result, separators=(",", ":")).encode()
 
     def _principal(self, scope: Scope, body: bytes) -> Principal:
-        try:
-            return self._signer.principal(scope, body)
-        except SignatureError as error:
-            raise errors.from_signature_error(error) from None
-        except ExpiredCredentials:
-            raise errors.ExpiredToken() from None
+        return self._signer.authenticate(scope, body, errors.signature_errors)
 
 
 def _params(body: bytes) -> dict[str, Any]:

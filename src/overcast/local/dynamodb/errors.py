@@ -75,10 +75,10 @@ InternalServerError = _error("InternalServerError", status=500, message="Interna
 
 
 # DynamoDB answers every SigV4 failure with 400, in the coral namespace.
-_signature = SignatureErrors(DynamoDbError, JSON_CODES, status=400, namespace=CORAL_NAMESPACE)
-MissingAuthenticationTokenError = _signature.missing
-IncompleteSignatureError = _signature.incomplete
-UnrecognizedClientError = _signature.unrecognized
-InvalidSignature = _signature.mismatch
-ExpiredToken = _signature.expired
-from_signature_error = _signature.from_signature_error
+signature_errors = SignatureErrors(DynamoDbError, JSON_CODES, status=400, namespace=CORAL_NAMESPACE)
+MissingAuthenticationTokenError = signature_errors.missing
+IncompleteSignatureError = signature_errors.incomplete
+UnrecognizedClientError = signature_errors.unrecognized
+InvalidSignature = signature_errors.mismatch
+ExpiredToken = signature_errors.expired
+from_signature_error = signature_errors.from_signature_error

@@ -33,12 +33,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from overcast.local.auth.sigv4 import SignatureError
+from overcast.local.auth.request_signer import RequestSigner
 from overcast.local.iam.principals import Principal
 from overcast.local.lambda_api import errors
 from overcast.local.lambda_api.directory import LATEST
 from overcast.local.lambda_api.operations import SYNC_PAYLOAD_LIMIT, LambdaOperations
-from overcast.local.sqs.signer import ExpiredCredentials, RequestSigner
 
 SERVICE = "lambda"
 FUNCTIONS_PATH = "/2015-03-31/functions"
@@ -119,12 +118,7 @@ class LambdaApi:
         return Response(invocation.payload, invocation.status, answer, media_type=CONTENT_TYPE)
 
     def _principal(self, scope: Scope, body: bytes) -> Principal:
-        try:
-            return self._signer.principal(scope, body)
-        except SignatureError as error:
-            raise errors.from_signature_error(error) from None
-        except ExpiredCredentials:
-            raise errors.ExpiredTokenException() from None
+        return self._signer.authenticate(scope, body, errors.signature_errors)
 
 
 def _json(result: Any) -> Response:

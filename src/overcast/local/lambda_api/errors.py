@@ -50,6 +50,6 @@ ServiceException = error_class(
     LambdaError, "ServiceException", 500, "An internal error occurred.", fault="Receiver"
 )
 
-_signature = SignatureErrors(LambdaError, JSON_CODES)
-ExpiredTokenException = _signature.expired
-from_signature_error = _signature.from_signature_error
+signature_errors = SignatureErrors(LambdaError, JSON_CODES)
+ExpiredTokenException = signature_errors.expired
+from_signature_error = signature_errors.from_signature_error

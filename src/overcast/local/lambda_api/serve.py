@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from overcast import spec
+from overcast.local.auth.request_signer import RequestSigner, SessionLookup
 from overcast.local.function_resources import function_resources
 from overcast.local.iam.evaluation import PolicyEvaluator
 from overcast.local.lambda_api.app import SERVICE, LambdaApi
@@ -26,7 +27,6 @@ from overcast.local.lambda_api.event_queue import (
 from overcast.local.lambda_api.event_store import AsyncEventStore, events_path
 from overcast.local.lambda_api.operations import LambdaOperations
 from overcast.local.service_runtime import ServiceRuntime
-from overcast.local.sqs.signer import RequestSigner, SessionLookup
 
 
 def lambda_api(

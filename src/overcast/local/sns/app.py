@@ -19,11 +19,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from overcast.local.auth.sigv4 import SignatureError
+from overcast.local.auth.request_signer import RequestSigner
 from overcast.local.iam.principals import Principal
 from overcast.local.sns import errors, query
 from overcast.local.sns.operations import Result, SnsOperations
-from overcast.local.sqs.signer import ExpiredCredentials, RequestSigner
 
 SERVICE = "sns"
 _log = logging.getLogger(__name__)
@@ -84,9 +83,4 @@ class SnsApi:
         return query.result_document(action, result, request_id)
 
     def _principal(self, scope: Scope, body: bytes) -> Principal:
-        try:
-            return self._signer.principal(scope, body)
-        except SignatureError as error:
-            raise errors.from_signature_error(error) from None
-        except ExpiredCredentials:
-            raise errors.ExpiredToken() from None
+        return self._signer.authenticate(scope, body, errors.signature_errors)

@@ -48,10 +48,10 @@ ServiceUnavailable = _error("ServiceUnavailable", 503, fault="Receiver")
 InternalError = _error("InternalError", 500, "The request processing has failed.", fault="Receiver")
 
 
-_signature = SignatureErrors(SnsError)
-MissingAuthenticationTokenError = _signature.missing
-IncompleteSignatureError = _signature.incomplete
-InvalidClientTokenId = _signature.unrecognized
-SignatureDoesNotMatch = _signature.mismatch
-ExpiredToken = _signature.expired
-from_signature_error = _signature.from_signature_error
+signature_errors = SignatureErrors(SnsError)
+MissingAuthenticationTokenError = signature_errors.missing
+IncompleteSignatureError = signature_errors.incomplete
+InvalidClientTokenId = signature_errors.unrecognized
+SignatureDoesNotMatch = signature_errors.mismatch
+ExpiredToken = signature_errors.expired
+from_signature_error = signature_errors.from_signature_error

@@ -26,11 +26,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from overcast.local.auth.sigv4 import SignatureError
+from overcast.local.auth.request_signer import RequestSigner
 from overcast.local.iam.principals import Principal
 from overcast.local.sqs import errors, shapes
 from overcast.local.sqs.operations import Params, Result, SqsOperations
-from overcast.local.sqs.signer import ExpiredCredentials, RequestSigner
 
 SERVICE = "sqs"
 TARGET_PREFIX = "AmazonSQS."
@@ -116,12 +115,7 @@ class SqsApi:
                 return {}
 
     def _principal(self, scope: Scope, body: bytes) -> Principal:
-        try:
-            return self._signer.principal(scope, body)
-        except SignatureError as error:
-            raise errors.from_signature_error(error) from None
-        except ExpiredCredentials:
-            raise errors.ExpiredToken() from None
+        return self._signer.authenticate(scope, body, errors.signature_errors)
 
 
 def _params(body: bytes) -> dict[str, Any]:

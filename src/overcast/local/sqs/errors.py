@@ -117,19 +117,19 @@ InternalFailure = _error(
 )
 
 
-_signature = SignatureErrors(
+signature_errors = SignatureErrors(
     SqsError,
     JSON_CODES,
     missing_message="Missing Authentication Token",
     query_compatible=True,
     namespace=CORAL_NAMESPACE,
 )
-MissingAuthenticationTokenError = _signature.missing
-IncompleteSignatureError = _signature.incomplete
-InvalidClientTokenId = _signature.unrecognized
-SignatureDoesNotMatch = _signature.mismatch
-ExpiredToken = _signature.expired
-from_signature_error = _signature.from_signature_error
+MissingAuthenticationTokenError = signature_errors.missing
+IncompleteSignatureError = signature_errors.incomplete
+InvalidClientTokenId = signature_errors.unrecognized
+SignatureDoesNotMatch = signature_errors.mismatch
+ExpiredToken = signature_errors.expired
+from_signature_error = signature_errors.from_signature_error
 
 
 def from_port_error(error: QueueError) -> SqsError:
