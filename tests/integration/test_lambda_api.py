@@ -40,7 +40,8 @@ fail = spec.Function("fail", f"{HANDLERS}:fail")
 record = spec.Function("record", f"{HANDLERS}:record")
 flaky = spec.Function("flaky", f"{HANDLERS}:record_then_fail")
 held = spec.Function("held", f"{HANDLERS}:record_when_released")
-FUNCTIONS = (echo, fail, record, flaky, held)
+oversized = spec.Function("oversized", f"{HANDLERS}:oversized")
+FUNCTIONS = (echo, fail, record, flaky, held, oversized)
 ECHO_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-echo"
 
 
@@ -356,6 +357,48 @@ def test_a_caller_without_permission_is_denied_and_nothing_runs(
     assert not trace.exists()
 
 
+def test_a_permission_names_the_function_or_one_alias_as_lambda_reads_it(
+    cloud: LambdaCloud,
+) -> None:
+    # Given one caller allowed the alias only, and one allowed the function only
+    on_alias = cloud.client(
+        cloud.allowed("alias-only", ["lambda:InvokeFunction"], f"{ECHO_ARN}:live")
+    )
+    on_function = cloud.client(cloud.allowed("function-only", ["lambda:InvokeFunction"], ECHO_ARN))
+
+    # Then each may invoke what its policy names, and nothing else
+    assert (
+        json.loads(on_alias.invoke(FunctionName="shop-echo:live", Payload=b"4")["Payload"].read())[
+            "event"
+        ]
+        == 4
+    )
+    assert (
+        json.loads(on_function.invoke(FunctionName="shop-echo", Payload=b"5")["Payload"].read())[
+            "event"
+        ]
+        == 5
+    )
+    for client, name, qualifier in (
+        (on_alias, "shop-echo", None),
+        (on_function, "shop-echo", "live"),
+        (on_function, f"{ECHO_ARN}:live", None),
+    ):
+        options = {"Qualifier": qualifier} if qualifier else {}
+        with pytest.raises(client.exceptions.ClientError) as denied:
+            client.invoke(FunctionName=name, Payload=b"6", **options)
+        assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_result_over_6_mb_is_a_function_error(cloud: LambdaCloud) -> None:
+    response = cloud.client().invoke(FunctionName="shop-oversized", Payload=b"{}")
+
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "Function.ResponseSizeTooLarge"
+    assert "6291456" in error["errorMessage"]
+
+
 def test_a_bad_signature_is_refused(cloud: LambdaCloud) -> None:
     client = cloud.client(Credentials(ROOT.access_key_id, "not-the-secret"))
 
@@ -373,6 +416,7 @@ def test_list_functions_shows_every_functions_configuration(cloud: LambdaCloud) 
         "shop-fail",
         "shop-flaky",
         "shop-held",
+        "shop-oversized",
         "shop-record",
     ]
     shown = listed[0]

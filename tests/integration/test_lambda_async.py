@@ -214,3 +214,20 @@ def test_a_retry_waits_for_its_due_time(
     _run(scenario, invoker)
 
     assert _lines(trace) == ["ran"]
+
+
+def test_a_full_functions_backlog_does_not_hide_another_functions_events(
+    tmp_path: Path,
+) -> None:
+    # Given a thousand events of one function, then one of another
+    store = AsyncEventStore(events_path(tmp_path))
+    try:
+        for n in range(1000):
+            store.add(QueuedEvent(f"busy-{n}", "shop-busy", None, b"{}", accepted_at=float(n)))
+        store.add(QueuedEvent("other", "shop-other", None, b"{}", accepted_at=2000.0))
+        # When the queue reads what is due with the busy function at its limit
+        due = store.pending(limit=1000, excluding={"shop-busy"})
+    finally:
+        store.close()
+    # Then the other function's event is there
+    assert [event.id for event in due] == ["other"]

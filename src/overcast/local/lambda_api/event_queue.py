@@ -117,7 +117,9 @@ class AsyncEventQueue:
 
     async def _dispatch_due(self) -> float:
         """Start every due event a function has room for; how long until the next one."""
-        pending = await asyncio.to_thread(self._store.pending)
+        running = [name for name, _ in self._running.values()]
+        full = {name for name in running if running.count(name) >= self._per_function}
+        pending = await asyncio.to_thread(self._store.pending, excluding=full)
         now = self._clock()
         wait = IDLE_POLL
         for queued in pending:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,16 @@ class AsyncEventStore:
             ),
         )
 
-    def pending(self, limit: int = 1000) -> list[QueuedEvent]:
-        """The first ``limit`` events, the soonest due first."""
+    def pending(self, limit: int = 1000, *, excluding: Collection[str] = ()) -> list[QueuedEvent]:
+        """The first ``limit`` events, the soonest due first, of functions not ``excluding``
+        (those with no room now: their backlog must not hide other functions' events)."""
+        skipped = sorted(excluding)
+        where = f"WHERE function NOT IN ({', '.join('?' * len(skipped))})" if skipped else ""
         with self._lock:
             rows = self._connection.execute(
-                f"SELECT {_COLUMNS} FROM async_events ORDER BY next_attempt_at, accepted_at"
-                " LIMIT ?",
-                (limit,),
+                f"SELECT {_COLUMNS} FROM async_events {where}"
+                " ORDER BY next_attempt_at, accepted_at LIMIT ?",
+                (*skipped, limit),
             ).fetchall()
         return [QueuedEvent(*row) for row in rows]
 

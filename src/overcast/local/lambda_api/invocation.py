@@ -3,7 +3,8 @@
 A function error is reported as Lambda reports it: ``X-Amz-Function-Error: Unhandled``
 and the error as the payload (``errorMessage``, ``errorType``, ``requestId``,
 ``stackTrace``; locally the stack trace is in the function's log, the console, and the
-list is empty).
+list is empty). A result over the synchronous response quota (6 MB, "Lambda quotas")
+is such an error too, ``Function.ResponseSizeTooLarge``, as Lambda answers it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from typing import Any
 
 from overcast.local.functions.invoker import FunctionError
 from overcast.local.lambda_api.directory import Target
+
+# Lambda quotas: "Invocation payload (request and response): 6 MB each for synchronous".
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
 
 @dataclass(frozen=True)
@@ -36,14 +41,21 @@ async def run_target(target: Target, event: Any) -> Invocation:
     try:
         result = await local.invoker.invoke(local.function, event, qualifier=target.alias)
     except FunctionError as error:
-        return Invocation(200, _error_payload(error), "Unhandled")
-    return Invocation(200, json.dumps(result).encode())
+        return Invocation(200, _error_payload(error.error_message, error.error_type), "Unhandled")
+    payload = json.dumps(result).encode()
+    if len(payload) > MAX_RESPONSE_BYTES:
+        message = (
+            f"Response payload size ({len(payload)} bytes) exceeded maximum allowed payload "
+            f"size ({MAX_RESPONSE_BYTES} bytes)."
+        )
+        return Invocation(200, _error_payload(message, RESPONSE_TOO_LARGE), "Unhandled")
+    return Invocation(200, payload)
 
 
-def _error_payload(error: FunctionError) -> bytes:
+def _error_payload(message: str, error_type: str) -> bytes:
     body = {
-        "errorMessage": error.error_message,
-        "errorType": error.error_type,
+        "errorMessage": message,
+        "errorType": error_type,
         "requestId": str(uuid.uuid4()),
         "stackTrace": [],
     }

@@ -4,8 +4,10 @@ Mirrored from Lambda ("Invoke", "Asynchronous invocation", "Lambda quotas", "Act
 resources, and condition keys for AWS Lambda"):
 
 - Every call is authorized with IAM first: ``lambda:InvokeFunction`` and
-  ``lambda:GetFunction`` on the function's ARN (unqualified: a policy naming the
-  function names its aliases too, as ``function:name`` covers ``$LATEST`` there),
+  ``lambda:GetFunction`` on the ARN the caller used: the function's for no qualifier or
+  ``$LATEST``, the alias's (``function:name:alias``) for an alias — as on Lambda, a
+  permission on ``function:name`` does not cover ``function:name:live``, and one on the
+  alias covers only the alias ("Versioning, aliases and resource policies");
   ``lambda:ListFunctions`` on ``*``. An unknown function is checked against its would-be
   ARN, so a caller without the permission is denied before learning it does not exist.
 - ``RequestResponse`` (the default): 200 and the handler's result as JSON. A function
@@ -120,7 +122,8 @@ class LambdaOperations:
         except errors.ResourceNotFoundException:
             self._authorize(principal, action, self._directory.arn(_bare(function_name)))
             raise
-        self._authorize(principal, action, target.arn)
+        resource = target.arn if target.alias is None else f"{target.arn}:{target.alias}"
+        self._authorize(principal, action, resource)
         return target
 
     def _authorize(self, principal: Principal, operation: str, resource: str) -> None:
