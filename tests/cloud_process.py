@@ -30,7 +30,10 @@ class CloudProcess:
     def __post_init__(self) -> None:
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-overcast.log"
 
-    def start(self, timeout: float = 30.0) -> Endpoints:
+    def start(self, timeout: float = 60.0) -> Endpoints:
+        """Start ``overcast up``; return its endpoints once it is ready. Ready takes about
+        2 s on an idle machine; ``timeout`` leaves room for a CI machine whose two cores
+        run other clouds and a browser at the same time."""
         command = [*OVERCAST, "up", "--ports", "auto", "--data-dir", str(self.data_dir)]
         command += ["--project", str(self.project_dir), *self.extra_args]
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
@@ -48,8 +51,15 @@ class CloudProcess:
                     self.endpoints = endpoints
                     return endpoints
             time.sleep(0.02)
-        self.stop()
-        raise TimeoutError(f"overcast up was not ready in {timeout} s:\n{self.output()}")
+        output = self.output()
+        self.process.send_signal(signal.SIGUSR1)  # `overcast up` dumps every thread's stack
+        time.sleep(0.5)
+        self.process.kill()
+        self.process.wait()
+        raise TimeoutError(
+            f"overcast up was not ready in {timeout} s:\n{output}\n--- stacks ---\n"
+            f"{self.output()[len(output) :]}"
+        )
 
     def stop(self, timeout: float = 15.0) -> int:
         """Ctrl-C, as a user would; return the exit code."""

@@ -80,8 +80,11 @@ def up(
     except DeclarationError as exc:
         fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    # A crash of native code (SQLite, uvloop, TLS) prints every thread's Python stack.
+    # A crash of native code (SQLite, uvloop, TLS) prints every thread's Python stack, and
+    # so does SIGUSR1 (`kill -USR1 <pid>`), for a cloud that seems stuck.
     faulthandler.enable()
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     console.print(f"[bold]Overcast[/] starting the local cloud (data in {settings.data_dir})")
     try:
         _run_forever(settings, started)
