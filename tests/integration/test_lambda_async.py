@@ -10,14 +10,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from overcast import spec
 from overcast.local.functions.invoker import FunctionInvoker
-from overcast.local.lambda_api.directory import FunctionDirectory, LocalFunction
+from overcast.local.lambda_api.directory import FunctionDirectory, LocalFunction, Target
 from overcast.local.lambda_api.event_queue import AsyncEventQueue
 from overcast.local.lambda_api.event_store import AsyncEventStore, QueuedEvent, events_path
+from overcast.local.lambda_api.invocation import Invocation, run_target
 from tests.fixtures.aws_services import ACCOUNT
 
 REGION = "eu-west-1"
@@ -231,3 +233,39 @@ def test_a_full_functions_backlog_does_not_hide_another_functions_events(
         store.close()
     # Then the other function's event is there
     assert [event.id for event in due] == ["other"]
+
+
+def test_errors_of_the_local_cloud_itself_are_retried_without_using_the_functions_attempts(
+    tmp_path: Path, directory: FunctionDirectory, invoker: FunctionInvoker
+) -> None:
+    # Given a queue whose runner breaks three times (more than the function's two
+    # retries) before it works
+    trace = tmp_path / "trace.txt"
+    broken = 0
+
+    async def run(target: Target, event: Any) -> Invocation:
+        nonlocal broken
+        if broken < 3:
+            broken += 1
+            raise RuntimeError("the local cloud broke")
+        return await run_target(target, event)
+
+    async def scenario() -> None:
+        store = AsyncEventStore(events_path(tmp_path))
+        queue = AsyncEventQueue(
+            store, directory, run=run, retry_delays=(0.05, 0.05), system_retry_first=0.02
+        )
+        queue.start()
+        target = directory.resolve("shop-record")
+        await queue.accept(target, {"path": str(trace)}, "event-system")
+        await _until(trace.exists)
+        await queue.close()
+        store.close()
+
+    # When it runs
+    _run(scenario, invoker)
+
+    # Then the event ran once the runner worked: not discarded after "three attempts"
+    assert broken == 3
+    assert _lines(trace) == ["ran"]
+    assert _pending(tmp_path) == []

@@ -17,6 +17,11 @@ settings for Lambda asynchronous invocations"):
 - An event that failed its last attempt, or aged out, goes to the function's on-failure
   destination or dead-letter queue; the local cloud declares none, so, as on Lambda
   without one, it is discarded: its row deleted and a warning logged naming it.
+- "If the function doesn't have enough concurrency ... or the service returns an
+  error, Lambda retries with exponential backoff", up to the maximum event age, and
+  such retries do not count against ``MaximumRetryAttempts``: an error of the local
+  cloud itself (not the function's) is retried after 1, 2, 4 ... seconds (at most
+  :data:`SYSTEM_RETRY_MAX`), the event's attempts left as they were.
 - Lambda's queue delivers at least once ("it's possible for it to receive the same
   event from Lambda multiple times"): an event whose attempt was under way when the
   local cloud stopped or crashed runs again when it starts (its row is deleted or
@@ -47,6 +52,9 @@ ASYNC_RETRY_DELAYS = (60.0, 120.0)
 # MaximumEventAgeInSeconds' default (and maximum): 6 hours.
 MAX_EVENT_AGE = 21600.0
 PER_FUNCTION = 4
+# Backoff for errors of the local cloud itself (Lambda's for throttles and system errors).
+SYSTEM_RETRY_FIRST = 1.0
+SYSTEM_RETRY_MAX = 300.0
 # The longest the dispatcher sleeps without being woken (new event, attempt over).
 IDLE_POLL = 1.0
 _log = logging.getLogger(__name__)
@@ -66,6 +74,7 @@ class AsyncEventQueue:
         max_event_age: float = MAX_EVENT_AGE,
         clock: Callable[[], float] = time.time,
         per_function: int = PER_FUNCTION,
+        system_retry_first: float = SYSTEM_RETRY_FIRST,
     ) -> None:
         self._store = store
         self._directory = directory
@@ -77,6 +86,8 @@ class AsyncEventQueue:
         self._wake = asyncio.Event()
         self._running: dict[str, tuple[str, asyncio.Task[None]]] = {}
         self._dispatcher: asyncio.Task[None] | None = None
+        self._system_failures: dict[str, int] = {}  # by event id, this run only
+        self._system_retry_first = system_retry_first
 
     async def accept(self, target: Target, event: Any, event_id: str) -> None:
         """Keep ``event`` for ``target``; it is committed when this returns."""
@@ -156,6 +167,10 @@ class AsyncEventQueue:
             await self._discard(queued, "the function is no longer declared")
             return
         outcome = await self._outcome(target, json.loads(queued.payload))
+        if outcome is None:
+            await self._retry_system_error(queued)
+            return
+        self._system_failures.pop(queued.id, None)
         if outcome.function_error is None:
             await asyncio.to_thread(self._store.remove, queued.id)
             return
@@ -173,14 +188,23 @@ class AsyncEventQueue:
         next_at = self._clock() + self._retry_delays[attempts - 1]
         await asyncio.to_thread(self._store.retry_at, queued.id, attempts, next_at)
 
-    async def _outcome(self, target: Target, event: Any) -> Invocation:
-        """The attempt's outcome; an error of the local cloud itself (not the function's)
-        counts as a failed attempt, not to retry an event at once, forever."""
+    async def _outcome(self, target: Target, event: Any) -> Invocation | None:
+        """The attempt's outcome; None for an error of the local cloud itself (not the
+        function's), which is retried apart (:meth:`_retry_system_error`)."""
         try:
             return await self._run(target, event)
-        except Exception as error:
+        except Exception:
             _log.exception("Function %s: asynchronous invocation broke", target.local.name)
-            return Invocation(500, repr(error).encode(), "Unhandled")
+            return None
+
+    async def _retry_system_error(self, queued: QueuedEvent) -> None:
+        """Try again after 1, 2, 4 ... s (capped), its attempts unchanged: the maximum
+        event age still ends it."""
+        failures = self._system_failures.get(queued.id, 0) + 1
+        self._system_failures[queued.id] = failures
+        delay = min(SYSTEM_RETRY_MAX, self._system_retry_first * 2 ** (failures - 1))
+        next_at = self._clock() + delay
+        await asyncio.to_thread(self._store.retry_at, queued.id, queued.attempts, next_at)
 
     def _target(self, queued: QueuedEvent) -> Target | None:
         try:
@@ -189,6 +213,7 @@ class AsyncEventQueue:
             return None
 
     async def _discard(self, queued: QueuedEvent, reason: str) -> None:
+        self._system_failures.pop(queued.id, None)
         # No on-failure destination or DLQ can be declared: discarded, as on Lambda.
         _log.warning(
             "Function %s: asynchronous event %s discarded, %s (no on-failure destination)",
