@@ -15,10 +15,22 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
+import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
 REGION = "us-east-1"
+
+
+def moto_client(service: str, moto_server: str) -> Any:
+    """A boto3 client of ``service`` on moto's server (any credentials do)."""
+    return boto3.client(
+        service,
+        endpoint_url=moto_server,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 @dataclass(frozen=True)

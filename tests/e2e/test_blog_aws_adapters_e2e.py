@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
@@ -30,7 +29,7 @@ from overcast.local.streams.store import Checkpoint, StreamStore, store_path
 from overcast.ports.tables.dynamodb import DynamoDbTable
 from tests.cloud_process import CloudProcess
 from tests.e2e.conftest import SAMPLE_PROJECT, Inbox, ItemReader
-from tests.e2e.moto_world import REGION, MotoInbox
+from tests.e2e.moto_world import MotoInbox, moto_client
 from tests.e2e.test_blog_e2e import (  # noqa: F401  (the same scenarios run here)
     test_a_newsletter_subscriber_gets_one_welcome_whose_link_unsubscribes,
     test_a_newsletter_subscription_and_its_unsubscribe_link,
@@ -62,13 +61,7 @@ def endpoints(cloud: CloudProcess) -> Endpoints:
 
 @pytest.fixture(scope="module")
 def moto_dynamodb(moto_server: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=moto_server,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto_client("dynamodb", moto_server)
 
 
 @pytest.fixture
@@ -173,13 +166,7 @@ def test_the_triggers_checkpoint_dynamodbs_long_sequence_numbers_exactly(
 
 
 def moto_streams(client: Any) -> Any:
-    return boto3.client(
-        "dynamodbstreams",
-        endpoint_url=str(client.meta.endpoint_url),
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto_client("dynamodbstreams", str(client.meta.endpoint_url))
 
 
 def stream_records(streams: Any, arn: str) -> list[tuple[int, str]]:

@@ -11,19 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 
 from overcast.local.endpoints import Endpoints
 from tests.cloud_process import CloudProcess
 from tests.e2e.conftest import SAMPLE_PROJECT, Users, bearer, todo_url, trusting
+from tests.e2e.moto_world import moto_client
 from tests.e2e.test_todo_e2e import (  # noqa: F401  (the same scenarios run here)
     test_a_user_signs_up_by_mail_and_manages_their_todos,
     test_other_user_can_neither_see_nor_change_my_todos,
 )
-
-REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +49,7 @@ def users(endpoints: Endpoints, cloud: CloudProcess) -> Users:
 
 @pytest.fixture(scope="module")
 def moto_dynamodb(moto_server: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=moto_server,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return moto_client("dynamodb", moto_server)
 
 
 def test_the_todos_land_in_dynamodb_not_in_sqlite(
